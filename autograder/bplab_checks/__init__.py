@@ -1,1 +1,85 @@
-"""Trusted gradient checks and comparisons used by the test files (numpy only; shipped to students)."""
+"""Trusted gradient checks and comparisons used by the test files (numpy only; shipped).
+
+Test files import the public checks from here; hidden cases additionally import the
+reference (``from solutions import hw1``) inside their bodies only.
+"""
+
+from bplab_checks.blocks import (
+    check_block_at_zero,
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+    check_block_stable,
+)
+from bplab_checks.cases import (
+    bce_cases,
+    bce_edge_case,
+    chain_rule_cases,
+    clip_cases,
+    fit_linreg_cases,
+    init_two_layer_cases,
+    linreg_cases,
+    mse_cases,
+    schedule_cases,
+    softmax_cases,
+    softmax_edge_case,
+    two_layer_loss_cases,
+    two_layer_predict_cases,
+)
+from bplab_checks.functions import (
+    check_derivatives_numerically,
+    check_fit_linreg_runs,
+    check_init_two_layer,
+    check_loss_gradient,
+    check_matches_reference,
+    check_numerical_gradient,
+    check_numerical_gradient_matches,
+    check_stable_loss,
+    check_two_layer_gradients,
+)
+from bplab_checks.gradcheck import numerical_grad, numerical_vjp, rel_error
+from bplab_checks.optim import (
+    check_clip_grad_norm_sane,
+    check_optimizer_cases,
+    check_optimizer_instances,
+    check_optimizer_step,
+    check_schedules_sane,
+)
+
+__all__ = [
+    "bce_cases",
+    "bce_edge_case",
+    "chain_rule_cases",
+    "check_block_at_zero",
+    "check_block_consistency",
+    "check_block_matches_reference",
+    "check_block_no_mutation",
+    "check_block_stable",
+    "check_clip_grad_norm_sane",
+    "check_derivatives_numerically",
+    "check_fit_linreg_runs",
+    "check_init_two_layer",
+    "check_loss_gradient",
+    "check_matches_reference",
+    "check_numerical_gradient",
+    "check_numerical_gradient_matches",
+    "check_optimizer_cases",
+    "check_optimizer_instances",
+    "check_optimizer_step",
+    "check_schedules_sane",
+    "check_stable_loss",
+    "check_two_layer_gradients",
+    "clip_cases",
+    "fit_linreg_cases",
+    "init_two_layer_cases",
+    "linreg_cases",
+    "mse_cases",
+    "numerical_grad",
+    "numerical_vjp",
+    "rel_error",
+    "schedule_cases",
+    "softmax_cases",
+    "softmax_edge_case",
+    "two_layer_loss_cases",
+    "two_layer_predict_cases",
+]

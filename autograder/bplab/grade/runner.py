@@ -1,0 +1,254 @@
+"""Grade one submission: run its cells in a sandboxed worker, then every question's test file
+in this (trusted) process against proxies of the student's objects.
+
+Failure policy (docs/grading.md):
+- a cell that raises is reported (cell number, line) and the next cells still run;
+- a cell that runs past ``cell_timeout`` or kills the worker is skipped: a fresh worker replays
+  the cells that came before it and execution goes on;
+- a crash, protocol violation or timeout inside a question scores that question 0; a fresh
+  worker replays the notebook and the remaining questions are graded;
+- past the submission deadline the remaining questions are not graded (status ``timed_out``);
+- a fault of the grader itself (sandbox will not start, a test file cannot send its inputs)
+  gives ``grader_error``: reported as ours, never as the student's.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import traceback
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from otter.test_files.abstract_test import TestCaseResult
+
+from bplab.grade.cells import Cell, InvalidNotebook, parse_notebook
+from bplab.grade.proxy import GraderFault, WorkerLost
+from bplab.grade.sandbox import Sandbox
+from bplab.grade.session import Session
+from bplab.grade.suite import Suite
+
+STATUSES = (
+    "graded",  # every question was graded
+    "invalid_notebook",  # the file is empty, truncated, not JSON or not a notebook
+    "no_notebook",  # the submission holds no .ipynb
+    "several_notebooks",  # more than one .ipynb and none named after the assignment
+    "invalid_archive",  # a zip that cannot be read
+    "timed_out",  # the submission deadline passed before every question was graded
+    "grader_error",  # a fault of the grader, not of the student
+)
+_DIAGNOSIS = re.compile(r"\(diagnosis:\s*([A-Za-z0-9_.\-]+)\)")
+MAX_MESSAGE = 3000
+
+
+@dataclass
+class Config:
+    """Time limits (seconds) of one submission."""
+
+    cell_timeout: float = 20.0
+    call_timeout: float = 20.0
+    submission_timeout: float = 300.0
+
+
+@dataclass
+class CaseOutcome:
+    name: str
+    hidden: bool
+    passed: bool
+    points: float
+    message: str
+
+
+@dataclass
+class QuestionResult:
+    name: str
+    score: float
+    max_score: float
+    status: str  # passed | partial | failed | crashed | timed_out | not_graded | grader_error
+    cases: list[CaseOutcome] = field(default_factory=list)
+    note: str = ""
+    diagnoses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Record:
+    """Everything known about one submission; plain data (crosses process pools, JSON)."""
+
+    stem: str
+    origin: str
+    status: str
+    reason: str = ""
+    isolation: str = ""
+    questions: list[QuestionResult] = field(default_factory=list)
+    cell_notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(q.score for q in self.questions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def empty_questions(suite: Suite, status: str, note: str) -> list[QuestionResult]:
+    return [QuestionResult(tf.name, 0.0, float(tf.possible), status, note=note)
+            for tf in suite.files]
+
+
+def grade_notebook(stem: str, origin: str, data: bytes, suite: Suite, sandbox: Sandbox,
+                   config: Config) -> Record:
+    """Grade one notebook file's bytes; never raises (every outcome is a ``Record``)."""
+    started = time.monotonic()
+    record = Record(stem, origin, "graded", isolation=sandbox.isolation.describe())
+    try:
+        cells = parse_notebook(data)
+    except InvalidNotebook as exc:
+        record.status, record.reason = "invalid_notebook", str(exc)
+        record.questions = empty_questions(suite, "not_graded", "the notebook could not be read")
+        return record
+    session = Session(sandbox, config.call_timeout, started + config.submission_timeout)
+    try:
+        _grade(cells, suite, session, config, record)
+    except GraderFault as fault:
+        record.status = "grader_error"
+        record.reason = f"grader fault (not the student's): {fault}"
+        done = {q.name for q in record.questions}
+        record.questions += [q for q in empty_questions(suite, "grader_error", record.reason)
+                             if q.name not in done]
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the submission
+        record.status = "grader_error"
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        record.reason = f"grader fault (not the student's): {tb}"
+        done = {q.name for q in record.questions}
+        record.questions += [q for q in empty_questions(suite, "grader_error", record.reason)
+                             if q.name not in done]
+    finally:
+        session.close()
+        record.seconds = round(time.monotonic() - started, 3)
+    _redact(record, suite)
+    return record
+
+
+class _Notebook:
+    """Runs the cells in the session; after a loss, replays them into a fresh worker."""
+
+    def __init__(self, session: Session, cells: list[Cell], config: Config, notes: list[str]):
+        self.session = session
+        self.cells = cells
+        self.config = config
+        self.notes = notes
+        self.skipped: set[int] = set()  # cells that timed out or killed the worker
+        self.reported: set[int] = set()  # cells whose error is already in the notes
+
+    def run(self) -> None:
+        for cell in self.cells:
+            self.notes.extend(f"cell {cell.number}, {note}" for note in cell.notes)
+        self.session.start()
+        self._run_all()
+
+    def restart(self) -> None:
+        self.session.restart()
+        self._run_all()
+
+    def _run_all(self) -> None:
+        while True:
+            current = None
+            try:
+                for cell in self.cells:
+                    if cell.number in self.skipped:
+                        continue
+                    if time.monotonic() >= self.session.deadline:
+                        raise WorkerLost("timeout", "the submission ran out of time in its cells")
+                    current = cell
+                    error = self.session.exec_cell(cell.number, cell.source,
+                                                   self.config.cell_timeout)
+                    if error and cell.number not in self.reported:
+                        self.reported.add(cell.number)
+                        self.notes.append(error)
+                return
+            except WorkerLost as lost:
+                if current is None or time.monotonic() >= self.session.deadline:
+                    raise
+                self.skipped.add(current.number)
+                what = (f"ran past its time limit of {self.config.cell_timeout:g} s"
+                        if lost.kind == "timeout" else f"stopped the worker ({lost.detail})")
+                self.notes.append(f"cell {current.number} {what}; it was skipped, and the "
+                                  "other cells were run again in a fresh worker")
+                self.session.restart()
+
+
+def _grade(cells: list[Cell], suite: Suite, session: Session, config: Config,
+           record: Record) -> None:
+    notebook = _Notebook(session, cells, config, record.cell_notes)
+    try:
+        notebook.run()
+    except WorkerLost:
+        pass  # the deadline passed while running cells: the questions below say so
+    params = suite.param_names()
+    env: dict[str, Any] | None = None
+    for tf in suite.files:
+        if time.monotonic() >= session.deadline:
+            record.status = "timed_out"
+            record.reason = f"the submission's time limit ({config.submission_timeout:g} s) passed"
+            record.questions.append(QuestionResult(
+                tf.name, 0.0, float(tf.possible), "not_graded",
+                note="not graded: the submission ran out of time"))
+            continue
+        try:
+            if not session.alive:
+                notebook.restart()
+                env = None
+            if env is None:
+                env = session.names(params)
+            record.questions.append(_run_question(tf, env))
+        except WorkerLost as lost:
+            env = None
+            timed_out = lost.kind == "timeout"
+            status = "timed_out" if timed_out else "crashed"
+            what = ("ran past its time limit" if timed_out
+                    else f"stopped the worker ({lost.detail})")
+            record.questions.append(QuestionResult(
+                tf.name, 0.0, float(tf.possible), status,
+                note=f"your code {what} during this question, so it scores 0"))
+
+
+def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
+    """Otter's ``ExceptionTestFile.run`` with the exceptions kept (same results, same points)."""
+    tf.test_case_results = []
+    outcomes = []
+    for tc in tf.test_cases:
+        passed, message = True, ""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # student warnings re-emitted here stay quiet
+                tc.body.call_func(env)
+        except Exception as exc:  # noqa: BLE001 - as Otter: any exception fails the case
+            passed, message = False, _case_message(exc)
+        tf.test_case_results.append(TestCaseResult(test_case=tc, message=message, passed=passed))
+        outcomes.append(CaseOutcome(tc.name, bool(tc.hidden), passed, float(tc.points), message))
+    score, possible = float(tf.score), float(tf.possible)
+    status = "passed" if score >= possible else "partial" if score > 0 else "failed"
+    diagnoses = sorted({code for o in outcomes if not o.passed
+                        for code in _DIAGNOSIS.findall(o.message)})
+    return QuestionResult(tf.name, score, possible, status, outcomes, diagnoses=diagnoses)
+
+
+def _case_message(exc: Exception) -> str:
+    if getattr(exc, "bplab_student", False):
+        text = f"your code raised {type(exc).__name__}: {exc}"
+    elif isinstance(exc, AssertionError):
+        text = str(exc) or "a check failed"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " ...[truncated]"
+
+
+def _redact(record: Record, suite: Suite) -> None:
+    record.reason = suite.redact(record.reason)
+    record.cell_notes = [suite.redact(n) for n in record.cell_notes]
+    for q in record.questions:
+        q.note = suite.redact(q.note)
+        for c in q.cases:
+            c.message = suite.redact(c.message)

@@ -1,0 +1,77 @@
+"""The hidden test files of an assignment, loaded once in the trusted grader, and what must
+never appear in an output (their hidden cases and the reference solution's code)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from otter.test_files import ExceptionTestFile
+
+from bplab.definitions import load_definitions
+from bplab.testfile import test_cases
+
+MIN_SECRET_CHARS = 16  # shorter lines (``return out``) are too common to be secrets
+
+
+@dataclass
+class Suite:
+    """The questions of one assignment: Otter test files in grading order."""
+
+    assignment: str
+    files: list[ExceptionTestFile]
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def questions(self) -> list[str]:
+        return [tf.name for tf in self.files]
+
+    @property
+    def max_scores(self) -> dict[str, float]:
+        return {tf.name: float(tf.possible) for tf in self.files}
+
+    def param_names(self) -> list[str]:
+        """Every name a test case takes from the notebook (Otter passes globals by name)."""
+        names: dict[str, None] = {}
+        for tf in self.files:
+            for tc in tf.test_cases:
+                for p in inspect.signature(tc.body.test_func).parameters:
+                    if p != "env":
+                        names[p] = None
+        return list(names)
+
+    def redact(self, text: str) -> str:
+        """Remove every secret line that appears in ``text``."""
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "[redacted]")
+        return text
+
+
+def load_suite(assignment: str, tests_dir: Path, reference: Path | None = None) -> Suite:
+    """Parse ``tests_dir/*.py`` (files starting with ``_`` excluded) with Otter."""
+    paths = sorted(p for p in tests_dir.glob("*.py") if not p.name.startswith("_"))
+    if not paths:
+        raise FileNotFoundError(f"no test files in {tests_dir}")
+    files = [ExceptionTestFile.from_file(str(p)) for p in paths]
+    secrets: set[str] = set()
+    for p in paths:
+        lines = p.read_text(encoding="utf-8").splitlines()
+        for case in test_cases("\n".join(lines), str(p)):
+            if case.hidden:
+                secrets.update(_secret_lines(lines[case.start : case.stop]))
+    if reference is not None and reference.is_file():
+        for definition in load_definitions(reference).values():
+            secrets.update(_secret_lines(definition.solution_lines()))
+    # Longest first, so a line is redacted whole before any shorter line inside it.
+    return Suite(assignment, files, sorted(secrets, key=len, reverse=True))
+
+
+def _secret_lines(lines: list[str]) -> set[str]:
+    out = set()
+    for line in lines:
+        s = line.strip()
+        if len(s) >= MIN_SECRET_CHARS and not s.startswith(("#", "def ", "@")):
+            out.add(s)
+    return out

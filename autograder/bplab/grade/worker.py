@@ -1,0 +1,281 @@
+"""The sandboxed worker: runs a student's notebook cells and serves the grader's requests.
+
+Started as ``python -I -S worker.py FD_IN FD_OUT [UID] [SITE_DIR...]`` inside the sandbox.
+Everything here is untrusted once student code has run (student code can rewrite this module);
+the grader relies only on what it decodes, never on this file behaving.
+
+Requests (grader -> worker), each answered by one reply:
+  ("exec", n, source)                   run cell ``n`` in the notebook namespace
+  ("names", [name, ...])                values of globals (plain data or handles)
+  ("getattr", h, name)                  ``getattr(obj(h), name)``
+  ("call", h, args, kwargs, errstate)   ``obj(h)(*args, **kwargs)`` under ``np.errstate``
+  ("op", name, h, args)                 ``__array__``/``__float__``/``__len__``/... of obj(h)
+Replies: ("ok", value[, writeback, warnings]), ("err", type, message, warnings),
+("cellerr", text). While a call runs, the worker may itself send ("cb", id, args, kwargs) to
+call a grader function passed as an argument; the grader answers ("ok", v) or ("err", t, m).
+"""
+
+import os
+import sys
+
+
+def _bootstrap() -> tuple[int, int]:
+    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    uid = int(sys.argv[3]) if len(sys.argv) > 3 else -1
+    if uid >= 0 and os.getuid() != uid:  # root-run sandbox: become the unprivileged grader uid
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [os.path.join(here, "stubs"), here] + [p for p in sys.argv[4:]] + sys.path
+    return fd_in, fd_out
+
+
+FD_IN, FD_OUT = _bootstrap()
+
+import builtins  # noqa: E402
+import linecache  # noqa: E402
+import traceback  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import codec  # noqa: E402
+
+sys.path.remove(os.path.dirname(os.path.abspath(__file__)))  # keep the stub dir only
+
+MAX_TEXT = 4000
+
+
+class _Objects:
+    """Objects kept here on the grader's behalf, by handle id."""
+
+    def __init__(self):
+        self.by_id: dict[int, object] = {}
+        self.ids: dict[int, int] = {}  # id(obj) -> handle
+
+    def handle(self, obj) -> tuple[bytes, int, str]:
+        key = id(obj)
+        h = self.ids.get(key)
+        if h is None or self.by_id.get(h) is not obj:
+            h = len(self.by_id) + 1
+            self.by_id[h] = obj
+            self.ids[key] = h
+        kind = "c" if callable(obj) else "o"
+        try:
+            name = str(getattr(obj, "__name__", None) or type(obj).__name__)
+        except BaseException:
+            name = "object"
+        return b"h", h, f"{kind}:{name}"[:120]
+
+
+OBJECTS = _Objects()
+
+
+def _other(obj):
+    # Subclasses of plain types cross as their plain value: their overrides stay here.
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc":
+        return _SubValue(np.array(obj.view(np.ndarray), copy=True))
+    for base in (bool, int, float, complex, str):
+        if isinstance(obj, base):
+            return _SubValue(base(obj) if base is not str else str.__str__(obj))
+    if isinstance(obj, np.generic) and obj.dtype.kind in "biufc":
+        return _SubValue(np.asarray(obj).view(np.ndarray)[()])
+    return OBJECTS.handle(obj)
+
+
+class _SubValue(Exception):
+    """Raised by ``_other`` to substitute a plain value (see ``_Enc``)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _Enc(codec.Encoder):
+    def _enc(self, v, out, depth):
+        try:
+            super()._enc(v, out, depth)
+        except _SubValue as sub:
+            super()._enc(sub.value, out, depth)
+
+
+ENC = _Enc(_other)
+
+
+def _callback(cid: int, label: str):
+    def call_grader(*args, **kwargs):
+        reply = _request(("cb", cid, args, kwargs))
+        if reply[0] == "ok":
+            return reply[1]
+        raise _exception(reply[1], reply[2])
+
+    call_grader.__name__ = call_grader.__qualname__ = label or "grader_function"
+    return call_grader
+
+
+def _handle(h: int, label: str):
+    try:
+        return OBJECTS.by_id[h]
+    except KeyError:
+        raise codec.ProtocolError(f"unknown handle {h}") from None
+
+
+DEC = codec.Decoder(_handle, _callback)
+
+
+def _exception(typename: str, message: str) -> BaseException:
+    cls = getattr(builtins, typename, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(message)
+        except Exception:
+            pass
+    return RuntimeError(f"{typename}: {message}")
+
+
+def _send(msg) -> None:
+    try:
+        payload = ENC.encode(msg)
+    except codec.Unsendable as exc:
+        payload = ENC.encode(("err", "TypeError", f"result cannot be sent to the grader: {exc}", []))
+    if len(payload) > codec.MAX_FRAME:
+        payload = ENC.encode(("err", "MemoryError", "result too large to send to the grader", []))
+    codec.write_frame(FD_OUT, payload)
+
+
+def _request(msg):
+    """Send a request to the grader and serve nested requests until its reply arrives."""
+    _send(msg)
+    return _serve_until_reply()
+
+
+def _serve_until_reply():
+    while True:
+        msg = DEC.decode(codec.read_frame(FD_IN))
+        if msg[0] in ("ok", "err"):
+            return msg
+        _send(_dispatch(msg))
+
+
+def _text(s: str) -> str:
+    return s if len(s) <= MAX_TEXT else s[:MAX_TEXT] + " ...[truncated]"
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    try:
+        msg = str(exc)
+    except BaseException:
+        msg = "<unprintable exception>"
+    return type(exc).__name__, _text(msg)
+
+
+def _warning_list(caught) -> list:
+    out = []
+    for w in caught[:20]:
+        out.append((type(w.message).__name__ if isinstance(w.message, Warning) else "UserWarning",
+                    _text(str(w.message))))
+    return out
+
+
+def _cell_error(n: int, exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    name, msg = _describe(exc)
+    where = f"cell {n}"
+    if frames:
+        f = frames[-1]
+        where = f"cell {n}, line {f.lineno}"
+        if f.line:
+            where += f" ({f.line.strip()[:160]})"
+    return f"{where}: {name}: {msg}"
+
+
+NS: dict = {"__name__": "__main__", "__builtins__": builtins}
+
+
+def _snapshot(v):
+    if type(v) is np.ndarray:  # the common case, cheaply
+        return (v.shape, v.tobytes())
+    if isinstance(v, (list, dict, tuple)):
+        try:
+            return codec.Encoder().encode(v)
+        except Exception:
+            return None
+    return None
+
+
+def _dispatch(msg):
+    kind = msg[0]
+    if kind == "exec":
+        _, n, source = msg
+        filename = f"<cell {n}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            code = compile(source, filename, "exec")
+            exec(code, NS)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a cell never ends us
+            return ("cellerr", _cell_error(n, exc))
+        return ("ok", None)
+    if kind == "names":
+        return ("ok", {name: NS[name] for name in msg[1] if name in NS})
+    if kind == "getattr":
+        try:
+            return ("ok", getattr(_handle(msg[1], ""), msg[2]))
+        except BaseException as exc:
+            return ("err", *_describe(exc), [])
+    if kind == "call":
+        _, h, args, kwargs, errstate = msg
+        before = [_snapshot(a) for a in args]
+        before_kw = {k: _snapshot(v) for k, v in kwargs.items()}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                with np.errstate(**errstate):
+                    result = _handle(h, "")(*args, **kwargs)
+            except BaseException as exc:
+                return ("err", *_describe(exc), _warning_list(caught))
+        writeback = [(i, a) for i, a in enumerate(args) if before[i] is not None
+                     and _snapshot(a) != before[i]]
+        writeback += [(k, v) for k, v in kwargs.items() if before_kw[k] is not None
+                      and _snapshot(v) != before_kw[k]]
+        return ("ok", result, writeback, _warning_list(caught))
+    if kind == "op":
+        _, name, h, args = msg
+        try:
+            obj = _handle(h, "")
+            if name == "__array__":
+                value = np.asarray(obj)
+            elif name == "__iter__":
+                value = []
+                for item in obj:
+                    value.append(item)
+                    if len(value) > 100_000:
+                        raise ValueError("too many items to iterate")
+            elif name in ("__float__", "__int__", "__index__", "__bool__", "__len__",
+                          "__repr__", "__str__"):
+                fn = {"__float__": float, "__int__": int, "__index__": int, "__bool__": bool,
+                      "__len__": len, "__repr__": repr, "__str__": str}[name]
+                value = fn(obj)
+                if isinstance(value, str):
+                    value = _text(value)
+            elif name == "__getitem__":
+                value = obj[args[0]]
+            else:
+                raise TypeError(f"operation {name} is not supported")
+            return ("ok", value)
+        except BaseException as exc:
+            return ("err", *_describe(exc), [])
+    return ("err", "RuntimeError", f"unknown request {kind!r}", [])
+
+
+def main() -> None:
+    _send(("ready", os.getpid()))
+    while True:
+        try:
+            msg = DEC.decode(codec.read_frame(FD_IN))
+        except EOFError:
+            os._exit(0)
+        _send(_dispatch(msg))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""Checks of blocks: classes with static ``forward(*inputs) -> (out, cache)`` and
+``backward(dout, cache) -> grads``.
+
+Inputs are described by name and shape, e.g. ``{"A": (3, 4), "B": (4, 5)}`` (names are the
+ones used in messages: the gradient of ``A`` is ``dA``). A scalar output has shape ``()``.
+
+Public check: ``check_block_consistency`` (shapes, dtypes, backward vs the numerical VJP of the
+student's own forward). Hidden checks: ``check_block_matches_reference``,
+``check_block_no_mutation``, ``check_block_stable`` and ``check_block_at_zero``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from bplab_checks.feedback import (
+    as_float64,
+    assert_close,
+    call,
+    check_shape,
+    check_untouched,
+    explanation,
+    fail,
+    get_attr,
+    normalize_grads,
+    shapes_text,
+    snapshot,
+    unpack_pair,
+)
+from bplab_checks.gradcheck import numerical_vjp, rel_error
+from bplab_checks.tolerances import GRAD_RTOL, LARGE, NUDGE, REF_RTOL
+
+Shapes = Mapping[str, tuple]
+
+
+def random_inputs(shapes: Shapes, seed: int) -> dict[str, np.ndarray]:
+    """Standard-normal float64 inputs, each entry moved at least ``NUDGE`` away from 0."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in shapes.items():
+        x = rng.standard_normal(shape)
+        out[name] = np.where(x >= 0, x + NUDGE, x - NUDGE)
+    return out
+
+
+def random_upstream(shape: tuple, seed: int):
+    """A random upstream gradient; a Python float for a scalar output (never 1, never 0)."""
+    rng = np.random.default_rng(seed + 7919)
+    if tuple(shape) == ():
+        return float(rng.uniform(0.5, 2.0) * rng.choice([-1.0, 1.0]))
+    return rng.standard_normal(shape)
+
+
+class _Block:
+    """A student (or reference) block with every call turned into feedback."""
+
+    def __init__(self, block, name: str, input_names: Sequence[str]):
+        self.name = name
+        self.input_names = list(input_names)
+        self.grad_names = ["d" + n for n in self.input_names]
+        self._forward = get_attr(block, "forward", name)
+        self._backward = get_attr(block, "backward", name)
+
+    def forward(self, *inputs, out_shape: tuple | None = None):
+        label = f"{self.name}.forward"
+        out, cache = unpack_pair(call(label, self._forward, *inputs), label, ("out", "cache"))
+        scalar = out_shape is not None and tuple(out_shape) == ()
+        out = as_float64(out, f"{label} output", block=self.name, scalar=scalar)
+        if out_shape is not None:
+            check_shape(
+                out,
+                out_shape,
+                f"{label} output",
+                block=self.name,
+                context=f"Inputs: {shapes_text(dict(zip(self.input_names, inputs, strict=True)))}.",
+            )
+        return out, cache
+
+    def backward(self, dout, cache, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+        label = f"{self.name}.backward"
+        raw = call(label, self._backward, dout, cache)
+        grads = normalize_grads(raw, len(inputs), self.grad_names, block=self.name)
+        checked = []
+        for gname, g, x in zip(self.grad_names, grads, inputs, strict=True):
+            arr = as_float64(g, f"{label}: {gname}", block=self.name)
+            check_shape(
+                arr,
+                np.shape(x),
+                f"{label}: {gname}",
+                block=self.name,
+                context=f"Each gradient has the shape of its input. Inputs: "
+                f"{shapes_text(dict(zip(self.input_names, inputs, strict=True)))}.",
+            )
+            checked.append(arr)
+        return tuple(checked)
+
+    def local_grads(self, inputs: Sequence[np.ndarray], out_shape: tuple):
+        """The block's gradients with an upstream gradient of ones (for diagnoses), or None."""
+        try:
+            _, cache = self.forward(*[np.array(x) for x in inputs])
+            ones = 1.0 if tuple(out_shape) == () else np.ones(out_shape)
+            return self.backward(ones, cache, inputs)
+        except AssertionError:
+            return None
+
+
+def _inputs_text(names: Sequence[str], inputs: Sequence, dout, seed: int | None) -> str:
+    text = shapes_text(dict(zip(names, inputs, strict=True)))
+    dout_text = "a random scalar dout" if np.ndim(dout) == 0 else f"random dout {np.shape(dout)}"
+    return text + f", {dout_text}" + (f" (seed {seed})" if seed is not None else "")
+
+
+def _compare_grads(
+    student: _Block,
+    grads: Sequence[np.ndarray],
+    expected: Sequence[np.ndarray],
+    *,
+    inputs: Sequence[np.ndarray],
+    dout,
+    out_shape: tuple,
+    checked: str,
+    rtol: float,
+    reveal: bool,
+    reference=None,
+) -> None:
+    """Compare every gradient; on the first mismatch, fail with the diagnosis first."""
+    for k, (g, e) in enumerate(zip(grads, expected, strict=True)):
+        if rel_error(g, e) <= rtol:
+            continue
+        local = student.local_grads(inputs, out_shape)
+        assert_close(
+            g,
+            e,
+            what=student.grad_names[k],
+            block=student.name,
+            checked=checked,
+            rtol=rtol,
+            reveal=reveal,
+            diagnose_details={
+                "inputs": tuple(inputs),
+                "dout": dout,
+                "reference": reference,
+                "local": None if local is None else local[k],
+                "actual_all": tuple(grads),
+                "expected_all": tuple(expected),
+                "index": k,
+                "names": tuple(student.grad_names),
+            },
+        )
+
+
+def check_block_consistency(block, name: str, inputs: Shapes, out_shape: tuple, seed: int = 0):
+    """Public check: forward/backward shapes and dtypes, and backward against the numerical
+    vector-Jacobian product of the student's own forward with a random upstream gradient.
+
+    Args:
+        block: the student's block (class or proxy).
+        name: its name in messages.
+        inputs: input names and shapes, e.g. ``{"A": (3, 4), "B": (4, 5)}``.
+        out_shape: expected output shape, ``()`` for a scalar.
+        seed: seed of the inputs and of dout.
+    """
+    student = _Block(block, name, list(inputs))
+    xs = list(random_inputs(inputs, seed).values())
+    _, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
+    dout = random_upstream(out_shape, seed)
+    grads = student.backward(dout, cache, xs)
+
+    def f(*args):
+        return student.forward(*args, out_shape=out_shape)[0]
+
+    numeric = numerical_vjp(f, xs, dout)
+    checked = (
+        f"{name}.backward against central differences of your own {name}.forward, "
+        f"{_inputs_text(student.input_names, xs, dout, seed)}."
+    )
+    _compare_grads(
+        student,
+        grads,
+        numeric,
+        inputs=xs,
+        dout=dout,
+        out_shape=out_shape,
+        checked=checked,
+        rtol=GRAD_RTOL,
+        reveal=True,
+    )
+
+
+def _reference_pass(reference, name: str, xs: Sequence[np.ndarray], seed: int | None):
+    """The reference's output, the random upstream gradient for it, and the gradients."""
+    ref = _Block(reference, f"reference {name}", [f"x{k}" for k in range(len(xs))])
+    out, cache = ref.forward(*[x.copy() for x in xs])
+    dout = random_upstream(out.shape, 0 if seed is None else seed)
+    return out, dout, ref.backward(dout, cache, xs)
+
+
+def _check_against_reference(
+    student: _Block,
+    reference,
+    xs: list[np.ndarray],
+    *,
+    seed: int | None,
+    what_inputs: str,
+    strict_forward: bool = False,
+) -> None:
+    """Compare output and gradients with the reference; ``strict_forward`` runs the student's
+    forward under ``np.errstate(over/invalid/divide="raise")`` (the contract's promise)."""
+    name = student.name
+    ref_out, dout, ref_grads = _reference_pass(reference, name, xs, seed)
+    out_shape = ref_out.shape
+    if strict_forward:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            out, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
+    else:
+        out, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
+    context = f"{what_inputs}{_inputs_text(student.input_names, xs, dout, seed)}"
+    assert_close(
+        out,
+        ref_out,
+        what="out",
+        block=name,
+        checked=f"{name}.forward output on {context}.",
+        rtol=REF_RTOL,
+        reveal=False,
+        diagnose_details={"inputs": tuple(xs), "reference": reference},
+    )
+    grads = student.backward(dout, cache, xs)
+    _compare_grads(
+        student,
+        grads,
+        ref_grads,
+        inputs=xs,
+        dout=dout,
+        out_shape=out_shape,
+        checked=f"{name}.backward on {context}.",
+        rtol=REF_RTOL,
+        reveal=False,
+        reference=reference,
+    )
+
+
+def check_block_matches_reference(
+    block, name: str, reference, cases: Sequence[Shapes], seed: int = 1
+) -> None:
+    """Hidden check: forward output and every gradient equal the reference's, on random
+    non-square inputs, one seed per case.
+
+    Args:
+        block: the student's block.
+        name: its name in messages.
+        reference: the reference block.
+        cases: input shapes per case (the names are the input names).
+        seed: seed of the first case (the next cases use seed + 1, ...).
+    """
+    for k, shapes in enumerate(cases):
+        student = _Block(block, name, list(shapes))
+        xs = list(random_inputs(shapes, seed + k).values())
+        _check_against_reference(student, reference, xs, seed=seed + k, what_inputs="")
+
+
+def check_block_no_mutation(block, name: str, inputs: Shapes, seed: int = 2) -> None:
+    """Hidden check: forward leaves its inputs alone, backward leaves dout, the inputs and the
+    cache alone (backward called twice on one cache gives the same gradients twice)."""
+    student = _Block(block, name, list(inputs))
+    xs = random_inputs(inputs, seed)
+    before = snapshot(xs)
+    out, cache = student.forward(*xs.values())
+    check_untouched(before, xs, block=name, during=f"{name}.forward")
+    out_before = snapshot(out)
+    dout = random_upstream(out.shape, seed)
+    dout_arg = np.array(dout) if np.ndim(dout) else dout
+    grads1 = snapshot(student.backward(dout_arg, cache, list(xs.values())))
+    check_untouched(
+        {"dout": np.asarray(dout)},
+        {"dout": np.asarray(dout_arg)},
+        block=name,
+        during=f"{name}.backward",
+        code="mutates_dout",
+    )
+    check_untouched(before, xs, block=name, during=f"{name}.backward")
+    grads2 = student.backward(dout_arg, cache, list(xs.values()))
+    changed = [
+        student.grad_names[k]
+        for k, (g1, g2) in enumerate(zip(grads1, grads2, strict=True))
+        if not np.array_equal(g1, g2, equal_nan=True)
+    ]
+    if changed or not np.array_equal(out, out_before, equal_nan=True):
+        fail(
+            explanation(
+                "mutates_cache",
+                block=name,
+                what=", ".join(changed) or "out",
+                fallback=f"{name}.backward modified the cache in place: calling it twice on the "
+                f"same cache gave different {', '.join(changed) or 'forward outputs'}. Compute "
+                "new arrays instead of updating cached ones (no *=, += or x[...] = on them).",
+            ),
+            f"Checked: backward called twice, {_inputs_text(student.input_names, list(xs.values()), dout, seed)}.",  # noqa: E501
+        )
+
+
+def stable_input(shape: tuple, magnitude: float = LARGE, seed: int = 3) -> np.ndarray:
+    """An input with entries of ``+-magnitude`` next to moderate values (both signs, both kinds)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    flat = x.reshape(-1)
+    flat[0::3] = magnitude
+    flat[1::3] = -magnitude
+    return x
+
+
+def check_block_stable(
+    block, name: str, reference, shape: tuple, magnitude: float = LARGE, seed: int = 3
+) -> None:
+    """Hidden check: forward raises no overflow, invalid value or division by zero (numpy
+    raises under ``np.errstate``) for inputs of magnitude ``magnitude``, and output and
+    gradient equal the reference's there. Backward may warn (the contract only promises a
+    quiet forward) but must still give the right, finite values."""
+    student = _Block(block, name, ["X"])
+    x = stable_input(shape, magnitude, seed)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        _check_against_reference(
+            student,
+            reference,
+            [x],
+            seed=seed,
+            what_inputs=f"inputs with |X| = {magnitude:g}, ",
+            strict_forward=True,
+        )
+
+
+def check_block_at_zero(block, name: str, reference, shape: tuple, seed: int = 4) -> None:
+    """Hidden check for ReLU-like blocks: output and gradient at inputs exactly 0.
+
+    ``relu'(0) = 0`` and LeakyReLU's slope at 0 is ALPHA: the reference decides.
+    """
+    student = _Block(block, name, ["X"])
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    x.reshape(-1)[::2] = 0.0
+    zero = x == 0
+    ref_out, dout, ref_grads = _reference_pass(reference, name, [x], seed)
+    out, cache = student.forward(x.copy(), out_shape=shape)
+    (dx,) = student.backward(dout, cache, [x])
+    for what, actual, expected in (("out", out, ref_out), ("dX", dx, ref_grads[0])):
+        bad = ~np.isclose(actual, expected, rtol=REF_RTOL, atol=0.0)
+        if bad.any() and not bad[~zero].any():
+            fail(
+                explanation(
+                    "relu_at_zero",
+                    block=name,
+                    what=what,
+                    fallback=f"{name}: {what} is wrong exactly where X == 0 (and right "
+                    "elsewhere). Check the convention at 0: the contract treats X == 0 like "
+                    "X < 0.",
+                ),
+                f"Checked: {name} on X {shape} with half its entries exactly 0, random dout.",
+            )
+    _check_against_reference(
+        student, reference, [x], seed=seed, what_inputs="X with entries exactly 0, "
+    )

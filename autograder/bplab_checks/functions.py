@@ -1,0 +1,305 @@
+"""Checks of function-style questions: derivatives, numerical gradients, losses, linear
+regression, the two-layer network.
+
+Public checks use only the student's own functions and trusted numerics (central
+differences); hidden checks compare with the reference on ``bplab_checks.cases`` inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from bplab_checks.cases import Case, two_layer_data, two_layer_params
+from bplab_checks.feedback import (
+    as_float64,
+    assert_close,
+    call,
+    check_shape,
+    check_untouched,
+    compare_value,
+    describe,
+    fail,
+    shapes_text,
+    snapshot,
+    unpack_pair,
+)
+from bplab_checks.gradcheck import numerical_grad, numerical_vjp
+from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
+
+
+def _checked(name: str, case: Case, what: str = "") -> str:
+    named = {**case.args, **case.kwargs}
+    note = f" ({case.note})" if case.note else ""
+    return f"{what or name} on {shapes_text(named)}{note}."
+
+
+def check_matches_reference(
+    fn,
+    reference: Callable,
+    name: str,
+    cases: Sequence[Case],
+    outputs: Sequence[str] | None = None,
+    rtol: float = REF_RTOL,
+) -> None:
+    """Hidden check: ``fn`` returns what ``reference`` returns on every case, and leaves its
+    arguments untouched.
+
+    Args:
+        fn: the student's function.
+        reference: the reference function.
+        name: the function's name in messages.
+        cases: the inputs.
+        outputs: names of the returned values when ``fn`` returns a tuple, e.g.
+            ``("loss", "dy_pred")``; None for a single value.
+        rtol: largest accepted relative error.
+    """
+    for case in cases:
+        ref_args, ref_kwargs = case.copies()
+        expected = reference(*ref_args, **ref_kwargs)
+        args, kwargs = case.copies()
+        named = dict(zip(case.args, args, strict=True))
+        before = snapshot(named)
+        actual = call(name, fn, *args, **kwargs)
+        checked = _checked(name, case)
+        details = {"inputs": tuple(args)}
+        if outputs is None:
+            compare_value(actual, expected, what="result", block=name, checked=checked, rtol=rtol,
+                          diagnose_details=details)
+        else:
+            if not isinstance(actual, tuple | list) or len(actual) != len(outputs):
+                fail(f"{name} returned {describe(actual)}; expected "
+                     f"({', '.join(outputs)}).", f"Checked: {checked}")
+            for what, a, e in zip(outputs, actual, expected, strict=True):
+                compare_value(a, e, what=what, block=name, checked=checked, rtol=rtol,
+                              diagnose_details=details)
+        check_untouched(before, named, block=name, during=name)
+
+
+def check_derivatives_numerically(
+    fn, name: str, f: Callable, arg_names: Sequence[str] = ("x",), shape: tuple = (3, 4),
+    seed: int = 0,
+) -> None:
+    """Public check of an elementwise derivative against central differences of ``f``.
+
+    ``fn(*args)`` returns the derivative (one argument) or the tuple of partial derivatives
+    (several), each shaped like the arguments; ``f`` is the elementwise function itself.
+    """
+    rng = np.random.default_rng(seed)
+    xs = [rng.uniform(-1.5, 1.5, shape) for _ in arg_names]
+    result = call(name, fn, *[x.copy() for x in xs])
+    if len(arg_names) == 1:
+        results = [result]
+    elif isinstance(result, tuple | list) and len(result) == len(arg_names):
+        results = list(result)
+    else:
+        fail(f"{name} returned {describe(result)}; expected "
+             f"{len(arg_names)} partial derivatives (one per argument).")
+    # For an elementwise f, the gradient of sum(f) is the elementwise derivative.
+    numeric = numerical_vjp(f, xs, np.ones(shape))
+    for arg, r, n in zip(arg_names, results, numeric, strict=True):
+        what = f"d/d{arg}"
+        arr = as_float64(r, f"{name}: {what}", block=name)
+        check_shape(arr, shape, f"{name}: {what}", block=name)
+        assert_close(arr, n, what=what, block=name, reveal=True, rtol=GRAD_RTOL,
+                     checked=f"{name} against central differences of the function on "
+                     f"{', '.join(f'{a} {shape}' for a in arg_names)} (seed {seed}).")
+
+
+def _probe(shape: tuple, seed: int) -> tuple[np.ndarray, Callable[[np.ndarray], float]]:
+    """A smooth scalar test function of an array shaped ``shape`` and a point."""
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(shape)
+    x = rng.uniform(-1.5, 1.5, shape)
+
+    def f(z):
+        z = np.asarray(z, dtype=np.float64)
+        # Strongly curved, so a one-sided difference (error ~ h f'' / 2) is 10x off tolerance.
+        return float(np.sum(w * np.sin(3 * z)) + 0.5 * np.sum(z**3 * w))
+
+    return x, f
+
+
+def check_numerical_gradient(numerical_gradient, shape: tuple = (3, 4), seed: int = 0) -> None:
+    """Public check: the shape, ``x`` unchanged, and the same values as the grader's own
+    central differences with the default ``h = 1e-5``."""
+    x, f = _probe(shape, seed)
+    x_arg = x.copy()
+    result = call("numerical_gradient", numerical_gradient, f, x_arg)
+    check_untouched({"x": x}, {"x": x_arg}, block="numerical_gradient",
+                    during="numerical_gradient")
+    arr = as_float64(result, "numerical_gradient result", block="numerical_gradient")
+    check_shape(arr, shape, "numerical_gradient result", block="numerical_gradient")
+    assert_close(arr, numerical_grad(f, x, h=1e-5), what="grad", block="numerical_gradient",
+                 rtol=GRAD_RTOL, reveal=True,
+                 checked=f"central differences (h = 1e-5) of a smooth f at x {shape}.")
+
+
+def check_numerical_gradient_matches(
+    numerical_gradient, reference: Callable, shapes: Sequence[tuple] = ((5,), (2, 3, 4)),
+    h: float = 1e-2, seed: int = 5,
+) -> None:
+    """Hidden check: any shape, the given ``h`` honoured (a large h makes its effect visible),
+    ``x`` unchanged."""
+    for k, shape in enumerate(shapes):
+        for step in (None, h):
+            x, f = _probe(shape, seed + k)
+            kwargs = {} if step is None else {"h": step}
+            expected = reference(f, x.copy(), **kwargs)
+            x_arg = x.copy()
+            result = call("numerical_gradient", numerical_gradient, f, x_arg, **kwargs)
+            check_untouched({"x": x}, {"x": x_arg}, block="numerical_gradient",
+                            during="numerical_gradient")
+            what = "default h" if step is None else f"h={step:g}"
+            compare_value(result, expected, what="grad", block="numerical_gradient",
+                          rtol=GRAD_RTOL,
+                          checked=f"numerical_gradient of a smooth f at x {shape} with {what}.")
+
+
+def check_loss_gradient(
+    fn, name: str, case: Case, wrt: str, outputs: tuple[str, str]
+) -> None:
+    """Public check of a ``(loss, grad)`` function: loss a float64 scalar, grad shaped like
+    argument ``wrt``, and grad equal to central differences of the student's own loss."""
+    args, kwargs = case.copies()
+    names = list(case.args)
+    k = names.index(wrt)
+    loss, grad = unpack_pair(call(name, fn, *args, **kwargs), name, outputs)
+    as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
+    grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
+    check_shape(grad, np.shape(case.args[wrt]), f"{name}: {outputs[1]}", block=name,
+                context=f"The gradient has the shape of {wrt}.")
+
+    def f(z):
+        call_args = case.copies()[0]
+        call_args[k] = z
+        value = unpack_pair(call(name, fn, *call_args, **kwargs), name, outputs)[0]
+        return as_float64(value, f"{name}: {outputs[0]}", block=name, scalar=True)
+
+    numeric = numerical_grad(f, np.asarray(case.args[wrt]))
+    assert_close(grad, numeric, what=outputs[1], block=name, rtol=GRAD_RTOL, reveal=True,
+                 checked=f"{outputs[1]} against central differences of your own {outputs[0]}, "
+                 f"on {shapes_text(case.args)}.",
+                 diagnose_details={"inputs": tuple(case.args.values())})
+
+
+def check_stable_loss(fn, reference: Callable, name: str, case: Case,
+                      outputs: tuple[str, str], compare_grad_where: str = "all") -> None:
+    """Hidden check: no overflow/divide/invalid (numpy raises) on extreme inputs, finite
+    results equal to the reference's.
+
+    ``compare_grad_where="unclipped"`` compares the gradient only where the first argument is
+    inside (1e-12, 1 - 1e-12): at clipped probabilities the contract leaves dp open (0, the
+    clip's own derivative, or the formula at the clipped value are all accepted).
+    """
+    args, kwargs = case.copies()
+    expected = reference(*case.copies()[0], **kwargs)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss, grad = unpack_pair(call(name, fn, *args, **kwargs), name, outputs)
+    checked = _checked(name, case)
+    compare_value(loss, expected[0], what=outputs[0], block=name, checked=checked, rtol=REF_RTOL)
+    grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
+    exp_grad = np.asarray(expected[1], dtype=np.float64)
+    check_shape(grad, exp_grad.shape, f"{name}: {outputs[1]}", block=name)
+    if not np.all(np.isfinite(grad)):
+        compare_value(grad, exp_grad, what=outputs[1], block=name, checked=checked,
+                      rtol=REF_RTOL)
+    if compare_grad_where == "unclipped":
+        first = np.asarray(next(iter(case.args.values())))
+        inside = (first > 1e-12) & (first < 1 - 1e-12)
+        grad, exp_grad = grad[inside], exp_grad[inside]
+    compare_value(grad, exp_grad, what=outputs[1], block=name, checked=checked, rtol=REF_RTOL)
+
+
+def check_fit_linreg_runs(fit_linreg, seed: int = 0) -> None:
+    """Public check: theta (D, 1), ``n_steps`` scalar losses that go down with a small learning
+    rate, inputs untouched."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((8, 3))
+    Y = X @ rng.standard_normal((3, 1))
+    lr = 0.2 / float(np.linalg.norm(X, 2) ** 2)
+    n_steps = 5
+    named = {"X": X.copy(), "Y": Y.copy()}
+    result = call("fit_linreg", fit_linreg, named["X"], named["Y"], lr, n_steps)
+    check_untouched({"X": X, "Y": Y}, named, block="fit_linreg", during="fit_linreg")
+    theta, losses = unpack_pair(result, "fit_linreg", ("theta", "losses"))
+    theta = as_float64(theta, "fit_linreg: theta", block="fit_linreg")
+    check_shape(theta, (3, 1), "fit_linreg: theta", block="fit_linreg")
+    if isinstance(losses, np.ndarray) and losses.ndim == 1:
+        losses = list(losses)
+    if not isinstance(losses, tuple | list) or len(losses) != n_steps:
+        fail(f"fit_linreg returned losses {describe(losses)}; expected a list of "
+             f"n_steps = {n_steps} losses.")
+    values = [float(as_float64(v, f"fit_linreg: losses[{i}]", block="fit_linreg", scalar=True))
+              for i, v in enumerate(losses)]
+    if not all(b < a for a, b in zip(values, values[1:], strict=False)):
+        fail("fit_linreg: the losses should go down at every step with a small learning rate "
+             f"(lr = {lr:.3g}); got {', '.join(f'{v:.4g}' for v in values)}.",
+             "Checked: X (8, 3), Y (8, 1), n_steps=5. Is each loss computed before its step, "
+             "and theta updated with theta - lr * g?")
+
+
+def check_init_two_layer(init_two_layer) -> None:
+    """Public check: keys, shapes, float64, zero biases, reproducible for a seed and different
+    for another seed."""
+    D, H = 4, 5
+    shapes = {"W1": (D, H), "b1": (H,), "W2": (H, 1), "b2": (1,)}
+    p0 = call("init_two_layer", init_two_layer, D, H, seed=0)
+    if not isinstance(p0, dict) or set(p0) != set(shapes):
+        fail(f"init_two_layer returned {describe(p0)}; expected a dict with keys "
+             f"{sorted(shapes)}.")
+    for key, shape in shapes.items():
+        arr = as_float64(p0[key], f"init_two_layer: {key}", block="init_two_layer")
+        check_shape(arr, shape, f"init_two_layer: {key}", block="init_two_layer",
+                    context=f"Checked: init_two_layer(D={D}, H={H}).")
+        if key.startswith("b") and np.any(arr != 0):
+            fail(f"init_two_layer: {key} should start at zeros.")
+    again = call("init_two_layer", init_two_layer, D, H, seed=0)
+    other = call("init_two_layer", init_two_layer, D, H, seed=1)
+    if not np.array_equal(np.asarray(again["W1"]), np.asarray(p0["W1"])):
+        fail("init_two_layer: two calls with seed=0 gave different W1; draw from "
+             "np.random.default_rng(seed), not from global random state.")
+    if np.array_equal(np.asarray(other["W1"]), np.asarray(p0["W1"])):
+        fail("init_two_layer: seed=0 and seed=1 gave the same W1; use the seed argument.")
+
+
+def check_two_layer_gradients(two_layer_loss, two_layer_predict, seed: int = 0) -> None:
+    """Public check: loss a scalar, grads with the keys and shapes of params, every gradient
+    equal to central differences of the student's own loss, and predict consistent with the
+    loss (the loss is the BCE of the predictions)."""
+    params = two_layer_params(seed, 4, 5)
+    X, y = two_layer_data(seed, 6, 4)
+    context = f"params {{{shapes_text(params)}}}, X {X.shape}, y {y.shape} (seed {seed})"
+    result = call("two_layer_loss", two_layer_loss, snapshot(params), X.copy(), y.copy())
+    loss, grads = unpack_pair(result, "two_layer_loss", ("loss", "grads"))
+    loss = float(as_float64(loss, "two_layer_loss: loss", block="two_layer_loss", scalar=True))
+    if not isinstance(grads, dict) or set(grads) != set(params):
+        fail(f"two_layer_loss returned grads {describe(grads)}; expected a dict with the keys "
+             f"of params {sorted(params)}.")
+    for key in params:
+        g = as_float64(grads[key], f"two_layer_loss: d{key}", block="two_layer_loss")
+        check_shape(g, params[key].shape, f"grads[{key!r}]", block="two_layer_loss",
+                    context="Each gradient has the shape of its parameter.")
+
+        def f(z, key=key):
+            p = snapshot(params)
+            p[key] = z
+            value = unpack_pair(call("two_layer_loss", two_layer_loss, p, X.copy(), y.copy()),
+                                "two_layer_loss", ("loss", "grads"))[0]
+            return as_float64(value, "two_layer_loss: loss", block="two_layer_loss",
+                              scalar=True)
+
+        assert_close(g, numerical_grad(f, params[key]), what=f"d{key}", block="two_layer_loss",
+                     rtol=GRAD_RTOL, reveal=True,
+                     checked=f"grads[{key!r}] against central differences of your own loss, "
+                     f"{context}.")
+    p = as_float64(call("two_layer_predict", two_layer_predict, snapshot(params), X.copy()),
+                   "two_layer_predict result", block="two_layer_predict")
+    check_shape(p, (X.shape[0], 1), "two_layer_predict result", block="two_layer_predict")
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    bce = -float(np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+    assert_close(np.asarray(loss), np.asarray(bce), what="loss", block="two_layer_loss",
+                 rtol=REF_RTOL, reveal=True,
+                 checked=f"two_layer_loss's loss against the BCE of two_layer_predict's "
+                 f"probabilities, {context} (the two must agree).")

@@ -1,0 +1,272 @@
+"""Checks of training utilities: optimizers (``Opt(**hyper).step(params, grads)`` updating the
+dict ``params`` in place), learning-rate schedules and gradient clipping.
+
+Only calls, attribute access and ``np.asarray`` touch student objects, so the same checks run
+on grader proxies (in-place updates are written back to the caller's dict by the proxy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from bplab_checks.cases import grads_dict
+from bplab_checks.feedback import (
+    as_float64,
+    call,
+    check_shape,
+    check_untouched,
+    describe,
+    element_text,
+    fail,
+    get_attr,
+    snapshot,
+    unpack_pair,
+)
+from bplab_checks.gradcheck import rel_error, worst_element
+from bplab_checks.tolerances import REF_RTOL
+
+Params = dict[str, np.ndarray]
+
+
+def _start_and_grads(seed: int, steps: int) -> tuple[Params, list[Params]]:
+    """Parameters with three keys of different shapes, plus one gradient dict per step.
+
+    The key ``c`` gets tiny gradients (1e-6): there ``eps`` is not negligible, so misplacing it
+    (e.g. sqrt(v + eps)) shows.
+    """
+    start = grads_dict(seed)
+    grads = []
+    for t in range(steps):
+        g = grads_dict(seed + 100 + t)
+        g["c"] = g["c"] * 1e-6
+        grads.append(g)
+    return start, grads
+
+
+class _Optimizer:
+    """A student optimizer instance with calls turned into feedback."""
+
+    def __init__(self, cls, name: str, hyper: Mapping[str, float]):
+        self.name = name
+        self.instance = call(name, cls, **hyper)
+        self._step = get_attr(self.instance, "step", f"{name} instance")
+
+    def step(self, params: Params, grads: Params) -> None:
+        before = snapshot(grads)
+        call(f"{self.name}.step", self._step, params, grads)
+        check_untouched({"grads": before}, {"grads": grads}, block=self.name,
+                        during=f"{self.name}.step")
+
+
+def _hyper_text(hyper: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in hyper.items()) or "default arguments"
+
+
+def check_optimizer_step(Optimizer, name: str, hyper: Mapping[str, float], seed: int = 0) -> None:
+    """Public check: one step updates every array of ``params`` in place (same keys, shapes,
+    float64), leaves ``grads`` alone, and moves every entry against its gradient."""
+    start, grads = _start_and_grads(seed, 1)
+    opt = _Optimizer(Optimizer, name, hyper)
+    params = snapshot(start)
+    opt.step(params, snapshot(grads[0]))
+    checked = f"one step of {name}({_hyper_text(hyper)}) on params {{W (3, 4), b (4,), c (1,)}}."
+    for key in start:
+        if key not in params:
+            fail(f"{name}.step removed params[{key!r}].")
+        arr = as_float64(params[key], f"params[{key!r}]", block=name)
+        check_shape(arr, start[key].shape, f"params[{key!r}]", block=name)
+        if np.array_equal(arr, start[key]):
+            fail(f"{name}.step left params[{key!r}] unchanged: update the arrays of the dict "
+                 "params in place (params[key] -= ...); a returned value is ignored.",
+                 f"Checked: {checked}")
+        moved = np.sign(arr - start[key])
+        wrong = moved != -np.sign(grads[0][key])
+        if wrong.any():
+            idx = tuple(int(i) for i in np.argwhere(wrong)[0])
+            fail(f"{name}.step moved params[{key!r}]{list(idx)} in the direction of its "
+                 "gradient (or not at all): a descent step goes against the gradient.",
+                 f"Checked: {checked}")
+
+
+def _compare_params(actual: Params, expected: Params, *, name: str, checked: str,
+                    start: Params, diagnosis: Callable[[], str | None]) -> None:
+    arrays = {}
+    for key, exp in expected.items():
+        if key not in actual:
+            fail(f"{name}.step removed params[{key!r}].", f"Checked: {checked}")
+        arr = as_float64(actual[key], f"params[{key!r}]", block=name)
+        check_shape(arr, exp.shape, f"params[{key!r}]", block=name)
+        if np.array_equal(arr, start[key]):
+            fail(f"{name}.step left params[{key!r}] unchanged: update the arrays of the dict "
+                 "params in place (params[key] -= ...); a returned value is ignored.",
+                 f"Checked: {checked}")
+        arrays[key] = arr
+    # Report the key that is furthest off (a mistake may show mostly on one key).
+    errors = {key: rel_error(arr, expected[key]) for key, arr in arrays.items()}
+    key = max(errors, key=errors.__getitem__)
+    arr, exp, err = arrays[key], expected[key], errors[key]
+    if err > REF_RTOL:
+        index, a_val, e_val = worst_element(arr, exp)
+        fail(diagnosis(), f"Checked: {checked}",
+             f"params[{key!r}]: relative error {err:.2e} (allowed {REF_RTOL:.0e}); "
+             + element_text(f"params[{key!r}]", index, a_val, e_val, reveal=False) + ".")
+
+
+def _diagnose_optimizer(**kwargs) -> str | None:
+    try:
+        from bplab_checks.diagnose import diagnose_optimizer
+    except Exception:  # noqa: BLE001 - diagnoses are optional
+        return None
+    try:
+        return diagnose_optimizer(**kwargs)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def check_optimizer_trajectory(
+    Optimizer, reference, name: str, hyper: Mapping[str, float], steps: int = 5, seed: int = 1
+) -> None:
+    """Hidden check: the parameters after each of ``steps`` steps equal the reference's
+    (several keys and shapes, a new gradient every step, state kept per key)."""
+    start, grads = _start_and_grads(seed, steps)
+    opt = _Optimizer(Optimizer, name, hyper)
+    ref = reference(**hyper)
+    params, ref_params = snapshot(start), snapshot(start)
+    for t, g in enumerate(grads, start=1):
+        opt.step(params, snapshot(g))
+        ref.step(ref_params, snapshot(g))
+        checked = (f"{t} step(s) of {name}({_hyper_text(hyper)}) on params "
+                   f"{{W (3, 4), b (4,), c (1,)}}, a new random gradient each step (seed {seed}).")
+        _compare_params(
+            params, ref_params, name=name, checked=checked, start=start,
+            diagnosis=lambda t=t: _diagnose_optimizer(
+                actual_params=snapshot(params), expected_params=snapshot(ref_params),
+                optimizer=name, start=snapshot(start), grads=snapshot(grads[:t]),
+                hyper=dict(hyper), reference_cls=reference),
+        )
+
+
+def check_optimizer_instances(
+    Optimizer, reference, name: str, hyper: Mapping[str, float], steps: int = 3, seed: int = 2
+) -> None:
+    """Hidden check: two instances stepped alternately keep separate state (each ends where
+    the reference does, and where the same instance stepped alone ends)."""
+    starts, grads = zip(*(_start_and_grads(seed + k * 10, steps) for k in range(2)), strict=True)
+    opts = [_Optimizer(Optimizer, name, hyper) for _ in range(2)]
+    params = [snapshot(s) for s in starts]
+    for t in range(steps):
+        for k in range(2):
+            opts[k].step(params[k], snapshot(grads[k][t]))
+    for k in range(2):
+        alone = _Optimizer(Optimizer, name, hyper)
+        alone_params = snapshot(starts[k])
+        for t in range(steps):
+            alone.step(alone_params, snapshot(grads[k][t]))
+        ref = reference(**hyper)
+        ref_params = snapshot(starts[k])
+        for t in range(steps):
+            ref.step(ref_params, snapshot(grads[k][t]))
+        checked = (f"two {name}({_hyper_text(hyper)}) instances stepped alternately, "
+                   f"{steps} steps each; instance {k + 1}.")
+        interfere = any(
+            not np.array_equal(np.asarray(params[k][key]), np.asarray(alone_params[key]))
+            for key in starts[k]
+        )
+        _compare_params(
+            params[k], ref_params, name=name, checked=checked, start=starts[k],
+            diagnosis=lambda k=k, interfere=interfere, ref_params=ref_params: (
+                f"Two {name} instances interfere: stepped alternately they end elsewhere than "
+                "stepped alone. Keep the optimizer's state on the instance (e.g. self.v = {} "
+                "in __init__), not on the class or in globals (diagnosis: state_shared)."
+                if interfere
+                else _diagnose_optimizer(
+                    actual_params=snapshot(params[k]), expected_params=snapshot(ref_params),
+                    optimizer=name, start=snapshot(starts[k]), grads=snapshot(list(grads[k])),
+                    hyper=dict(hyper), reference_cls=reference)
+            ),
+        )
+
+
+def _scalar(fn, label: str, *args, **kwargs) -> float:
+    return float(as_float64(call(label, fn, *args, **kwargs), f"{label} result",
+                            block="lr_schedules", scalar=True))
+
+
+def check_schedules_sane(step_decay, exponential_decay, cosine_annealing, linear_warmup) -> None:
+    """Public check of the schedules' defining properties (values at the ends, constant
+    ratios, monotonicity), each result a float."""
+
+    def need(ok: bool, text: str) -> None:
+        if not ok:
+            fail(text)
+
+    close = np.isclose
+    lr0, gamma, size = 0.3, 0.5, 4
+    s = [_scalar(step_decay, "step_decay", lr0, gamma, size, t) for t in range(9)]
+    need(close(s[0], lr0) and close(s[size - 1], lr0),
+         f"step_decay(lr0={lr0}, gamma={gamma}, step_size={size}, t) should stay lr0 for "
+         f"t < step_size; got {s[0]:.4g} at t=0 and {s[size - 1]:.4g} at t={size - 1}.")
+    need(close(s[size], lr0 * gamma) and close(s[2 * size], s[size] * gamma),
+         f"step_decay should multiply by gamma at t = step_size, 2 step_size, ...; got "
+         f"{s[size]:.4g} at t={size} and {s[2 * size]:.4g} at t={2 * size}.")
+    e = [_scalar(exponential_decay, "exponential_decay", lr0, 0.9, t) for t in range(4)]
+    need(close(e[0], lr0) and all(close(b, a * 0.9) for a, b in zip(e, e[1:], strict=False)),
+         f"exponential_decay(lr0={lr0}, gamma=0.9, t) should start at lr0 and shrink by gamma "
+         f"each step; got {', '.join(f'{v:.4g}' for v in e)} for t = 0..3.")
+    T, hi, lo = 10, 0.5, 0.1
+    c = [_scalar(cosine_annealing, "cosine_annealing", t, T, hi, lo) for t in range(T + 1)]
+    need(close(c[0], hi) and close(c[T], lo) and close(c[T // 2], (hi + lo) / 2),
+         f"cosine_annealing(t, T_max={T}, lr_max={hi}, lr_min={lo}) should be lr_max at t=0, "
+         f"the midpoint at t=T_max/2 and lr_min at t=T_max; got {c[0]:.4g}, {c[T // 2]:.4g}, "
+         f"{c[T]:.4g}.")
+    need(all(b < a for a, b in zip(c, c[1:], strict=False)),
+         "cosine_annealing should decrease from t=0 to t=T_max.")
+    W, target = 4, 0.2
+    w = [_scalar(linear_warmup, "linear_warmup", t, W, target) for t in range(W + 3)]
+    steps = np.diff(w[: W + 1])
+    need(close(w[0], 0.0) and close(w[W], target) and close(w[-1], target)
+         and np.allclose(steps, steps[0]),
+         f"linear_warmup(t, T_warmup={W}, lr_target={target}) should rise linearly from 0 at "
+         "t=0 to lr_target at t=T_warmup and stay there; got "
+         f"{', '.join(f'{v:.4g}' for v in w)} for t = 0..{W + 2}.")
+
+
+def check_clip_grad_norm_sane(clip_grad_norm) -> None:
+    """Public check: a new dict with the keys and shapes of grads, the input untouched, the
+    joint norm reported, and clipped norm equal to max_norm when above it (unchanged below)."""
+    for scale, max_norm in ((3.0, 1.0), (0.1, 5.0)):
+        grads = grads_dict(90, scale)
+        arg = snapshot(grads)
+        result = call("clip_grad_norm", clip_grad_norm, arg, max_norm)
+        check_untouched({"grads": grads}, {"grads": arg}, block="clip_grad_norm",
+                        during="clip_grad_norm")
+        clipped, total = unpack_pair(result, "clip_grad_norm", ("clipped", "total_norm"))
+        total = float(as_float64(total, "clip_grad_norm: total_norm", block="clip_grad_norm",
+                                 scalar=True))
+        if not isinstance(clipped, dict) or set(clipped) != set(grads):
+            fail(f"clip_grad_norm returned clipped {describe(clipped)}; expected a dict with "
+                 f"the keys of grads {sorted(grads)}.")
+        arrays = {}
+        for key, g in grads.items():
+            arrays[key] = as_float64(clipped[key], f"clipped[{key!r}]", block="clip_grad_norm")
+            check_shape(arrays[key], g.shape, f"clipped[{key!r}]", block="clip_grad_norm")
+        norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+        new_norm = float(np.sqrt(sum(np.sum(a**2) for a in arrays.values())))
+        checked = (f"Checked: grads {{W (3, 4), b (4,), c (1,)}} with joint norm {norm:.4g}, "
+                   f"max_norm={max_norm:g}.")
+        if not np.isclose(total, norm, rtol=1e-9):
+            fail(f"clip_grad_norm: total_norm is {total:.6g}; it should be the L2 norm of all "
+                 "arrays together, sqrt(sum of every squared entry), before clipping.", checked)
+        want = min(norm, max_norm)
+        if not np.isclose(new_norm, want, rtol=1e-9):
+            fail(f"clip_grad_norm: the clipped arrays have joint norm {new_norm:.6g}; "
+                 f"expected {want:.6g} (scale every array by max_norm / total_norm only when "
+                 "total_norm > max_norm).", checked)
+
+
+def check_optimizer_cases(Optimizer, reference, name: str, hypers: Sequence[Mapping]) -> None:
+    """Hidden check: ``check_optimizer_trajectory`` for several constructor arguments."""
+    for k, hyper in enumerate(hypers):
+        check_optimizer_trajectory(Optimizer, reference, name, hyper, seed=1 + k)

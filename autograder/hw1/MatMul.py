@@ -1,0 +1,34 @@
+"""MatMul: out = A @ B and its gradients dA, dB."""
+
+from bplab_checks import (
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "MatMul"
+points = 4
+
+
+@test_case(hidden=False)
+def forward_and_backward_are_consistent(MatMul):
+    check_block_consistency(MatMul, "MatMul", {"A": (3, 4), "B": (4, 5)}, out_shape=(3, 5))
+
+
+@test_case(hidden=True)
+def matches_reference(MatMul):
+    from solutions.hw1 import MatMul as reference
+
+    check_block_matches_reference(
+        MatMul,
+        "MatMul",
+        reference,
+        [{"A": (3, 4), "B": (4, 5)}, {"A": (2, 7), "B": (7, 3)}, {"A": (5, 1), "B": (1, 2)}],
+    )
+
+
+@test_case(hidden=True)
+def leaves_inputs_dout_and_cache_alone(MatMul):
+    check_block_no_mutation(MatMul, "MatMul", {"A": (3, 4), "B": (4, 5)})

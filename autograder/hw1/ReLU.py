@@ -1,0 +1,37 @@
+"""ReLU: max(X, 0) and its gradient dX (0 where X <= 0)."""
+
+from bplab_checks import (
+    check_block_at_zero,
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "ReLU"
+points = 3
+
+
+@test_case(hidden=False)
+def forward_and_backward_are_consistent(ReLU):
+    check_block_consistency(ReLU, "ReLU", {"X": (3, 4)}, out_shape=(3, 4))
+
+
+@test_case(hidden=True)
+def matches_reference(ReLU):
+    from solutions.hw1 import ReLU as reference
+
+    check_block_matches_reference(ReLU, "ReLU", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+
+
+@test_case(hidden=True)
+def leaves_inputs_dout_and_cache_alone(ReLU):
+    check_block_no_mutation(ReLU, "ReLU", {"X": (3, 4)})
+
+
+@test_case(hidden=True)
+def exact_zero_inputs(ReLU):
+    from solutions.hw1 import ReLU as reference
+
+    check_block_at_zero(ReLU, "ReLU", reference, shape=(4, 3))

@@ -1,0 +1,37 @@
+"""Sigmoid: stable 1 / (1 + exp(-X)) and its gradient dX."""
+
+from bplab_checks import (
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+    check_block_stable,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "Sigmoid"
+points = 3
+
+
+@test_case(hidden=False)
+def forward_and_backward_are_consistent(Sigmoid):
+    check_block_consistency(Sigmoid, "Sigmoid", {"X": (3, 4)}, out_shape=(3, 4))
+
+
+@test_case(hidden=True)
+def matches_reference(Sigmoid):
+    from solutions.hw1 import Sigmoid as reference
+
+    check_block_matches_reference(Sigmoid, "Sigmoid", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+
+
+@test_case(hidden=True)
+def leaves_inputs_dout_and_cache_alone(Sigmoid):
+    check_block_no_mutation(Sigmoid, "Sigmoid", {"X": (3, 4)})
+
+
+@test_case(hidden=True)
+def stable_for_large_inputs(Sigmoid):
+    from solutions.hw1 import Sigmoid as reference
+
+    check_block_stable(Sigmoid, "Sigmoid", reference, shape=(3, 4))

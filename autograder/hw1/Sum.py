@@ -1,0 +1,29 @@
+"""Sum: out = sum of all entries (a scalar) and its gradient dX for a scalar dout."""
+
+from bplab_checks import (
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "Sum"
+points = 2
+
+
+@test_case(hidden=False)
+def forward_and_backward_are_consistent(Sum):
+    check_block_consistency(Sum, "Sum", {"X": (3, 4)}, out_shape=())
+
+
+@test_case(hidden=True)
+def matches_reference(Sum):
+    from solutions.hw1 import Sum as reference
+
+    check_block_matches_reference(Sum, "Sum", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+
+
+@test_case(hidden=True)
+def leaves_inputs_dout_and_cache_alone(Sum):
+    check_block_no_mutation(Sum, "Sum", {"X": (3, 4)})

@@ -1,0 +1,24 @@
+"""linreg_loss_and_grad: squared-error loss and dtheta by chaining blocks."""
+
+from bplab_checks import check_loss_gradient, check_matches_reference, linreg_cases
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "linreg_loss_and_grad"
+points = 4
+
+
+@test_case(hidden=False)
+def dtheta_matches_central_differences(linreg_loss_and_grad):
+    check_loss_gradient(
+        linreg_loss_and_grad, "linreg_loss_and_grad", linreg_cases()[0], "theta", ("loss", "dtheta")
+    )
+
+
+@test_case(hidden=True)
+def matches_reference(linreg_loss_and_grad):
+    from solutions.hw1 import linreg_loss_and_grad as reference
+
+    check_matches_reference(
+        linreg_loss_and_grad, reference, "linreg_loss_and_grad", linreg_cases(), ("loss", "dtheta")
+    )

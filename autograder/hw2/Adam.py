@@ -1,0 +1,29 @@
+"""Adam: bias-corrected moments, theta -= lr m_hat / (sqrt(v_hat) + eps)."""
+
+from bplab_checks import check_optimizer_cases, check_optimizer_instances, check_optimizer_step
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "Adam"
+points = 3
+
+
+@test_case(hidden=False)
+def step_updates_params_in_place(Adam):
+    check_optimizer_step(Adam, "Adam", {})
+
+
+@test_case(hidden=True)
+def trajectory_matches_reference(Adam):
+    from solutions.hw2 import Adam as reference
+
+    check_optimizer_cases(
+        Adam, reference, "Adam", [{}, {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-7}]
+    )
+
+
+@test_case(hidden=True)
+def instances_keep_separate_state(Adam):
+    from solutions.hw2 import Adam as reference
+
+    check_optimizer_instances(Adam, reference, "Adam", {})

@@ -1,0 +1,31 @@
+"""Add: out = X + b broadcast over rows, and its gradients dX, db."""
+
+from bplab_checks import (
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "Add"
+points = 3
+
+
+@test_case(hidden=False)
+def forward_and_backward_are_consistent(Add):
+    check_block_consistency(Add, "Add", {"X": (3, 4), "b": (4,)}, out_shape=(3, 4))
+
+
+@test_case(hidden=True)
+def matches_reference(Add):
+    from solutions.hw2 import Add as reference
+
+    check_block_matches_reference(
+        Add, "Add", reference, [{"X": (3, 4), "b": (4,)}, {"X": (5, 2), "b": (2,)}]
+    )
+
+
+@test_case(hidden=True)
+def leaves_inputs_dout_and_cache_alone(Add):
+    check_block_no_mutation(Add, "Add", {"X": (3, 4), "b": (4,)})

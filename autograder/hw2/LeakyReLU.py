@@ -1,0 +1,37 @@
+"""LeakyReLU: X where X > 0, ALPHA * X where X <= 0, and its gradient dX."""
+
+from bplab_checks import (
+    check_block_at_zero,
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "LeakyReLU"
+points = 2
+
+
+@test_case(hidden=False)
+def forward_and_backward_are_consistent(LeakyReLU):
+    check_block_consistency(LeakyReLU, "LeakyReLU", {"X": (3, 4)}, out_shape=(3, 4))
+
+
+@test_case(hidden=True)
+def matches_reference(LeakyReLU):
+    from solutions.hw2 import LeakyReLU as reference
+
+    check_block_matches_reference(LeakyReLU, "LeakyReLU", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+
+
+@test_case(hidden=True)
+def leaves_inputs_dout_and_cache_alone(LeakyReLU):
+    check_block_no_mutation(LeakyReLU, "LeakyReLU", {"X": (3, 4)})
+
+
+@test_case(hidden=True)
+def exact_zero_inputs(LeakyReLU):
+    from solutions.hw2 import LeakyReLU as reference
+
+    check_block_at_zero(LeakyReLU, "LeakyReLU", reference, shape=(4, 3))

@@ -1,0 +1,29 @@
+"""RMSprop: s = beta s + (1 - beta) g^2; theta -= lr g / (sqrt(s) + eps)."""
+
+from bplab_checks import check_optimizer_cases, check_optimizer_instances, check_optimizer_step
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "RMSprop"
+points = 2
+
+
+@test_case(hidden=False)
+def step_updates_params_in_place(RMSprop):
+    check_optimizer_step(RMSprop, "RMSprop", {"lr": 0.01})
+
+
+@test_case(hidden=True)
+def trajectory_matches_reference(RMSprop):
+    from solutions.hw2 import RMSprop as reference
+
+    check_optimizer_cases(
+        RMSprop, reference, "RMSprop", [{"lr": 0.01}, {"lr": 0.05, "beta": 0.8, "eps": 1e-6}]
+    )
+
+
+@test_case(hidden=True)
+def instances_keep_separate_state(RMSprop):
+    from solutions.hw2 import RMSprop as reference
+
+    check_optimizer_instances(RMSprop, reference, "RMSprop", {"lr": 0.01})

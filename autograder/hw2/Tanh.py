@@ -1,0 +1,37 @@
+"""Tanh: tanh(X) and its gradient dX."""
+
+from bplab_checks import (
+    check_block_consistency,
+    check_block_matches_reference,
+    check_block_no_mutation,
+    check_block_stable,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "Tanh"
+points = 2
+
+
+@test_case(hidden=False)
+def forward_and_backward_are_consistent(Tanh):
+    check_block_consistency(Tanh, "Tanh", {"X": (3, 4)}, out_shape=(3, 4))
+
+
+@test_case(hidden=True)
+def matches_reference(Tanh):
+    from solutions.hw2 import Tanh as reference
+
+    check_block_matches_reference(Tanh, "Tanh", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+
+
+@test_case(hidden=True)
+def leaves_inputs_dout_and_cache_alone(Tanh):
+    check_block_no_mutation(Tanh, "Tanh", {"X": (3, 4)})
+
+
+@test_case(hidden=True)
+def stable_for_large_inputs(Tanh):
+    from solutions.hw2 import Tanh as reference
+
+    check_block_stable(Tanh, "Tanh", reference, shape=(3, 4))

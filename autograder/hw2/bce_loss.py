@@ -1,0 +1,40 @@
+"""bce_loss: binary cross-entropy (p clipped to [1e-12, 1 - 1e-12]) and dp."""
+
+from bplab_checks import (
+    bce_cases,
+    bce_edge_case,
+    check_loss_gradient,
+    check_matches_reference,
+    check_stable_loss,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "bce_loss"
+points = 3
+
+
+@test_case(hidden=False)
+def dp_matches_central_differences(bce_loss):
+    check_loss_gradient(bce_loss, "bce_loss", bce_cases()[0], "p", ("loss", "dp"))
+
+
+@test_case(hidden=True)
+def matches_reference(bce_loss):
+    from solutions.hw2 import bce_loss as reference
+
+    check_matches_reference(bce_loss, reference, "bce_loss", bce_cases(), ("loss", "dp"))
+
+
+@test_case(hidden=True)
+def stable_at_extremes(bce_loss):
+    from solutions.hw2 import bce_loss as reference
+
+    check_stable_loss(
+        bce_loss,
+        reference,
+        "bce_loss",
+        bce_edge_case(),
+        ("loss", "dp"),
+        compare_grad_where="unclipped",
+    )

@@ -1,0 +1,20 @@
+"""mse_loss: mean squared error over all entries and dy_pred."""
+
+from bplab_checks import check_loss_gradient, check_matches_reference, mse_cases
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "mse_loss"
+points = 2
+
+
+@test_case(hidden=False)
+def dy_pred_matches_central_differences(mse_loss):
+    check_loss_gradient(mse_loss, "mse_loss", mse_cases()[0], "y_pred", ("loss", "dy_pred"))
+
+
+@test_case(hidden=True)
+def matches_reference(mse_loss):
+    from solutions.hw2 import mse_loss as reference
+
+    check_matches_reference(mse_loss, reference, "mse_loss", mse_cases(), ("loss", "dy_pred"))

@@ -1,0 +1,51 @@
+"""softmax_cross_entropy: stable softmax + cross-entropy, mean over the batch, and dlogits."""
+
+from bplab_checks import (
+    check_loss_gradient,
+    check_matches_reference,
+    check_stable_loss,
+    softmax_cases,
+    softmax_edge_case,
+)
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "softmax_cross_entropy"
+points = 4
+
+
+@test_case(hidden=False)
+def dlogits_matches_central_differences(softmax_cross_entropy):
+    check_loss_gradient(
+        softmax_cross_entropy,
+        "softmax_cross_entropy",
+        softmax_cases()[0],
+        "logits",
+        ("loss", "dlogits"),
+    )
+
+
+@test_case(hidden=True)
+def matches_reference(softmax_cross_entropy):
+    from solutions.hw2 import softmax_cross_entropy as reference
+
+    check_matches_reference(
+        softmax_cross_entropy,
+        reference,
+        "softmax_cross_entropy",
+        softmax_cases(),
+        ("loss", "dlogits"),
+    )
+
+
+@test_case(hidden=True)
+def stable_at_extremes(softmax_cross_entropy):
+    from solutions.hw2 import softmax_cross_entropy as reference
+
+    check_stable_loss(
+        softmax_cross_entropy,
+        reference,
+        "softmax_cross_entropy",
+        softmax_edge_case(),
+        ("loss", "dlogits"),
+    )

@@ -1,0 +1,60 @@
+"""The bug bank through the real test files: every planted mistake loses points on its question
+and gets exactly the diagnosis the bank says (tests/bugs/). The reference itself loses nothing
+and gets no diagnosis, which is what "a correct solution is never diagnosed" means end to end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bugs import ROOT, environment, run_question
+from bugs.hw1 import BUGS as HW1_BUGS
+from bugs.hw2 import BUGS as HW2_BUGS
+
+TAG = re.compile(r"\(diagnosis: ([a-z0-9_]+)\)")
+BUGS = HW1_BUGS + HW2_BUGS
+
+
+def _failures(test_file) -> list[str]:
+    return [r.message for r in test_file.test_case_results if not r.passed]
+
+
+def test_bank_is_large_and_covers_both_homeworks():
+    assert len(BUGS) >= 40
+    assert {b.hw for b in BUGS} == {"hw1", "hw2"}
+    assert len({b.id for b in BUGS}) == len(BUGS), "bug names must be unique per question"
+
+
+def _questions(hw: str) -> list[str]:
+    return sorted(p.stem for p in (ROOT / "autograder" / hw).glob("*.py"))
+
+
+@pytest.mark.parametrize(
+    ("hw", "question"),
+    [pytest.param(hw, q, marks=getattr(pytest.mark, hw)) for hw in ("hw1", "hw2")
+     for q in _questions(hw)],
+)
+def test_reference_gets_full_marks_and_no_diagnosis(hw, question):
+    test_file = run_question(hw, question, environment(hw))
+    assert _failures(test_file) == []
+    assert test_file.grade == 1.0
+
+
+@pytest.mark.parametrize("planted", [pytest.param(b, id=b.id, marks=getattr(pytest.mark, b.hw))
+                                     for b in BUGS])
+def test_planted_bug_is_diagnosed(planted):
+    test_file = run_question(planted.hw, planted.question,
+                             environment(planted.hw, planted.source))
+    failures = _failures(test_file)
+    assert failures, f"{planted.id}: no test case failed"
+    assert test_file.score < test_file.possible, f"{planted.id}: no points lost"
+    for result in test_file.test_case_results:
+        if result.test_case.hidden and not result.passed:
+            assert "(expected " not in result.message, "a hidden case showed an expected value"
+    codes = [c for message in failures for c in TAG.findall(message)]
+    if planted.code is None:
+        assert codes == [], f"{planted.id}: unexpected diagnoses {codes}\n" + "\n".join(failures)
+    else:
+        assert planted.code in codes, (
+            f"{planted.id}: expected diagnosis {planted.code}, got {codes}\n" + "\n".join(failures)
+        )
