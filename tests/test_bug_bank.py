@@ -8,6 +8,7 @@ import re
 
 import pytest
 from bugs import ROOT, environment, run_question
+from bugs.correct import CORRECT
 from bugs.hw1 import BUGS as HW1_BUGS
 from bugs.hw2 import BUGS as HW2_BUGS
 
@@ -58,3 +59,12 @@ def test_planted_bug_is_diagnosed(planted):
         assert planted.code in codes, (
             f"{planted.id}: expected diagnosis {planted.code}, got {codes}\n" + "\n".join(failures)
         )
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.id, marks=getattr(pytest.mark, v.hw))
+                                     for v in CORRECT])
+def test_correct_variant_gets_full_marks_and_no_diagnosis(variant):
+    test_file = run_question(variant.hw, variant.question,
+                             environment(variant.hw, variant.source))
+    assert _failures(test_file) == [], f"{variant.id} lost points"
+    assert test_file.grade == 1.0

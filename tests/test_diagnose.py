@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 from bplab_checks import diagnose as dg
-from bplab_checks.diagnose import describe_mismatch, diagnose, diagnose_optimizer, explain
+from bplab_checks.diagnose import diagnose, diagnose_optimizer, explain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -256,19 +256,6 @@ def test_explain_details():
     assert explain("not_implemented", block="MatMul", what="MatMul.forward").startswith(
         "MatMul.forward is not written yet")
     assert explain("made_up_code", block="X").endswith("(diagnosis: made_up_code)")
-
-
-# ---- describe_mismatch ----------------------------------------------------------------------
-
-
-def test_describe_mismatch_reveals_only_when_public():
-    e = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    a = e.copy()
-    a[1, 2] = 9.5
-    hidden = describe_mismatch(a, e, block="ReLU", what="out", show_expected=False)
-    public = describe_mismatch(a, e, block="ReLU", what="out", show_expected=True)
-    assert "(1, 2)" in hidden and "9.5" in hidden and "expected" not in hidden
-    assert "expected 6" in public and "relative error" in public
 
 
 # ---- optimizers ----------------------------------------------------------------------------

@@ -278,6 +278,23 @@ def two_layer_loss_db1_not_summed(params, X, y):
     return loss, {**grads, "b1": grads["b1"] / X.shape[0]}
 
 
+def two_layer_predict_no_sigmoid(params, X):
+    return np.maximum(X @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"]
+
+
+class AdamStepPerKey(hw2.Adam):
+    def step(self, params, grads):
+        for k in params:
+            self.t += 1  # counted once per parameter: the bug
+            g = grads[k]
+            m = self.beta1 * self.m.get(k, 0.0) + (1 - self.beta1) * g
+            v = self.beta2 * self.v.get(k, 0.0) + (1 - self.beta2) * g**2
+            self.m[k], self.v[k] = m, v
+            m_hat = m / (1 - self.beta1**self.t)
+            v_hat = v / (1 - self.beta2**self.t)
+            params[k] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
 class SGDWrongSign(hw2.SGD):
     def step(self, params, grads):
         for k in params:
@@ -394,6 +411,8 @@ PLANTED = [
     ("hw2", "softmax_cross_entropy", {"softmax_cross_entropy": softmax_not_divided_by_n}, None),
     ("hw2", "two_layer_loss", {"init_two_layer": init_two_layer_w2_first}, None),
     ("hw2", "two_layer_loss", {"two_layer_loss": two_layer_loss_db1_not_summed}, None),
+    ("hw2", "two_layer_loss", {"two_layer_predict": two_layer_predict_no_sigmoid}, None),
+    ("hw2", "Adam", {"Adam": AdamStepPerKey}, "step_count_per_key"),
     ("hw2", "SGD", {"SGD": SGDWrongSign}, "optimizer_wrong_sign"),
     ("hw2", "SGD", {"SGD": SGDNotInPlace}, None),
     ("hw2", "Momentum", {"Momentum": MomentumForgetsState}, "state_reset"),

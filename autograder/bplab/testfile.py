@@ -51,7 +51,7 @@ def _is_hidden(call: ast.Call, where: str) -> bool:
     return False
 
 
-def test_cases(source: str, where: str = "<test file>") -> list[CaseInfo]:
+def case_functions(source: str, where: str = "<test file>") -> list[CaseInfo]:
     """The ``@test_case`` functions of a test file, in source order.
 
     Raises:
@@ -124,7 +124,7 @@ def strip_hidden(source: str, where: str = "<test file>") -> str:
             (``grader.check`` would have nothing to run).
     """
     lines = source.splitlines()
-    cases = test_cases(source, where)
+    cases = case_functions(source, where)
     drop: set[int] = set()
     for case in cases:
         if case.hidden:

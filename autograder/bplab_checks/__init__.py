@@ -36,6 +36,7 @@ from bplab_checks.functions import (
     check_numerical_gradient_matches,
     check_stable_loss,
     check_two_layer_gradients,
+    check_two_layer_predict,
 )
 from bplab_checks.gradcheck import numerical_grad, numerical_vjp, rel_error
 from bplab_checks.optim import (
@@ -69,6 +70,7 @@ __all__ = [
     "check_schedules_sane",
     "check_stable_loss",
     "check_two_layer_gradients",
+    "check_two_layer_predict",
     "clip_cases",
     "fit_linreg_cases",
     "init_two_layer_cases",

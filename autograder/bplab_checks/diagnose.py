@@ -143,6 +143,8 @@ def diagnose(
 
 def _subject(block: str, what: str) -> str:
     """'MatMul.backward: dA' / 'MatMul.forward output' / 'mse_loss: loss'."""
+    if what == block:
+        return f"the result of {block}"
     if what in ("", "out"):
         return f"{block}.forward output" if block[:1].isupper() else f"the value of {block}"
     if block[:1].isupper():
@@ -400,7 +402,7 @@ def _counts(inputs, e: np.ndarray, dout) -> list[tuple[int, str]]:
     return sorted(counts.items())
 
 
-def _factor(a, e, *, subject, block, inputs, dout, **_) -> str | None:
+def _factor(a, e, *, subject, block, what, inputs, dout, **_) -> str | None:
     ee = float(np.sum(e * e))
     if ee == 0.0:
         return None
@@ -418,16 +420,25 @@ def _factor(a, e, *, subject, block, inputs, dout, **_) -> str | None:
                     "(d/dx x**2 = 2 x)", "missing_factor_2")
     if near(2.0):
         return _say(subject, "is twice the expected value: a factor 2 too many", "extra_factor_2")
+    # In a consistency check the "expected" gradient comes from the student's own value, so
+    # the missing or extra division may sit in that value rather than in the gradient.
+    where = ", here or in the value it is the gradient of" if _is_gradient(what) else ""
     for n, label in counts:
         if near(float(n)):
-            return _say(subject, f"is {n} times too large ({label}): divide by the count the "
-                        "mean averages over (a mean, not a sum)", "sum_instead_of_mean")
+            return _say(subject, f"is {n} times too large ({label}): a division by that count "
+                        f"is missing (a mean, not a sum){where}", "sum_instead_of_mean")
         if near(1.0 / n):
-            return _say(subject, f"is {n} times too small ({label}): this value is a sum, "
-                        "do not divide by the count (or divide only once)", "mean_instead_of_sum")
+            return _say(subject, f"is {n} times too small ({label}): a division by that count "
+                        f"does not belong (a sum, not a mean){where}", "mean_instead_of_sum")
     named = _name_factor(c, counts)
     return _say(subject, f"is {named} times the expected value everywhere: look for a "
                 "constant factor that is missing or extra", "constant_factor")
+
+
+def _is_gradient(what: str) -> bool:
+    """'dA', 'dy_pred', "grads['W1']", 'd/dx' name gradients; 'out', 'loss' do not."""
+    name = what.split(":")[-1].strip()
+    return name.startswith("d") or name.startswith("grad")
 
 
 def _name_factor(c: float, counts: list[tuple[int, str]]) -> str:
@@ -559,6 +570,10 @@ def _shape_facts(block: str, what: str, details: dict) -> str | None:
         return _say(subject, f"has shape {sa} instead of {se}: an operation between arrays of "
                     "shapes like (N,) and (N, 1) broadcast into a bigger array; check the shape "
                     "of every intermediate array", "broadcast_shape")
+    if math.prod(sa) == math.prod(se):
+        return _say(subject, f"has shape {sa} instead of {se}: the same number of entries, so "
+                    "an axis was dropped or added (ravel, squeeze, keepdims, reshape)",
+                    "wrong_shape")
     return None
 
 
@@ -582,31 +597,6 @@ def _swapped_shapes(sa: tuple, se: tuple, details: dict) -> str | None:
 class _Defaults(dict):
     def __missing__(self, key: str) -> str:
         return "?"
-
-
-# --------------------------------------------------------------------------------------------
-# describe: the fallback when no diagnosis fits
-# --------------------------------------------------------------------------------------------
-
-
-def describe_mismatch(actual, expected, *, block: str, what: str, show_expected: bool) -> str:
-    """'dA from MatMul.backward differs most at index (1, 2): got 0.31 (expected 0.12);
-    relative error 4.1e-01' — the expected element only when ``show_expected`` (public tests).
-    """
-    subject = _subject(block, what)
-    a = _as_float_array(actual)
-    e = _as_float_array(expected)
-    if a is None or e is None or a.shape != e.shape:
-        return f"{subject} does not match the expected value"
-    err = rel_error(a, e)
-    if a.size == 0:
-        return f"{subject} is empty"
-    with np.errstate(all="ignore"):
-        diff = np.where(np.isfinite(a - e), np.abs(a - e), np.inf)
-    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), a.shape))
-    got = f"got {a[idx]:.6g}" + (f" (expected {e[idx]:.6g})" if show_expected else "")
-    where = f" at index {idx}" if idx else ""
-    return f"{subject} differs most{where}: {got}; relative error {err:.2e}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -778,7 +768,6 @@ __all__ = [
     "CODES",
     "DIFFER_RTOL",
     "MATCH_RTOL",
-    "describe_mismatch",
     "diagnose",
     "diagnose_optimizer",
     "explain",

@@ -264,16 +264,25 @@ def check_init_two_layer(init_two_layer) -> None:
         fail("init_two_layer: seed=0 and seed=1 gave the same W1; use the seed argument.")
 
 
-def check_two_layer_gradients(two_layer_loss, two_layer_predict, seed: int = 0) -> None:
-    """Public check: loss a scalar, grads with the keys and shapes of params, every gradient
-    equal to central differences of the student's own loss, and predict consistent with the
-    loss (the loss is the BCE of the predictions)."""
+def _two_layer_inputs(seed: int):
     params = two_layer_params(seed, 4, 5)
     X, y = two_layer_data(seed, 6, 4)
     context = f"params {{{shapes_text(params)}}}, X {X.shape}, y {y.shape} (seed {seed})"
+    return params, X, y, context
+
+
+def _two_layer_loss_value(two_layer_loss, params, X, y) -> tuple[float, object]:
     result = call("two_layer_loss", two_layer_loss, snapshot(params), X.copy(), y.copy())
     loss, grads = unpack_pair(result, "two_layer_loss", ("loss", "grads"))
     loss = float(as_float64(loss, "two_layer_loss: loss", block="two_layer_loss", scalar=True))
+    return loss, grads
+
+
+def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
+    """Public check: loss a scalar, grads with the keys and shapes of params, and every
+    gradient equal to central differences of the student's own loss."""
+    params, X, y, context = _two_layer_inputs(seed)
+    _, grads = _two_layer_loss_value(two_layer_loss, params, X, y)
     if not isinstance(grads, dict) or set(grads) != set(params):
         fail(f"two_layer_loss returned grads {describe(grads)}; expected a dict with the keys "
              f"of params {sorted(params)}.")
@@ -285,18 +294,22 @@ def check_two_layer_gradients(two_layer_loss, two_layer_predict, seed: int = 0) 
         def f(z, key=key):
             p = snapshot(params)
             p[key] = z
-            value = unpack_pair(call("two_layer_loss", two_layer_loss, p, X.copy(), y.copy()),
-                                "two_layer_loss", ("loss", "grads"))[0]
-            return as_float64(value, "two_layer_loss: loss", block="two_layer_loss",
-                              scalar=True)
+            return _two_layer_loss_value(two_layer_loss, p, X, y)[0]
 
         assert_close(g, numerical_grad(f, params[key]), what=f"d{key}", block="two_layer_loss",
                      rtol=GRAD_RTOL, reveal=True,
                      checked=f"grads[{key!r}] against central differences of your own loss, "
                      f"{context}.")
+
+
+def check_two_layer_predict(two_layer_loss, two_layer_predict, seed: int = 0) -> None:
+    """Public check: predict gives (N, 1) probabilities, and the loss is their BCE (the two
+    functions run the same forward pass)."""
+    params, X, y, context = _two_layer_inputs(seed)
     p = as_float64(call("two_layer_predict", two_layer_predict, snapshot(params), X.copy()),
                    "two_layer_predict result", block="two_layer_predict")
     check_shape(p, (X.shape[0], 1), "two_layer_predict result", block="two_layer_predict")
+    loss, _ = _two_layer_loss_value(two_layer_loss, params, X, y)
     q = np.clip(p, 1e-12, 1 - 1e-12)
     bce = -float(np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
     assert_close(np.asarray(loss), np.asarray(bce), what="loss", block="two_layer_loss",

@@ -13,24 +13,24 @@ name = "ReLU"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="ReLU: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(ReLU):
     check_block_consistency(ReLU, "ReLU", {"X": (3, 4)}, out_shape=(3, 4))
 
 
-@test_case(hidden=True)
+@test_case(name="ReLU: matches reference", hidden=True)
 def matches_reference(ReLU):
     from solutions.hw1 import ReLU as reference
 
     check_block_matches_reference(ReLU, "ReLU", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
 
 
-@test_case(hidden=True)
+@test_case(name="ReLU: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(ReLU):
     check_block_no_mutation(ReLU, "ReLU", {"X": (3, 4)})
 
 
-@test_case(hidden=True)
+@test_case(name="ReLU: exact zero inputs", hidden=True)
 def exact_zero_inputs(ReLU):
     from solutions.hw1 import ReLU as reference
 

@@ -13,24 +13,24 @@ name = "Sigmoid"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="Sigmoid: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(Sigmoid):
     check_block_consistency(Sigmoid, "Sigmoid", {"X": (3, 4)}, out_shape=(3, 4))
 
 
-@test_case(hidden=True)
+@test_case(name="Sigmoid: matches reference", hidden=True)
 def matches_reference(Sigmoid):
     from solutions.hw1 import Sigmoid as reference
 
     check_block_matches_reference(Sigmoid, "Sigmoid", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
 
 
-@test_case(hidden=True)
+@test_case(name="Sigmoid: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Sigmoid):
     check_block_no_mutation(Sigmoid, "Sigmoid", {"X": (3, 4)})
 
 
-@test_case(hidden=True)
+@test_case(name="Sigmoid: stable for large inputs", hidden=True)
 def stable_for_large_inputs(Sigmoid):
     from solutions.hw1 import Sigmoid as reference
 

@@ -12,12 +12,12 @@ name = "Subtract"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="Subtract: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(Subtract):
     check_block_consistency(Subtract, "Subtract", {"A": (3, 4), "B": (3, 4)}, out_shape=(3, 4))
 
 
-@test_case(hidden=True)
+@test_case(name="Subtract: matches reference", hidden=True)
 def matches_reference(Subtract):
     from solutions.hw1 import Subtract as reference
 
@@ -26,6 +26,6 @@ def matches_reference(Subtract):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="Subtract: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Subtract):
     check_block_no_mutation(Subtract, "Subtract", {"A": (3, 4), "B": (3, 4)})

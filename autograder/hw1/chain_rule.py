@@ -13,7 +13,7 @@ name = "chain_rule"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="chain_rule: derivatives match central differences", hidden=False)
 def derivatives_match_central_differences(dsin_x2, dcube, grad_square_sum):
     check_derivatives_numerically(dsin_x2, "dsin_x2", lambda x: np.sin(x**2))
     check_derivatives_numerically(dcube, "dcube", lambda x: (x**2 + 1) ** 3)
@@ -22,21 +22,21 @@ def derivatives_match_central_differences(dsin_x2, dcube, grad_square_sum):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="chain_rule: dsin x2 matches reference", hidden=True)
 def dsin_x2_matches_reference(dsin_x2):
     from solutions.hw1 import dsin_x2 as reference
 
     check_matches_reference(dsin_x2, reference, "dsin_x2", chain_rule_cases("dsin_x2"))
 
 
-@test_case(hidden=True)
+@test_case(name="chain_rule: dcube matches reference", hidden=True)
 def dcube_matches_reference(dcube):
     from solutions.hw1 import dcube as reference
 
     check_matches_reference(dcube, reference, "dcube", chain_rule_cases("dcube"))
 
 
-@test_case(hidden=True)
+@test_case(name="chain_rule: grad square sum matches reference", hidden=True)
 def grad_square_sum_matches_reference(grad_square_sum):
     from solutions.hw1 import grad_square_sum as reference
 

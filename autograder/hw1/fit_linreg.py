@@ -8,12 +8,12 @@ name = "fit_linreg"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="fit_linreg: runs and decreases the loss", hidden=False)
 def runs_and_decreases_the_loss(fit_linreg):
     check_fit_linreg_runs(fit_linreg)
 
 
-@test_case(hidden=True)
+@test_case(name="fit_linreg: matches reference", hidden=True)
 def matches_reference(fit_linreg):
     from solutions.hw1 import fit_linreg as reference
 

@@ -8,14 +8,14 @@ name = "linreg_loss_and_grad"
 points = 4
 
 
-@test_case(hidden=False)
+@test_case(name="linreg_loss_and_grad: dtheta matches central differences", hidden=False)
 def dtheta_matches_central_differences(linreg_loss_and_grad):
     check_loss_gradient(
         linreg_loss_and_grad, "linreg_loss_and_grad", linreg_cases()[0], "theta", ("loss", "dtheta")
     )
 
 
-@test_case(hidden=True)
+@test_case(name="linreg_loss_and_grad: matches reference", hidden=True)
 def matches_reference(linreg_loss_and_grad):
     from solutions.hw1 import linreg_loss_and_grad as reference
 

@@ -8,12 +8,12 @@ name = "numerical_gradient"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="numerical_gradient: matches central differences", hidden=False)
 def matches_central_differences(numerical_gradient):
     check_numerical_gradient(numerical_gradient)
 
 
-@test_case(hidden=True)
+@test_case(name="numerical_gradient: any shape and step size", hidden=True)
 def any_shape_and_step_size(numerical_gradient):
     from solutions.hw1 import numerical_gradient as reference
 

@@ -8,12 +8,12 @@ name = "Adam"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="Adam: step updates params in place", hidden=False)
 def step_updates_params_in_place(Adam):
     check_optimizer_step(Adam, "Adam", {})
 
 
-@test_case(hidden=True)
+@test_case(name="Adam: trajectory matches reference", hidden=True)
 def trajectory_matches_reference(Adam):
     from solutions.hw2 import Adam as reference
 
@@ -22,7 +22,7 @@ def trajectory_matches_reference(Adam):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="Adam: instances keep separate state", hidden=True)
 def instances_keep_separate_state(Adam):
     from solutions.hw2 import Adam as reference
 

@@ -12,12 +12,12 @@ name = "Add"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="Add: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(Add):
     check_block_consistency(Add, "Add", {"X": (3, 4), "b": (4,)}, out_shape=(3, 4))
 
 
-@test_case(hidden=True)
+@test_case(name="Add: matches reference", hidden=True)
 def matches_reference(Add):
     from solutions.hw2 import Add as reference
 
@@ -26,6 +26,6 @@ def matches_reference(Add):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="Add: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Add):
     check_block_no_mutation(Add, "Add", {"X": (3, 4), "b": (4,)})

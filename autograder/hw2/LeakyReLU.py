@@ -13,24 +13,24 @@ name = "LeakyReLU"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="LeakyReLU: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(LeakyReLU):
     check_block_consistency(LeakyReLU, "LeakyReLU", {"X": (3, 4)}, out_shape=(3, 4))
 
 
-@test_case(hidden=True)
+@test_case(name="LeakyReLU: matches reference", hidden=True)
 def matches_reference(LeakyReLU):
     from solutions.hw2 import LeakyReLU as reference
 
     check_block_matches_reference(LeakyReLU, "LeakyReLU", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
 
 
-@test_case(hidden=True)
+@test_case(name="LeakyReLU: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(LeakyReLU):
     check_block_no_mutation(LeakyReLU, "LeakyReLU", {"X": (3, 4)})
 
 
-@test_case(hidden=True)
+@test_case(name="LeakyReLU: exact zero inputs", hidden=True)
 def exact_zero_inputs(LeakyReLU):
     from solutions.hw2 import LeakyReLU as reference
 

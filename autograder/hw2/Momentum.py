@@ -8,12 +8,12 @@ name = "Momentum"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="Momentum: step updates params in place", hidden=False)
 def step_updates_params_in_place(Momentum):
     check_optimizer_step(Momentum, "Momentum", {"lr": 0.1})
 
 
-@test_case(hidden=True)
+@test_case(name="Momentum: trajectory matches reference", hidden=True)
 def trajectory_matches_reference(Momentum):
     from solutions.hw2 import Momentum as reference
 
@@ -22,7 +22,7 @@ def trajectory_matches_reference(Momentum):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="Momentum: instances keep separate state", hidden=True)
 def instances_keep_separate_state(Momentum):
     from solutions.hw2 import Momentum as reference
 

@@ -8,12 +8,12 @@ name = "RMSprop"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="RMSprop: step updates params in place", hidden=False)
 def step_updates_params_in_place(RMSprop):
     check_optimizer_step(RMSprop, "RMSprop", {"lr": 0.01})
 
 
-@test_case(hidden=True)
+@test_case(name="RMSprop: trajectory matches reference", hidden=True)
 def trajectory_matches_reference(RMSprop):
     from solutions.hw2 import RMSprop as reference
 
@@ -22,7 +22,7 @@ def trajectory_matches_reference(RMSprop):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="RMSprop: instances keep separate state", hidden=True)
 def instances_keep_separate_state(RMSprop):
     from solutions.hw2 import RMSprop as reference
 

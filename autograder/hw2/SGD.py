@@ -8,19 +8,19 @@ name = "SGD"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="SGD: step updates params in place", hidden=False)
 def step_updates_params_in_place(SGD):
     check_optimizer_step(SGD, "SGD", {"lr": 0.1})
 
 
-@test_case(hidden=True)
+@test_case(name="SGD: trajectory matches reference", hidden=True)
 def trajectory_matches_reference(SGD):
     from solutions.hw2 import SGD as reference
 
     check_optimizer_cases(SGD, reference, "SGD", [{"lr": 0.1}, {"lr": 0.03}])
 
 
-@test_case(hidden=True)
+@test_case(name="SGD: instances keep separate state", hidden=True)
 def instances_keep_separate_state(SGD):
     from solutions.hw2 import SGD as reference
 

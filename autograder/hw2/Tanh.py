@@ -13,24 +13,24 @@ name = "Tanh"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="Tanh: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(Tanh):
     check_block_consistency(Tanh, "Tanh", {"X": (3, 4)}, out_shape=(3, 4))
 
 
-@test_case(hidden=True)
+@test_case(name="Tanh: matches reference", hidden=True)
 def matches_reference(Tanh):
     from solutions.hw2 import Tanh as reference
 
     check_block_matches_reference(Tanh, "Tanh", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
 
 
-@test_case(hidden=True)
+@test_case(name="Tanh: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Tanh):
     check_block_no_mutation(Tanh, "Tanh", {"X": (3, 4)})
 
 
-@test_case(hidden=True)
+@test_case(name="Tanh: stable for large inputs", hidden=True)
 def stable_for_large_inputs(Tanh):
     from solutions.hw2 import Tanh as reference
 

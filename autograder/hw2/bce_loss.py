@@ -14,19 +14,19 @@ name = "bce_loss"
 points = 3
 
 
-@test_case(hidden=False)
+@test_case(name="bce_loss: dp matches central differences", hidden=False)
 def dp_matches_central_differences(bce_loss):
     check_loss_gradient(bce_loss, "bce_loss", bce_cases()[0], "p", ("loss", "dp"))
 
 
-@test_case(hidden=True)
+@test_case(name="bce_loss: matches reference", hidden=True)
 def matches_reference(bce_loss):
     from solutions.hw2 import bce_loss as reference
 
     check_matches_reference(bce_loss, reference, "bce_loss", bce_cases(), ("loss", "dp"))
 
 
-@test_case(hidden=True)
+@test_case(name="bce_loss: stable at extremes", hidden=True)
 def stable_at_extremes(bce_loss):
     from solutions.hw2 import bce_loss as reference
 

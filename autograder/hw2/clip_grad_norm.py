@@ -8,12 +8,12 @@ name = "clip_grad_norm"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="clip_grad_norm: clips to max norm", hidden=False)
 def clips_to_max_norm(clip_grad_norm):
     check_clip_grad_norm_sane(clip_grad_norm)
 
 
-@test_case(hidden=True)
+@test_case(name="clip_grad_norm: matches reference", hidden=True)
 def matches_reference(clip_grad_norm):
     from solutions.hw2 import clip_grad_norm as reference
 

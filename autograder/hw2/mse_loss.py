@@ -8,12 +8,12 @@ name = "mse_loss"
 points = 2
 
 
-@test_case(hidden=False)
+@test_case(name="mse_loss: dy pred matches central differences", hidden=False)
 def dy_pred_matches_central_differences(mse_loss):
     check_loss_gradient(mse_loss, "mse_loss", mse_cases()[0], "y_pred", ("loss", "dy_pred"))
 
 
-@test_case(hidden=True)
+@test_case(name="mse_loss: matches reference", hidden=True)
 def matches_reference(mse_loss):
     from solutions.hw2 import mse_loss as reference
 

@@ -14,7 +14,7 @@ name = "softmax_cross_entropy"
 points = 4
 
 
-@test_case(hidden=False)
+@test_case(name="softmax_cross_entropy: dlogits matches central differences", hidden=False)
 def dlogits_matches_central_differences(softmax_cross_entropy):
     check_loss_gradient(
         softmax_cross_entropy,
@@ -25,7 +25,7 @@ def dlogits_matches_central_differences(softmax_cross_entropy):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="softmax_cross_entropy: matches reference", hidden=True)
 def matches_reference(softmax_cross_entropy):
     from solutions.hw2 import softmax_cross_entropy as reference
 
@@ -38,7 +38,7 @@ def matches_reference(softmax_cross_entropy):
     )
 
 
-@test_case(hidden=True)
+@test_case(name="softmax_cross_entropy: stable at extremes", hidden=True)
 def stable_at_extremes(softmax_cross_entropy):
     from solutions.hw2 import softmax_cross_entropy as reference
 

@@ -65,8 +65,12 @@ def _train(train_two_layer, SGD, X, y, hidden, lr, epochs, batch_size, seed):
     if not isinstance(history, tuple | list | np.ndarray) or len(history) != epochs:
         fail(
             f"{label}: history must be a list of {epochs} numbers, one mean loss per epoch "
-            f"(appended after the epoch's last mini-batch); got "
-            f"{len(history) if hasattr(history, '__len__') else type(history).__name__}."
+            "(appended after the epoch's last mini-batch); got "
+            + (
+                f"{len(history)} values."
+                if hasattr(history, "__len__")
+                else f"{type(history).__name__}."
+            )
         )
     losses = [
         float(as_float64(h, "history entry", block="train_two_layer", scalar=True)) for h in history

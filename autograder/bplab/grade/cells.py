@@ -79,7 +79,7 @@ def parse_notebook(data: bytes) -> list[Cell]:
         if not isinstance(source, str):
             raise InvalidNotebook(f"cell {i} has no text source")
         source, notes = neutralize_ipython(source)
-        if source.strip():
+        if source.strip() or notes:
             out.append(Cell(i, source, notes))
     return out
 

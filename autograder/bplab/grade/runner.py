@@ -157,7 +157,7 @@ class _Notebook:
             current = None
             try:
                 for cell in self.cells:
-                    if cell.number in self.skipped:
+                    if cell.number in self.skipped or not cell.source.strip():
                         continue
                     if time.monotonic() >= self.session.deadline:
                         raise WorkerLost("timeout", "the submission ran out of time in its cells")

@@ -115,7 +115,8 @@ def _bwrap_args(limits: Limits, data_dir: Path | None) -> list[str]:
                 made.add(anc)
     for src, dst in binds:
         args += ["--ro-bind", src, dst]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+             "--chmod", "1777", "/tmp"]
     if data_dir is not None and data_dir.is_dir():
         args += ["--ro-bind", str(data_dir), "/tmp/data"]
     args += ["--chdir", "/tmp"]

@@ -1,0 +1,1 @@
+"""``bplab grade``: the sandboxed grader (see docs/grading.md)."""

@@ -1,0 +1,124 @@
+"""Grade many submissions in parallel: ``jobs`` trusted grader processes, each driving one
+sandboxed worker at a time (one sandbox per submission)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from bplab.grade.intake import Submission
+from bplab.grade.runner import Config, Record, empty_questions, grade_notebook
+from bplab.grade.sandbox import Sandbox
+from bplab.grade.suite import Suite, load_suite
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every grader process needs to load the same suite and sandbox."""
+
+    assignment: str
+    tests_dir: Path
+    reference: Path | None
+    data_dir: Path | None
+    config: Config
+    use_bwrap: bool | None = None
+
+
+class Grader:
+    """A suite and a sandbox slot: grades one submission at a time."""
+
+    def __init__(self, setup: Setup, slot: int = 0):
+        self.setup = setup
+        self.suite = load_suite(setup.assignment, setup.tests_dir, setup.reference)
+        self.sandbox = Sandbox(slot, data_dir=setup.data_dir, use_bwrap=setup.use_bwrap)
+
+    def grade(self, sub: Submission) -> Record:
+        if sub.status != "ok" or sub.data is None:
+            return terminal_record(sub, self.suite, self.sandbox.isolation.describe())
+        return grade_notebook(sub.stem, sub.origin, sub.data, self.suite, self.sandbox,
+                              self.setup.config)
+
+
+def terminal_record(sub: Submission, suite: Suite, isolation: str) -> Record:
+    """The record of a submission that has nothing to run."""
+    record = Record(sub.stem, sub.origin, sub.status, sub.reason, isolation)
+    record.questions = empty_questions(suite, "not_graded", f"not graded: {sub.reason}")
+    return record
+
+
+_GRADER: Grader | None = None
+
+
+def _init(setup: Setup, counter) -> None:
+    global _GRADER
+    with counter.get_lock():
+        counter.value += 1
+        slot = counter.value
+    _GRADER = Grader(setup, slot)
+
+
+def _grade_in_pool(sub: Submission) -> Record:
+    assert _GRADER is not None
+    return _GRADER.grade(sub)
+
+
+def grade_all(subs: list[Submission], setup: Setup, jobs: int,
+              on_done: Callable[[Record], None] | None = None) -> list[Record]:
+    """A record for every submission, in input order."""
+    done = on_done or (lambda r: None)
+    records: dict[int, Record] = {}
+    local = Grader(setup, 0)
+    todo = []
+    for i, sub in enumerate(subs):
+        if sub.status != "ok":
+            records[i] = local.grade(sub)
+            done(records[i])
+        else:
+            todo.append(i)
+    jobs = max(1, min(jobs, len(todo)))
+    if jobs == 1:
+        for i in todo:
+            records[i] = local.grade(subs[i])
+            done(records[i])
+    else:
+        for attempt in range(2):
+            todo = _pool_pass(subs, todo, setup, jobs, records, done)
+            if not todo:
+                break
+        for i in todo:  # broke the pool twice: a fault on our side, reported as such
+            records[i] = Record(subs[i].stem, subs[i].origin, "grader_error",
+                                "grader fault (not the student's): a grader process died",
+                                local.sandbox.isolation.describe(),
+                                empty_questions(local.suite, "grader_error", "grader fault"))
+            done(records[i])
+    return [records[i] for i in range(len(subs))]
+
+
+def _pool_pass(subs, todo, setup, jobs, records, done) -> list[int]:
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("i", 0)
+    failed = []
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
+                             initargs=(setup, counter)) as pool:
+        futures = {pool.submit(_grade_in_pool, subs[i]): i for i in todo}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                records[i] = fut.result()
+            except BrokenProcessPool:
+                failed.append(i)
+                continue
+            done(records[i])
+    return sorted(failed)
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

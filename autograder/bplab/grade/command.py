@@ -1,0 +1,85 @@
+"""``bplab grade``: grade notebooks, folders and zips of submissions into an output folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from bplab.grade.batch import Setup, default_jobs, grade_all
+from bplab.grade.intake import find_submissions, from_folder
+from bplab.grade.outputs import print_summary, write_outputs
+from bplab.grade.runner import Config
+from bplab.grade.suite import load_suite
+from bplab.layout import Assignment
+
+
+def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None = None,
+              tests_dir: Path | None = None, reference: Path | None = None,
+              config: Config | None = None, single: bool = False,
+              use_bwrap: bool | None = None, console: Console | None = None,
+              quiet: bool = False) -> list:
+    """Grade ``paths`` into ``out``; returns the records (one per submission found)."""
+    console = console or Console(stderr=True)
+    a = Assignment.named(assignment)
+    setup = Setup(
+        assignment=assignment,
+        tests_dir=tests_dir or a.tests_dir,
+        reference=reference if reference is not None else a.solution,
+        data_dir=a.data_dir if a.data_dir.is_dir() else None,
+        config=config or Config(),
+        use_bwrap=use_bwrap,
+    )
+    suite = load_suite(assignment, setup.tests_dir, setup.reference)
+    if single:
+        subs = [from_folder(p, p.name or "submission", assignment) if p.is_dir()
+                else find_submissions([p], assignment)[0] for p in paths]
+    else:
+        subs = find_submissions(paths, assignment)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = Progress("[progress.description]{task.description}", BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                        disable=quiet or len(subs) < 2, transient=True)
+    with progress:
+        task = progress.add_task(f"grading {assignment}", total=len(subs))
+        records = grade_all(subs, setup, jobs or default_jobs(),
+                            on_done=lambda r: progress.advance(task))
+    write_outputs(records, suite, out)
+    if not quiet:
+        isolation = records[0].isolation if records else ""
+        print_summary(records, suite, console, isolation)
+        console.print(f"wrote {out / 'grades.csv'}, {out / 'results'}/, {out / 'feedback'}/")
+    return records
+
+
+@click.command("grade")
+@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. hw1.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (grades.csv, results/, feedback/).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+              help="Submissions graded at once (default: number of cores).")
+@click.option("--tests", "tests_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Test files folder (default: autograder/<assignment>).")
+@click.option("--cell-timeout", type=float, default=Config.cell_timeout, show_default=True,
+              help="Seconds one notebook cell may run.")
+@click.option("--call-timeout", type=float, default=Config.call_timeout, show_default=True,
+              help="Seconds one call into student code may run.")
+@click.option("--submission-timeout", type=float, default=Config.submission_timeout,
+              show_default=True, help="Seconds for a whole submission.")
+@click.option("--single", is_flag=True,
+              help="Each PATH is one submission (a folder is searched for its notebook).")
+@click.option("--no-bwrap", is_flag=True, help="Do not use bubblewrap (reduced isolation).")
+def grade(assignment: str, out: Path, paths: tuple[Path, ...], jobs: int | None,
+          tests_dir: Path | None, cell_timeout: float, call_timeout: float,
+          submission_timeout: float, single: bool, no_bwrap: bool) -> None:
+    """Grade PATH... (notebooks, folders of them, Otter or bulk-download zips) into OUT."""
+    config = Config(cell_timeout, call_timeout, submission_timeout)
+    records = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
+                        config=config, single=single, use_bwrap=False if no_bwrap else None)
+    if not records:
+        click.echo("no submissions found", err=True)
+        sys.exit(1)

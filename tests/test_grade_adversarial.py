@@ -1,0 +1,175 @@
+"""Hostile and broken submissions against the real sandbox: every one gets a record, hostile
+code never gains a point, honest code beside it keeps its points, nothing hidden leaks, and
+no process a submission started outlives it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+
+import pytest
+from adversarial import BROKEN_FILES, HOSTILE, HW1_POINTS, MARKER, SECRETS, write
+
+from bplab.grade.command import run_grade
+from bplab.grade.runner import Config
+from bplab.grade.sandbox import BASE_UID, Sandbox
+
+pytestmark = [pytest.mark.hw1, pytest.mark.slow]
+
+# Short limits keep the infinite loops cheap; honest hw1 code needs a fraction of a second.
+CONFIG = Config(cell_timeout=4.0, call_timeout=4.0, submission_timeout=90.0)
+
+
+class _Listener:
+    """A loopback TCP server that records whether anything connected."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+def _processes_with(text: str) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
+def _grader_uid_processes() -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                uid = os.stat(f"/proc/{pid}").st_uid
+            except OSError:
+                continue
+            if BASE_UID <= uid < BASE_UID + 1000:
+                found.append(int(pid))
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    subs = tmp_path_factory.mktemp("subs")
+    out = tmp_path_factory.mktemp("out")
+    listener = _Listener()
+    try:
+        for name, case in HOSTILE.items():
+            case.define = {k: v.replace("__PORT__", str(listener.port))
+                           for k, v in case.define.items()}
+            write(case, subs / f"{name}.ipynb")
+        for name, (data, _) in BROKEN_FILES.items():
+            (subs / name).write_bytes(data)
+        records = run_grade("hw1", [subs], out, jobs=2, config=CONFIG, quiet=True)
+    finally:
+        listener.close()
+    return {r.stem: r for r in records}, out, listener
+
+
+def _scores(record):
+    return {q.name: q.score for q in record.questions}
+
+
+def test_every_submission_has_a_record(graded):
+    records, out, _ = graded
+    expected = set(HOSTILE) | {n.removesuffix(".ipynb") for n in BROKEN_FILES}
+    assert set(records) == expected
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(expected)
+    for stem in expected:
+        data = json.loads((out / "results" / f"{stem}.json").read_text())
+        assert [t["name"] for t in data["tests"]] == sorted(HW1_POINTS)
+        assert (out / "feedback" / f"{stem}.md").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_outcome(graded, name):
+    records, _, _ = graded
+    case, record = HOSTILE[name], records[name]
+    assert record.status == "graded", record.reason
+    scores = _scores(record)
+    for q in case.zero:
+        assert scores[q] == 0, f"{name}: {q} should score 0"
+    for q in case.below_max:
+        assert scores[q] < HW1_POINTS[q], f"{name}: {q} should lose points"
+    keep = case.full if case.full is not None else set(HW1_POINTS) - case.zero - case.below_max
+    for q in keep:
+        assert scores[q] == HW1_POINTS[q], f"{name}: honest {q} lost points: {record.questions}"
+    notes = "\n".join(record.cell_notes)
+    for text in case.notes:
+        assert text in notes, f"{name}: expected {text!r} in the notes {record.cell_notes}"
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_FILES))
+def test_broken_file_gets_its_status(graded, name):
+    records, _, _ = graded
+    record = records[name.removesuffix(".ipynb")]
+    assert record.status == BROKEN_FILES[name][1]
+    assert record.reason
+    assert record.score == 0
+
+
+def test_nothing_hidden_in_any_output(graded):
+    _, out, _ = graded
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            for secret in SECRETS:
+                assert secret not in text, f"{secret!r} leaked into {path}"
+
+
+def test_forged_diagnosis_and_results_do_not_count(graded):
+    records, out, _ = graded
+    forged = records["forged_results"]
+    assert all("forged_code" not in q.diagnoses for q in forged.questions)
+    assert "(diagnosis: forged_code)" not in json.dumps(forged.to_dict(), ensure_ascii=False)
+    data = json.loads((out / "results" / "forged_results.json").read_text())
+    assert data["score"] == forged.score < sum(HW1_POINTS.values())
+    assert not (out / "results.json").exists()
+
+
+def test_no_network(graded):
+    _, _, listener = graded
+    assert listener.connections == 0
+
+
+def test_no_process_survives(graded):
+    assert _processes_with(MARKER.split("-")[-1]) == []
+    if os.geteuid() == 0:
+        assert _grader_uid_processes() == []
+
+
+def test_isolation_is_reported(graded):
+    records, _, _ = graded
+    isolation = records["canary"].isolation
+    assert isolation == Sandbox(0).isolation.describe()
+    assert "rlimits" in isolation
