@@ -3,6 +3,7 @@
 import ast
 import json
 import re
+import shutil
 import sys
 import textwrap
 import zipfile
@@ -124,6 +125,7 @@ def test_build_layout(fake, tmp_path):
     assert any("no test file" in w for w in release.warnings)  # the fake has one question only
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_otter_config_uses_only_otters_keys():
     from otter.run import AutograderConfig
 
@@ -229,26 +231,36 @@ def real_release(request, tmp_path_factory) -> Release:
     return build(request.param, tmp_path_factory.mktemp(request.param.name))
 
 
-def test_student_release_has_no_line_of_any_reference_body(real_release):
-    assignment = real_release.assignment
+def _leaks(student_dir: Path, assignment: Assignment) -> dict[tuple[str, str], set[str]]:
     secret = _solution_lines(assignment)
     assert len(secret) > 10  # the check has something to look for
     leaks = {}
-    for path in sorted(real_release.student_dir.rglob("*")):
+    for path in sorted(student_dir.rglob("*")):
         if path.is_file():
             found = secret & {ln.strip() for ln in _release_lines(path)}
             if found:
-                where = path.relative_to(real_release.student_dir).as_posix()
-                leaks[(assignment.name, where)] = found
-    expected = {k: v for k, v in KNOWN_LEAKS.items() if k[0] == assignment.name}
-    assert leaks == expected
+                leaks[(assignment.name, path.relative_to(student_dir).as_posix())] = found
+    return leaks
+
+
+def test_student_release_has_no_line_of_any_reference_body(real_release):
+    name = real_release.assignment.name
+    expected = {k: v for k, v in KNOWN_LEAKS.items() if k[0] == name}
+    assert _leaks(real_release.student_dir, real_release.assignment) == expected
 
 
 def test_leak_check_catches_a_planted_leak(real_release, tmp_path):
-    secret = sorted(_solution_lines(real_release.assignment))[0]
-    planted = tmp_path / "notes.py"
-    planted.write_text(f"x = 1\n    {secret}\n")
-    assert secret in {ln.strip() for ln in _release_lines(planted)}
+    assignment = real_release.assignment
+    student = tmp_path / "student"
+    shutil.copytree(real_release.student_dir, student)
+    secret = sorted(_solution_lines(assignment))[:2]
+    nb = nbformat.read(student / f"{assignment.name}.ipynb", as_version=4)
+    nb.cells[-1].source += "\n    " + secret[0]  # e.g. a hint that quotes the reference
+    nbformat.write(nb, student / f"{assignment.name}.ipynb")
+    (student / "tests" / "notes.py").write_text(f"def f():\n        {secret[1]}\n")
+    leaks = _leaks(student, assignment)
+    assert secret[0] in leaks[(assignment.name, f"{assignment.name}.ipynb")]
+    assert leaks[(assignment.name, "tests/notes.py")] == {secret[1]}
 
 
 def test_student_tests_have_no_hidden_case(real_release):

@@ -251,7 +251,10 @@ def test_two_layer_loss_matches_numerical_and_torch(seed, n):
 
 def test_two_layer_predict_is_consistent_with_the_loss():
     params, X, y = _network(7, n=5)
+    before = {k: v.copy() for k, v in params.items()}
+    X0 = X.copy()
     p = hw2.two_layer_predict(params, X)
+    assert np.array_equal(X, X0) and all(np.array_equal(params[k], before[k]) for k in params)
     assert p.shape == (5, 1)
     assert hw2.two_layer_loss(params, X, y)[0] == pytest.approx(hw2.bce_loss(p, y)[0], rel=1e-14)
 

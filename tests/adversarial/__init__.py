@@ -169,7 +169,7 @@ HOSTILE: dict[str, Case] = {
         define={"ReLU": _block("ReLU", "        import os\n        while True:\n"
                                        "            try:\n                os.fork()\n"
                                        "            except OSError:\n                break\n"
-                                       "        return a[0] + 1, None")},
+                                       "        return 3 * a[0] + 1, None")},
         zero={"ReLU"},
     ),
     "network": Case(

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from otter.test_files import ExceptionTestFile
 
-from bplab.definitions import load_definitions
-from bplab.testfile import test_cases
 
 MIN_SECRET_CHARS = 16  # shorter lines (``return out``) are too common to be secrets
 
@@ -56,16 +54,28 @@ def load_suite(assignment: str, tests_dir: Path, reference: Path | None = None) 
         raise FileNotFoundError(f"no test files in {tests_dir}")
     files = [ExceptionTestFile.from_file(str(p)) for p in paths]
     secrets: set[str] = set()
-    for p in paths:
-        lines = p.read_text(encoding="utf-8").splitlines()
-        for case in test_cases("\n".join(lines), str(p)):
-            if case.hidden:
-                secrets.update(_secret_lines(lines[case.start : case.stop]))
+    for tf in files:
+        for tc in tf.test_cases:
+            if tc.hidden:
+                secrets.update(_secret_lines(inspect.getsource(tc.body.test_func).splitlines()))
     if reference is not None and reference.is_file():
-        for definition in load_definitions(reference).values():
-            secrets.update(_secret_lines(definition.solution_lines()))
+        secrets.update(_secret_lines(_fenced(reference.read_text(encoding="utf-8"))))
     # Longest first, so a line is redacted whole before any shorter line inside it.
     return Suite(assignment, files, sorted(secrets, key=len, reverse=True))
+
+
+def _fenced(source: str) -> list[str]:
+    """The lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` fences (what students write)."""
+    out, inside = [], False
+    for line in source.splitlines():
+        mark = line.strip()
+        if mark == "# BEGIN SOLUTION":
+            inside = True
+        elif mark == "# END SOLUTION":
+            inside = False
+        elif inside:
+            out.append(line)
+    return out
 
 
 def _secret_lines(lines: list[str]) -> set[str]:

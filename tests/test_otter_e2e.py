@@ -1,0 +1,103 @@
+"""End to end with Otter itself: ``otter run -a dist/hwN/autograder.zip`` on the bundled examples.
+
+The full solution gets every point, the blank notebook none (without crashing the grader), and
+each single-bug notebook loses points exactly on the questions its bug touches.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from bplab import demo
+from bplab.build import build
+from bplab.examples import BLANK, FULL, load_bugs, render_examples
+from bplab.layout import Assignment
+from bplab.otter_run import OtterResult, otter_run_many, question_scores
+from fake_assignment import make_fake_repo
+from rich.console import Console
+
+ASSIGNMENTS = [
+    a for a in (Assignment.named("hw1"), Assignment.named("hw2"))
+    if a.notebook.is_file() and a.test_files() and any(a.examples_dir.glob("*.ipynb"))
+]
+EXAMPLES = [(a.name, p.stem) for a in ASSIGNMENTS for p in sorted(a.examples_dir.glob("*.ipynb"))]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[tuple[str, str], OtterResult]:
+    """Every example of every assignment, graded once by otter run (two at a time)."""
+    results = {}
+    for assignment in ASSIGNMENTS:
+        out = tmp_path_factory.mktemp(assignment.name)
+        release = build(assignment, out / "dist")
+        notebooks = sorted(assignment.examples_dir.glob("*.ipynb"))
+        for result in otter_run_many(release.autograder_zip, notebooks, out / "runs"):
+            results[(assignment.name, result.notebook.stem)] = result
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hw, example", EXAMPLES, ids=[f"{h}-{e}" for h, e in EXAMPLES])
+def test_example_scores_as_designed(graded, hw, example):
+    assignment = Assignment.named(hw)
+    questions = {p.stem for p in assignment.test_files()}
+    result = graded[(hw, example)]
+    assert set(result.scores) == questions, result.log[-3000:]
+    assert all(possible > 0 for _, possible in result.scores.values())
+    bugs = {bug.name: bug for bug in load_bugs(assignment)}
+    if example == FULL:
+        assert result.losing() == set(), result.results
+    elif example == BLANK:
+        assert all(score == 0 for score, _ in result.scores.values()), result.scores
+    elif example in bugs:
+        assert result.losing() == set(bugs[example].losing), (bugs[example].why, result.scores)
+    else:
+        pytest.skip(f"{example} has no declared expectation")
+
+
+@pytest.mark.slow
+def test_gradescope_entry_point_grades_a_submission(tmp_path):
+    """run_autograder, as Gradescope calls it, on a fake /autograder tree (hidden case included)."""
+    hw = make_fake_repo(tmp_path / "repo")
+    release = build(hw, tmp_path / "dist")
+    root = tmp_path / "autograder"
+    for sub in ("source", "submission", "results"):
+        (root / sub).mkdir(parents=True)
+    (root / "submission_metadata.json").write_text("{}")
+    with zipfile.ZipFile(release.autograder_zip) as zf:
+        zf.extractall(root / "source")
+    (root / "submission" / "hw1.ipynb").write_text(
+        render_examples(hw)["bug_matmul_db_transposed.ipynb"]
+    )
+    env = dict(os.environ, BPLAB_PYTHON=sys.executable, BPLAB_AUTOGRADER_DIR=str(root))
+    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    # The public case passes; the hidden case, which imports files/solutions, catches the bug.
+    assert question_scores(results) == {"MatMul": (1.0, 2.0)}
+
+
+def _fake_result(name: str, scores: dict[str, tuple[float, float]]) -> OtterResult:
+    return OtterResult(Path(f"{name}.ipynb"), scores, 0, "", {})
+
+
+def test_demo_table_flags_an_example_that_scores_wrongly():
+    hw1 = Assignment.named("hw1")
+    bug = load_bugs(hw1)[0]
+    questions = sorted({bug.question, *bug.affects, "other"})
+    full = {q: (2.0, 2.0) for q in questions}
+    right = {q: ((0.5, 2.0) if q in bug.losing else (2.0, 2.0)) for q in questions}
+    wrong = {q: (2.0, 2.0) for q in questions}  # the bug went unnoticed
+    _, ok = demo.table(hw1, questions, [_fake_result(FULL, full), _fake_result(bug.name, right)])
+    assert ok
+    _, ok = demo.table(hw1, questions, [_fake_result(bug.name, wrong)])
+    assert not ok
+    grid, ok = demo.table(hw1, questions, [_fake_result(BLANK, {})])  # otter crashed
+    assert not ok
+    with open(os.devnull, "w") as sink:
+        Console(file=sink).print(grid)  # renders without error
