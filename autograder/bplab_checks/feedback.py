@@ -175,14 +175,24 @@ def as_float64(value, what: str, *, block: str, scalar: bool = False) -> np.ndar
             )
     if scalar and arr.ndim != 0:
         fail(
-            f"{what} should be a scalar (a Python float or a 0-d array), "
-            f"got an array of shape {arr.shape}."
+            explanation(
+                "wrong_shape",
+                block=block,
+                what=what,
+                actual_shape=tuple(arr.shape),
+                expected_shape=(),
+                fallback=f"{what} should be a scalar (a Python float or a 0-d array), "
+                f"got an array of shape {arr.shape}.",
+            )
         )
     return arr
 
 
-def check_shape(arr: np.ndarray, shape: tuple, what: str, *, block: str, context: str = "") -> None:
-    """Feedback when ``arr`` does not have ``shape``."""
+def check_shape(
+    arr: np.ndarray, shape: tuple, what: str, *, block: str, context: str = "", **details
+) -> None:
+    """Feedback when ``arr`` does not have ``shape``; ``details`` go to the diagnosis (e.g.
+    ``actual_shapes``, ``expected_shapes``, ``index``, ``names``, ``dout``)."""
     if tuple(arr.shape) != tuple(shape):
         fail(
             explanation(
@@ -191,6 +201,8 @@ def check_shape(arr: np.ndarray, shape: tuple, what: str, *, block: str, context
                 what=what,
                 actual_shape=tuple(arr.shape),
                 expected_shape=tuple(shape),
+                actual=arr,
+                **details,
                 fallback=f"{what} has shape {tuple(arr.shape)}, expected {tuple(shape)}.",
             ),
             context,

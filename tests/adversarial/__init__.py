@@ -170,7 +170,7 @@ HOSTILE: dict[str, Case] = {
                                        "            try:\n                os.fork()\n"
                                        "            except OSError:\n                break\n"
                                        "        return 3 * a[0] + 1, None")},
-        zero={"ReLU"},
+        below_max={"ReLU"},
     ),
     "network": Case(
         define={"MatMul": _block("MatMul", "        import socket, os\n"

@@ -245,6 +245,20 @@ BUGS = [
     bug("hw2", "Momentum", "velocity accumulates +lr g", "optimizer_wrong_sign",
         _MOMENTUM.format(**{**_MOM_OK,
                             "velocity": "self.momentum * self.v[key] + self.lr * grads[key]"})),
+    bug("hw2", "Momentum", "velocities kept on the class", "state_shared", """
+        class Momentum:
+            v = {}
+
+            def __init__(self, lr, momentum=0.9):
+                self.lr = lr
+                self.momentum = momentum
+
+            def step(self, params, grads):
+                for key in params:
+                    v = Momentum.v.get(key, np.zeros_like(params[key]))
+                    Momentum.v[key] = self.momentum * v - self.lr * grads[key]
+                    params[key] += Momentum.v[key]
+    """),
     bug("hw2", "RMSprop", "eps inside the square root", None,
         _RMSPROP.format(update="self.lr * g / np.sqrt(self.s[key] + self.eps)")),
     bug("hw2", "RMSprop", "update with g ** 2", None,

@@ -35,7 +35,8 @@ class Grader:
     def __init__(self, setup: Setup, slot: int = 0):
         self.setup = setup
         self.suite = load_suite(setup.assignment, setup.tests_dir, setup.reference)
-        self.sandbox = Sandbox(slot, data_dir=setup.data_dir, use_bwrap=setup.use_bwrap)
+        data_dir = setup.data_dir if setup.data_dir and setup.data_dir.is_dir() else None
+        self.sandbox = Sandbox(slot, data_dir=data_dir, use_bwrap=setup.use_bwrap)
 
     def grade(self, sub: Submission) -> Record:
         if sub.status != "ok" or sub.data is None:

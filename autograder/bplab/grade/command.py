@@ -20,6 +20,7 @@ from bplab.layout import Assignment
 def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None = None,
               tests_dir: Path | None = None, reference: Path | None = None,
               config: Config | None = None, single: bool = False,
+              data_dir: Path | None = None,
               use_bwrap: bool | None = None, console: Console | None = None,
               quiet: bool = False) -> list:
     """Grade ``paths`` into ``out``; returns the records (one per submission found)."""
@@ -29,7 +30,7 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
         assignment=assignment,
         tests_dir=tests_dir or a.tests_dir,
         reference=reference if reference is not None else a.solution,
-        data_dir=a.data_dir if a.data_dir.is_dir() else None,
+        data_dir=data_dir if data_dir is not None else a.data_dir,
         config=config or Config(),
         use_bwrap=use_bwrap,
     )

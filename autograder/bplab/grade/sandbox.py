@@ -251,9 +251,12 @@ class Sandbox:
         self.uid = BASE_UID + slot if _as_root() else None
         want = use_bwrap if use_bwrap is not None else os.environ.get("BPLAB_NO_BWRAP") != "1"
         self.isolation = probe(self.limits, self.uid) if want else _fallback("bwrap disabled")
-        if self.uid is None:
-            self.isolation = Isolation(self.isolation.bwrap, False, self.isolation.note,
-                                       self.isolation.layers)
+        if not self.isolation.bwrap and self.uid is not None and not _uid_can_run(self.uid):
+            # The interpreter is not readable by other uids (e.g. under /root): keep ours.
+            self.uid = None
+            self.isolation = Isolation(False, False, self.isolation.note + "; the interpreter "
+                                       "is not readable by an unprivileged uid",
+                                       tuple(x for x in self.isolation.layers if x != "own uid"))
 
     def spawn(self) -> WorkerProcess:
         r1, w1 = os.pipe()  # grader -> worker
@@ -295,6 +298,18 @@ def _fallback(reason: str) -> Isolation:
     if _as_root():
         layers.append("own uid")
     return Isolation(False, _as_root(), f"no namespaces: {reason}", tuple(layers))
+
+
+@functools.lru_cache(maxsize=64)
+def _uid_can_run(uid: int) -> bool:
+    cmd = [sys.executable, "-I", "-S", "-c",
+           "import sys; sys.path[:0] = sys.argv[1:]; import numpy", *site_dirs()]
+    try:
+        res = subprocess.run(cmd, capture_output=True, timeout=60, env=_env("/tmp"), cwd="/",
+                             preexec_fn=functools.partial(_set_limits, Limits(), uid))
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return res.returncode == 0
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,0 +1,181 @@
+"""Proxy semantics (docs/architecture.md, "The two graders") against a real sandboxed worker."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from bplab.grade.proxy import StudentError, StudentObject, WorkerLost
+from bplab.grade.sandbox import Sandbox
+from bplab.grade.session import Session
+
+STUDENT = '''
+import numpy as np
+
+class Block:
+    ALPHA = 0.01
+    @staticmethod
+    def forward(X):
+        return X * 2, {"X": X, "note": object()}
+    @staticmethod
+    def backward(dout, cache):
+        return (2 * dout,)
+
+class SGD:
+    def __init__(self, lr):
+        self.lr = lr
+    def step(self, params, grads):
+        for k in params:
+            params[k] -= self.lr * grads[k]
+
+def mutate(x):
+    x[0, 0] = 42.0
+    return None
+
+def numgrad(f, x, h=1e-5):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x); e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+def overflow(x):
+    return np.exp(x)
+
+def warn():
+    import warnings
+    warnings.warn("careful", RuntimeWarning)
+    return 1
+
+def raise_key():
+    raise KeyError("missing")
+
+class Custom(Exception):
+    pass
+
+def raise_custom():
+    raise Custom("mine (diagnosis: fake_code)")
+
+def loop():
+    while True:
+        pass
+
+def die():
+    import os
+    os._exit(3)
+
+class Weird:
+    def __eq__(self, other):
+        return True
+    def __array__(self, dtype=None, copy=None):
+        return np.ones(3)
+
+weird = Weird()
+'''
+
+
+@pytest.fixture(scope="module")
+def env():
+    session = Session(Sandbox(0), call_timeout=3.0)
+    session.start()
+    assert session.exec_cell(1, STUDENT, 10) is None
+    names = ["Block", "SGD", "mutate", "numgrad", "overflow", "warn", "raise_key",
+             "raise_custom", "loop", "die", "weird", "absent"]
+    yield session, session.names(names)
+    session.close()
+
+
+def test_attributes_and_calls_are_forwarded(env):
+    _, e = env
+    assert "absent" not in e
+    assert e["Block"].ALPHA == 0.01
+    x = np.arange(6.0).reshape(2, 3)
+    out, cache = e["Block"].forward(x)
+    assert type(out) is np.ndarray and np.array_equal(out, 2 * x)
+    assert isinstance(cache["note"], StudentObject)  # non-plain values stay in the worker
+    (dx,) = e["Block"].backward(np.ones((2, 3)), cache)
+    assert np.array_equal(dx, 2 * np.ones((2, 3)))
+
+
+def test_in_place_updates_are_written_back(env):
+    _, e = env
+    w = np.ones((2, 2))
+    params = {"W": w}
+    e["SGD"](0.5).step(params, {"W": np.ones((2, 2))})
+    assert params["W"] is w and np.allclose(w, 0.5)
+    x = np.zeros((2, 2))
+    e["mutate"](x)
+    assert x[0, 0] == 42.0
+
+
+def test_callables_become_callbacks(env):
+    _, e = env
+    calls = []
+
+    def f(z):
+        calls.append(1)
+        return float(np.sum(z ** 2))
+
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    g = e["numgrad"](f, x)
+    assert np.allclose(g, 2 * x, atol=1e-6) and len(calls) == 8
+
+
+def test_errstate_and_warnings_cross(env):
+    _, e = env
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        e["overflow"](np.array([1000.0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert e["warn"]() == 1
+    assert [type(w.message) for w in caught] == [RuntimeWarning]
+
+
+def test_exceptions_keep_builtin_types_and_lose_forged_tags(env):
+    _, e = env
+    with pytest.raises(KeyError):
+        e["raise_key"]()
+    with pytest.raises(StudentError) as info:
+        e["raise_custom"]()
+    assert "Custom" in str(info.value) and "(diagnosis:" not in str(info.value)
+
+
+def test_student_objects_cannot_answer_comparisons(env):
+    _, e = env
+    weird = e["weird"]
+    assert (weird == 3) is False
+    assert np.array_equal(np.asarray(weird), np.ones(3))  # conversions cross as plain data
+    with pytest.raises(AttributeError):
+        weird.__array_interface__  # noqa: B018 - numpy looks this up: never forwarded
+
+
+def test_timeout_and_crash_lose_the_worker_then_restart_works():
+    session = Session(Sandbox(0), call_timeout=1.0)
+    session.start()
+    session.exec_cell(1, STUDENT, 10)
+    e = session.names(["loop", "die", "Block"])
+    with pytest.raises(WorkerLost) as lost:
+        e["loop"]()
+    assert lost.value.kind == "timeout" and not session.alive
+    session.restart()
+    session.exec_cell(1, STUDENT, 10)
+    e2 = session.names(["die", "Block"])
+    with pytest.raises(WorkerLost) as lost:
+        e2["die"]()
+    assert lost.value.kind == "crash"
+    with pytest.raises(WorkerLost):  # a proxy of the dead worker is not usable
+        e2["Block"].forward(np.ones(2))
+    session.close()
+
+
+def test_degraded_isolation_still_grades_and_says_so():
+    sandbox = Sandbox(0, use_bwrap=False)
+    assert "no namespaces" in sandbox.isolation.describe()
+    session = Session(sandbox, call_timeout=5.0)
+    session.start()
+    session.exec_cell(1, STUDENT, 10)
+    out, _ = session.names(["Block"])["Block"].forward(np.ones(3))
+    assert np.array_equal(out, 2 * np.ones(3))
+    session.close()
