@@ -275,3 +275,8 @@ def test_student_tests_have_no_hidden_case(real_release):
         assert mentions_reference(source) == [], question
         for name in hidden:
             assert not re.search(rf"\b{name}\b", source), (question, name)
+
+
+def test_default_build_also_writes_the_sandboxed_gradescope_zip(real_release):
+    with zipfile.ZipFile(real_release.out_dir / "gradescope-secure.zip") as zf:
+        assert "run_autograder" in zf.namelist()

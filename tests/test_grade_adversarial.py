@@ -11,7 +11,6 @@ import threading
 
 import pytest
 from adversarial import BROKEN_FILES, HOSTILE, HW1_POINTS, MARKER, SECRETS, write
-
 from bplab.grade.command import run_grade
 from bplab.grade.runner import Config
 from bplab.grade.sandbox import BASE_UID, Sandbox

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bplab.grade.codec import Decoder, Encoder, ProtocolError, Unsendable
 from hypothesis import given
 from hypothesis import strategies as st
-
-from bplab.grade.codec import Decoder, Encoder, ProtocolError, Unsendable
 
 ENC, DEC = Encoder(), Decoder()
 

@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from bplab.gradescope import write_gradescope_secure_zip
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from bplab.grade.proxy import StudentError, StudentObject, WorkerLost
 from bplab.grade.sandbox import Sandbox
 from bplab.grade.session import Session
@@ -78,13 +77,15 @@ weird = Weird()
 
 @pytest.fixture(scope="module")
 def env():
-    session = Session(Sandbox(0), call_timeout=3.0)
+    sandbox = Sandbox(0)
+    session = Session(sandbox, call_timeout=3.0)
     session.start()
     assert session.exec_cell(1, STUDENT, 10) is None
     names = ["Block", "SGD", "mutate", "numgrad", "overflow", "warn", "raise_key",
              "raise_custom", "loop", "die", "weird", "absent"]
     yield session, session.names(names)
     session.close()
+    sandbox.close()
 
 
 def test_attributes_and_calls_are_forwarded(env):
@@ -152,7 +153,8 @@ def test_student_objects_cannot_answer_comparisons(env):
 
 
 def test_timeout_and_crash_lose_the_worker_then_restart_works():
-    session = Session(Sandbox(0), call_timeout=1.0)
+    sandbox = Sandbox(0, prestart=False)
+    session = Session(sandbox, call_timeout=1.0)
     session.start()
     session.exec_cell(1, STUDENT, 10)
     e = session.names(["loop", "die", "Block"])
@@ -171,7 +173,7 @@ def test_timeout_and_crash_lose_the_worker_then_restart_works():
 
 
 def test_degraded_isolation_still_grades_and_says_so():
-    sandbox = Sandbox(0, use_bwrap=False)
+    sandbox = Sandbox(0, use_bwrap=False, prestart=False)
     assert "no namespaces" in sandbox.isolation.describe()
     session = Session(sandbox, call_timeout=5.0)
     session.start()

@@ -12,7 +12,8 @@ Output (``dist/hwN/`` unless told otherwise), byte-for-byte the same for the sam
         files/            copied next to the submission: bplab_checks/, solutions/, data/
         otter_config.json, requirements.txt, setup.sh, run_autograder
 
-Writers listed in ``EXTRA_WRITERS`` run last and may add more artifacts to ``dist/hwN/``.
+Writers listed in ``EXTRA_WRITERS`` run last and add more artifacts to ``dist/hwN/``: today
+``gradescope-secure.zip``, the sandboxed grader for Gradescope (``bplab.gradescope``).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from bplab.layout import Assignment
 from bplab.testfile import read_question, strip_hidden
 
 # "module:function" names, each called as function(release) after the core build. Strings keep
-# this module free of imports of the writers (which import Release from here).
-EXTRA_WRITERS: list[str] = []
+# this module free of imports of the writers (which may import from here).
+EXTRA_WRITERS: list[str] = ["bplab.build:write_gradescope_secure"]
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest zip date: fixed so that builds are reproducible
 GRADING_DEPENDENCIES = ("numpy", "otter-grader")  # from pyproject.toml; all the grader imports
@@ -49,7 +50,7 @@ class Release:
 
     assignment: Assignment
     out_dir: Path
-    questions: list[str]
+    questions: list[str]  # in notebook order
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -140,6 +141,13 @@ def _tree_entries(directory: Path, prefix: str) -> dict[str, bytes]:
             for p in _files_under(directory)}
 
 
+def write_gradescope_secure(release: Release) -> None:
+    """``dist/hwN/gradescope-secure.zip``: the sandboxed grader as a Gradescope autograder."""
+    from bplab.gradescope import write_gradescope_secure_zip
+
+    write_gradescope_secure_zip(release.assignment.name, release.out_dir / "gradescope-secure.zip")
+
+
 def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
     """Build the student release and ``autograder.zip`` of ``assignment``.
 
@@ -155,11 +163,12 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
     committed = notebook.read(assignment.notebook)
     student_nb = notebook.dumps(notebook.render(committed, assignment, "stub"))
     tests = dict(read_question(p) for p in assignment.test_files())
-    release = Release(assignment, out_dir, sorted(tests))
+    checked = notebook.questions(committed)
+    order = [q for q in checked if q in tests] + sorted(q for q in tests if q not in checked)
+    release = Release(assignment, out_dir, order)
 
     if student_nb != assignment.notebook.read_text(encoding="utf-8"):
         release.warnings.append(f"{assignment.notebook} is stale: run bplab sync {assignment.name}")
-    checked = notebook.questions(committed)
     for q in checked:
         if q not in tests:
             release.warnings.append(f"question {q!r} has a check cell but no test file")

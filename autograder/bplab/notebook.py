@@ -79,6 +79,17 @@ def provide_source(definitions: list[Definition], origin: str) -> str:
     return header + "\n\n\n".join(d.reference for d in definitions)
 
 
+def _generated_id(role: dict) -> str | None:
+    """The fixed id of a generated cell (None for a hand-written one)."""
+    if "define" in role:
+        return f"define-{role['define']}"
+    if "provide" in role:
+        return f"provide-{role['from']}"
+    if "check" in role:
+        return f"check-{role['check']}"
+    return None
+
+
 def _stable_id(index: int, cell: NotebookNode) -> str:
     digest = hashlib.sha1(f"{index}\n{cell.cell_type}\n{cell.source}".encode()).hexdigest()
     return f"cell-{digest[:8]}"
@@ -94,18 +105,9 @@ def _normalize(nb: NotebookNode, assignment: Assignment) -> None:
             "otter": {"assignment_name": assignment.name},
         }
     )
-    generated: set[str] = set()
-    for cell in nb.cells:
-        role = cell_role(cell)
-        if "define" in role:
-            generated.add(f"define-{role['define']}")
-        elif "provide" in role:
-            generated.add(f"provide-{role['from']}")
-        elif "check" in role:
-            generated.add(f"check-{role['check']}")
+    generated = {_generated_id(cell_role(cell)) for cell in nb.cells} - {None}
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
-        role = cell_role(cell)
         for key in _VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
@@ -113,13 +115,9 @@ def _normalize(nb: NotebookNode, assignment: Assignment) -> None:
             cell.execution_count = None
         if "attachments" in cell and not cell.attachments:
             del cell["attachments"]
-        if "define" in role:
-            cell_id = f"define-{role['define']}"
-        elif "provide" in role:
-            cell_id = f"provide-{role['from']}"
-        elif "check" in role:
-            cell_id = f"check-{role['check']}"
-        else:
+        cell_id = _generated_id(cell_role(cell))
+        if cell_id is None:
+            # Hand-written cells keep their id (Jupyter's random one is stable once saved).
             cell_id = cell.get("id", "")
             if not _CELL_ID.match(cell_id) or cell_id in seen or cell_id in generated:
                 cell_id = _stable_id(index, cell)

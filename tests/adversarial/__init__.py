@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the fixtures are student code embedded as strings
 """Hostile and broken submissions for the grader's adversarial tests, built from the reference
 notebook (``examples/hw1/full.ipynb``; every graded cell carries ``{"bplab": {"define": name}}``).
 

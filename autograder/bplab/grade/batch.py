@@ -4,6 +4,7 @@ sandboxed worker at a time (one sandbox per submission)."""
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -61,6 +62,8 @@ def _init(setup: Setup, counter) -> None:
         counter.value += 1
         slot = counter.value
     _GRADER = Grader(setup, slot)
+    # Pool processes end with os._exit: multiprocessing's finalizers run, atexit's do not.
+    multiprocessing.util.Finalize(None, _GRADER.sandbox.close, exitpriority=10)
 
 
 def _grade_in_pool(sub: Submission) -> Record:
@@ -74,6 +77,13 @@ def grade_all(subs: list[Submission], setup: Setup, jobs: int,
     done = on_done or (lambda r: None)
     records: dict[int, Record] = {}
     local = Grader(setup, 0)
+    try:
+        return _grade_all(subs, setup, jobs, done, records, local)
+    finally:
+        local.sandbox.close()
+
+
+def _grade_all(subs, setup, jobs, done, records, local) -> list[Record]:
     todo = []
     for i, sub in enumerate(subs):
         if sub.status != "ok":
@@ -87,7 +97,7 @@ def grade_all(subs: list[Submission], setup: Setup, jobs: int,
             records[i] = local.grade(subs[i])
             done(records[i])
     else:
-        for attempt in range(2):
+        for _attempt in range(2):
             todo = _pool_pass(subs, todo, setup, jobs, records, done)
             if not todo:
                 break

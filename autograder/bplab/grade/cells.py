@@ -60,7 +60,8 @@ def parse_notebook(data: bytes) -> list[Cell]:
             warnings.simplefilter("ignore")
             nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types on bad input
-        raise InvalidNotebook(f"nbformat cannot read it: {type(exc).__name__}: {exc}"[:500]) from None
+        why = f"nbformat cannot read it: {type(exc).__name__}: {exc}"
+        raise InvalidNotebook(why[:500]) from None
     cells = nb.get("cells")
     if not isinstance(cells, list):
         raise InvalidNotebook("the notebook's 'cells' is not a list")

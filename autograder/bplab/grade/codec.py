@@ -98,7 +98,8 @@ class Encoder:
                 self._enc(item, out, depth + 1)
         elif t is np.ndarray and v.dtype.str in _DTYPES:
             self._enc_array(v, out)
-        elif isinstance(v, np.generic) and type(v) is np.dtype(type(v)).type and v.dtype.str in _DTYPES:
+        elif (isinstance(v, np.generic) and type(v) is np.dtype(type(v)).type
+              and v.dtype.str in _DTYPES):
             b = v.tobytes()
             d = v.dtype.str.encode()
             out.append(b"g" + bytes([len(d)]) + d + _U32.pack(len(b)) + b)

@@ -41,7 +41,8 @@ def _junk(parts: tuple[str, ...]) -> bool:
     return any(p in _JUNK or p.startswith(".") for p in parts)
 
 
-def _choose(stem: str, origin: str, notebooks: dict[str, Callable[[], bytes]], assignment: str) -> Submission:
+def _choose(stem: str, origin: str, notebooks: dict[str, Callable[[], bytes]],
+            assignment: str) -> Submission:
     """One submission from its notebooks (name -> reader of the bytes)."""
     if not notebooks:
         return Submission(stem, origin, "no_notebook", "no .ipynb file was found in it")
@@ -135,7 +136,8 @@ def _from_zip(data: bytes, stem: str, origin: str, assignment: str,
         try:
             inner = _read_member(zf, info)()
         except (ValueError, OSError, zipfile.BadZipFile) as exc:
-            subs.append(Submission(Path(name).stem, f"{origin}:{name}", "invalid_archive", str(exc)))
+            subs.append(Submission(Path(name).stem, f"{origin}:{name}", "invalid_archive",
+                                   str(exc)))
             continue
         subs += _from_zip(inner, Path(name).stem, f"{origin}:{name}", assignment, nested=True)
     return subs

@@ -35,7 +35,7 @@ WORKER_FILES = {  # path inside the sandbox (under /opt/bplab) -> source file
     "stubs/otter/__init__.py": HERE / "stubs" / "otter" / "__init__.py",
 }
 SANDBOX_DIR = "/opt/bplab"
-BASE_UID = 61000  # root-run graders give slot k the uid BASE_UID + k (no login, no files)
+BASE_UID = 61000  # root-run graders give slot k the uids BASE_UID + 2k, + 2k + 1 (no login)
 
 
 @dataclass(frozen=True)
@@ -242,44 +242,79 @@ def _is_zombie(pid: int) -> bool:
 
 
 class Sandbox:
-    """Spawns workers for one grader slot with the best isolation this machine allows."""
+    """Spawns workers for one grader slot with the best isolation this machine allows.
+
+    One fresh worker is kept started ahead (``prestart``): starting Python and numpy in a new
+    sandbox is most of a submission's cost, and it overlaps the grading of the previous one.
+    A spare has run no student code. The two workers of a slot alternate between two uids,
+    so killing everything of one uid never touches the spare.
+    """
 
     def __init__(self, slot: int = 0, limits: Limits | None = None,
-                 data_dir: Path | None = None, use_bwrap: bool | None = None):
+                 data_dir: Path | None = None, use_bwrap: bool | None = None,
+                 prestart: bool = True):
         self.limits = limits or Limits()
         self.data_dir = data_dir
-        self.uid = BASE_UID + slot if _as_root() else None
+        self.prestart = prestart
+        self.uids: tuple[int, ...] = (
+            (BASE_UID + 2 * slot, BASE_UID + 2 * slot + 1) if _as_root() else ())
         want = use_bwrap if use_bwrap is not None else os.environ.get("BPLAB_NO_BWRAP") != "1"
-        self.isolation = probe(self.limits, self.uid) if want else _fallback("bwrap disabled")
-        if not self.isolation.bwrap and self.uid is not None and not _uid_can_run(self.uid):
+        first = self.uids[0] if self.uids else None
+        self.isolation = probe(self.limits, first) if want else _fallback("bwrap disabled")
+        if not self.isolation.bwrap and first is not None and not _uid_can_run(first):
             # The interpreter is not readable by other uids (e.g. under /root): keep ours.
-            self.uid = None
+            self.uids = ()
             self.isolation = Isolation(False, False, self.isolation.note + "; the interpreter "
                                        "is not readable by an unprivileged uid",
                                        tuple(x for x in self.isolation.layers if x != "own uid"))
+        self._turn = 0
+        self._spare: WorkerProcess | None = None
 
     def spawn(self) -> WorkerProcess:
+        """A started worker (its ``ready`` message may still be on the way)."""
+        worker, self._spare = self._spare, None
+        if worker is None or worker.proc.poll() is not None:
+            if worker is not None:
+                worker.kill()
+            worker = self._start()
+        if self.prestart:
+            self._spare = self._start()
+        return worker
+
+    def close(self) -> None:
+        """Kill the spare worker (call when this slot grades no more)."""
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
+
+    def _start(self) -> WorkerProcess:
+        uid = None
+        if self.uids:
+            uid = self.uids[self._turn % len(self.uids)]
+            self._turn += 1
         r1, w1 = os.pipe()  # grader -> worker
         r2, w2 = os.pipe()  # worker -> grader
+        for fd in (w1, r2):
+            os.set_inheritable(fd, False)
         tmpdir = None
         if self.isolation.bwrap:
             cmd = _bwrap_args(self.limits, self.data_dir) + [
                 sys.executable, "-I", "-S", f"{SANDBOX_DIR}/worker.py", str(r1), str(w2),
-                str(self.uid if self.uid is not None else -1), *site_dirs()]
+                str(uid if uid is not None else -1), *site_dirs()]
             env = _env("/tmp")
             cwd = None
             child_uid = None  # the worker drops privileges itself, inside the namespaces
         else:
             tmpdir = tempfile.mkdtemp(prefix="bplab-worker-")
-            if self.uid is not None:
-                os.chown(tmpdir, self.uid, self.uid)
+            if uid is not None:
+                os.chown(tmpdir, uid, uid)
             if self.data_dir is not None and self.data_dir.is_dir():
                 os.symlink(self.data_dir, os.path.join(tmpdir, "data"))
             cmd = [sys.executable, "-I", "-S", str(HERE / "worker.py"), str(r1), str(w2), "-1",
                    *site_dirs()]
             env = _env(tmpdir)
             cwd = tmpdir
-            child_uid = self.uid
+            child_uid = uid
         try:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -287,10 +322,14 @@ class Sandbox:
                 start_new_session=True,
                 preexec_fn=functools.partial(_set_limits, self.limits, child_uid),
             )
+        except BaseException:
+            for fd in (w1, r2):
+                os.close(fd)
+            raise
         finally:
             os.close(r1)
             os.close(w2)
-        return WorkerProcess(proc, w1, r2, self.uid, tmpdir)
+        return WorkerProcess(proc, w1, r2, uid, tmpdir)
 
 
 def _fallback(reason: str) -> Isolation:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from otter.test_files import ExceptionTestFile
 
-
 MIN_SECRET_CHARS = 16  # shorter lines (``return out``) are too common to be secrets
 
 
@@ -65,7 +64,7 @@ def load_suite(assignment: str, tests_dir: Path, reference: Path | None = None) 
 
 
 def _fenced(source: str) -> list[str]:
-    """The lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` fences (what students write)."""
+    """The lines inside ``# BEGIN SOLUTION`` / ``# END SOLUTION`` fences (what students write)."""
     out, inside = [], False
     for line in source.splitlines():
         mark = line.strip()

@@ -38,9 +38,8 @@ import linecache  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 import codec  # noqa: E402
+import numpy as np  # noqa: E402
 
 sys.path.remove(os.path.dirname(os.path.abspath(__file__)))  # keep the stub dir only
 
@@ -137,7 +136,8 @@ def _send(msg) -> None:
     try:
         payload = ENC.encode(msg)
     except codec.Unsendable as exc:
-        payload = ENC.encode(("err", "TypeError", f"result cannot be sent to the grader: {exc}", []))
+        why = f"result cannot be sent to the grader: {exc}"
+        payload = ENC.encode(("err", "TypeError", why, []))
     if len(payload) > codec.MAX_FRAME:
         payload = ENC.encode(("err", "MemoryError", "result too large to send to the grader", []))
     codec.write_frame(FD_OUT, payload)
