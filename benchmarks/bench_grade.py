@@ -30,8 +30,9 @@ def bench_bplab(copies: int, jobs: int, work: Path) -> float:
         shutil.copy(FULL, subs / f"s{i:04d}.ipynb")
     out = work / "out"
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from bplab.cli import main; main()", "grade", "-a", "hw1",
-                    "--out", str(out), "-j", str(jobs), str(subs)], check=True,
+    cli = [sys.executable, "-c", "from bplab.cli import main; main()"]
+    subprocess.run([*cli, "grade", "-a", "hw1", "--out", str(out), "-j", str(jobs), str(subs)],
+                   check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     rows = (out / "grades.csv").read_text().splitlines()[1:]

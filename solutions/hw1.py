@@ -11,13 +11,11 @@ import numpy as np
 def dsin_x2(x):
     """Derivative of sin(x^2) with respect to x, elementwise.
 
-    Chain rule: outer sin(u) with u = x^2, so d/dx = cos(u) * du/dx.
-
     Args:
         x: float or array of any shape.
 
     Returns:
-        Same shape as ``x``: 2 x cos(x^2).
+        d/dx sin(x^2) at every entry of ``x``, same shape as ``x``.
     """
     # BEGIN SOLUTION
     return 2 * x * np.cos(x**2)
@@ -31,7 +29,7 @@ def dcube(x):
         x: float or array of any shape.
 
     Returns:
-        Same shape as ``x``: 3 (x^2 + 1)^2 * 2x.
+        d/dx (x^2 + 1)^3 at every entry of ``x``, same shape as ``x``.
     """
     # BEGIN SOLUTION
     return 6 * x * (x**2 + 1) ** 2
@@ -45,7 +43,7 @@ def grad_square_sum(x, y):
         x, y: floats or arrays of the same shape.
 
     Returns:
-        (d/dx, d/dy), each shaped like ``x``.
+        (d/dx (x + y)^2, d/dy (x + y)^2), each shaped like ``x``.
     """
     # BEGIN SOLUTION
     d = 2 * (x + y)

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from bplab_checks.gradcheck import GRAD_RTOL, numerical_vjp, rel_error
+from bplab_checks.gradcheck import GRAD_RTOL, rel_error
+from bplab_checks.numgrad import numerical_vjp
 
 # Reference vs torch in float64: both compute the same formula, so only rounding differs.
 TORCH_RTOL = 1e-10

@@ -1,9 +1,11 @@
 """``bplab build``: the student release, the autograder zip, and what must never leak."""
 
 import ast
+import inspect
 import json
 import re
 import shutil
+import subprocess
 import sys
 import textwrap
 import zipfile
@@ -13,7 +15,14 @@ import nbformat
 import pytest
 from bplab import REPO_ROOT
 from bplab import build as build_module
-from bplab.build import Release, build, otter_config, requirements
+from bplab.build import (
+    GRADER_ONLY_CHECKS,
+    BuildError,
+    Release,
+    build,
+    otter_config,
+    requirements,
+)
 from bplab.definitions import load_definitions
 from bplab.layout import Assignment
 from bplab.testfile import (
@@ -193,16 +202,7 @@ _RETURN_NAMES = re.compile(r"return [\w, ]+")
 CONTRACT = (REPO_ROOT / "docs" / "contract.md").read_text().replace("np.", "")
 # Known overlaps, reported to their owners; remove an entry once it is fixed (the test then
 # insists, so that a fixed leak cannot come back unnoticed).
-KNOWN_LEAKS: dict[tuple[str, str], set[str]] = {
-    # bplab_checks' own central differences are the numerical_gradient answer.
-    ("hw1", "bplab_checks/gradcheck.py"): {"grad[i] = (f_plus - f_minus) / (2 * h)"},
-    # hw2's teaching text spells out train_two_layer's loop as code.
-    ("hw2", "hw2.ipynb"): {
-        "perm = rng.permutation(N)",
-        "loss, grads = two_layer_loss(params, X[idx], y[idx])",
-        "optimizer.step(params, grads)",
-    },
-}
+KNOWN_LEAKS: dict[tuple[str, str], set[str]] = {}
 
 
 def _solution_lines(assignment: Assignment) -> set[str]:
@@ -280,3 +280,148 @@ def test_student_tests_have_no_hidden_case(real_release):
 def test_default_build_also_writes_the_sandboxed_gradescope_zip(real_release):
     with zipfile.ZipFile(real_release.out_dir / "gradescope-secure.zip") as zf:
         assert "run_autograder" in zf.namelist()
+
+
+# --- the numerical_gradient answer stays with the grader --------------------------------------
+
+
+def _per_entry_difference_loops(source: str) -> list[int]:
+    """Lines of loops that write array entries one by one *and* take a difference quotient
+    ``(a - b) / ...``: the shape of a full numerical gradient, i.e. of hw1's
+    numerical_gradient answer (``x[i] = old + h ... grad[i] = (f_plus - f_minus) / (2 * h)``)."""
+    found = []
+    for loop in ast.walk(ast.parse(source)):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        nodes = [n for stmt in loop.body for n in ast.walk(stmt)]
+        targets = [t for n in nodes if isinstance(n, ast.Assign) for t in n.targets]
+        targets += [n.target for n in nodes if isinstance(n, ast.AugAssign)]
+        entry_store = any(isinstance(t, ast.Subscript) for t in targets)
+        quotient = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)
+                       and isinstance(n.left, ast.BinOp) and isinstance(n.left.op, ast.Sub)
+                       for n in nodes)
+        if entry_store and quotient:
+            found.append(loop.lineno)
+    return found
+
+
+def _release_python(student_dir: Path) -> dict[str, str]:
+    """Every piece of Python in a release: .py files and the notebook's code cells."""
+    sources = {p.relative_to(student_dir).as_posix(): p.read_text(encoding="utf-8")
+               for p in sorted(student_dir.rglob("*.py"))}
+    for path in student_dir.glob("*.ipynb"):
+        for k, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code":
+                sources[f"{path.name}[{k}]"] = cell.source
+    return sources
+
+
+def test_student_release_has_no_full_numerical_gradient(real_release):
+    """The check library ships without its grader-only modules (numgrad: numerical_grad,
+    numerical_vjp), nothing shipped defines or computes a per-entry central difference, and
+    autograder.zip still carries the whole library for hidden use. (hw2's notebook may show
+    one: numerical_gradient is hw1's question, and hw2 hands out hw1's answers anyway.)"""
+    student = real_release.student_dir
+    graded = "numerical_gradient" in real_release.questions
+    assert (student / "bplab_checks" / "gradcheck.py").is_file()
+    with zipfile.ZipFile(real_release.autograder_zip) as zf:
+        in_zip = set(zf.namelist())
+    for module in GRADER_ONLY_CHECKS:
+        assert not (student / "bplab_checks" / module).exists()
+        assert f"files/bplab_checks/{module}" in in_zip
+    sources = {name: source for name, source in _release_python(student).items()
+               if graded or not name.endswith("]")}
+    assert any(name.startswith("bplab_checks/") for name in sources)
+    assert any(name.endswith("]") for name in sources) == graded
+    for name, source in sources.items():
+        assert _per_entry_difference_loops(source) == [], name
+        assert not re.search(r"\bdef numerical_(grad|vjp)\b", source), name
+
+
+def test_per_entry_loop_detector_catches_every_way_of_writing_it():
+    """The detector fires on the grader-only module, the reference answer, correct variants
+    and a planted forward-difference bug, and not on the shipped directional check."""
+    from bplab_checks import gradcheck, numgrad
+    from test_checks_variants import numerical_gradient_flat, numerical_gradient_nditer
+    from test_question_files import numerical_gradient_forward_difference
+
+    reference = load_definitions(REPO_ROOT / "solutions" / "hw1.py")["numerical_gradient"]
+    planted = [inspect.getsource(numgrad), reference.reference]
+    planted += [inspect.getsource(fn) for fn in (
+        numerical_gradient_flat, numerical_gradient_nditer, numerical_gradient_forward_difference)]
+    for source in planted:
+        assert _per_entry_difference_loops(textwrap.dedent(source)), source[:80]
+    assert _per_entry_difference_loops(inspect.getsource(gradcheck)) == []
+
+
+PUBLIC_RUN = """
+import importlib, sys
+from pathlib import Path
+student, hw, grader_only = sys.argv[1], sys.argv[2], sys.argv[3:]
+solution = importlib.import_module(f"solutions.{hw}")
+from otter.test_files import ExceptionTestFile
+assert "bplab_checks" not in sys.modules
+# Students have no editable install of this project: drop its finder, which would resolve
+# bplab_checks.<anything> from the repository.
+sys.meta_path = [f for f in sys.meta_path
+                 if not getattr(f, "__module__", "").startswith("__editable__")]
+sys.path.insert(0, student)
+import bplab_checks
+assert Path(bplab_checks.__file__).is_relative_to(student), bplab_checks.__file__
+for module in grader_only:
+    try:
+        importlib.import_module(f"bplab_checks.{module}")
+    except ModuleNotFoundError:
+        pass
+    else:
+        sys.exit(f"grader-only bplab_checks.{module} is importable from the release")
+env = {k: v for k, v in vars(solution).items() if not k.startswith("__")}
+failed = []
+for path in sorted(Path(student, "tests").glob("*.py")):
+    test_file = ExceptionTestFile.from_file(str(path))
+    test_file.run(dict(env, __name__="__main__"))
+    assert test_file.test_case_results and not any(
+        r.test_case.hidden for r in test_file.test_case_results)
+    failed += [f"{path.stem}: {r.message}" for r in test_file.test_case_results if not r.passed]
+sys.exit("\\n".join(failed) or None)
+"""
+
+
+def _run_public(student: Path, hw: str) -> subprocess.CompletedProcess:
+    modules = [Path(m).stem for m in GRADER_ONLY_CHECKS]
+    return subprocess.run([sys.executable, "-c", PUBLIC_RUN, str(student), hw, *modules],
+                          cwd=student, capture_output=True, text=True, timeout=300)
+
+
+def test_public_cases_run_on_the_shipped_library_alone(real_release, tmp_path):
+    """What a student runs (grader.check in the notebook): the release's public cases with the
+    release's own bplab_checks, in a fresh interpreter; the reference passes them all."""
+    done = _run_public(real_release.student_dir, real_release.assignment.name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Planted: a shipped module that needs a grader-only one breaks the student's release.
+    student = tmp_path / "student"
+    shutil.copytree(real_release.student_dir, student)
+    blocks = student / "bplab_checks" / "blocks.py"
+    blocks.write_text(blocks.read_text() + "\nfrom bplab_checks.numgrad import numerical_vjp\n")
+    done = _run_public(student, real_release.assignment.name)
+    assert done.returncode != 0 and "No module named 'bplab_checks.numgrad'" in done.stderr
+
+
+def test_build_refuses_a_public_case_that_imports_a_grader_only_module(fake, tmp_path):
+    test_file = fake.tests_dir / "MatMul.py"
+    source = test_file.read_text()
+    # Inside a hidden case the import is fine: hidden cases run with the full library.
+    hidden_use = source.replace(
+        "    from solutions.hw1 import MatMul as reference\n",
+        "    from solutions.hw1 import MatMul as reference\n"
+        "    from bplab_checks.numgrad import numerical_vjp  # noqa: F401\n",
+    )
+    assert hidden_use != source
+    test_file.write_text(hidden_use)
+    build(fake, tmp_path / "ok")
+    for public_use in ("from bplab_checks.numgrad import numerical_grad",
+                       "from bplab_checks import numgrad",
+                       "import bplab_checks.numgrad"):
+        test_file.write_text(f"{public_use}\n{source}")
+        with pytest.raises(BuildError, match="grader-only bplab_checks.numgrad"):
+            build(fake, tmp_path / "refused")

@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 from bplab_checks import diagnose as dg
-from bplab_checks.diagnose import diagnose, diagnose_optimizer, explain
+from bplab_checks.diagnose import diagnose, diagnose_directional, diagnose_optimizer, explain
+from bplab_checks.gradcheck import directional_derivatives
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -481,3 +482,112 @@ def test_docs_list_every_code():
     for code in dg.CODES:
         assert f"`{code}`" in text, f"docs/diagnoses.md does not list {code}"
     assert set(dg._EXPLAIN) <= set(dg.CODES)
+
+
+# ---- diagnose_directional: public checks know only directional central differences -----------
+
+
+def _matmul_checks(A, B, dout, dA, dB, seed=0):
+    """Directional checks of claimed (dA, dB) for f = sum((A @ B) * dout)."""
+    fa = directional_derivatives(lambda a: float(np.sum((a @ B) * dout)), A, dA, seed=seed)
+    fb = directional_derivatives(lambda b: float(np.sum((A @ b) * dout)), B, dB, seed=seed + 1)
+    return fa, fb
+
+
+def dir_diag(actual, check, mm, what="dB", **kw):
+    A, B, dout, _, _ = mm
+    return diagnose_directional(actual, check, block="MatMul", what=what, inputs=(A, B),
+                                dout=dout, **kw)
+
+
+@pytest.mark.parametrize(
+    ("factor", "code", "word"),
+    [
+        (-1.0, "wrong_sign", "sign"),
+        (0.5, "missing_factor_2", "half"),
+        (2.0, "extra_factor_2", "twice"),
+        (4.0, "sum_instead_of_mean", "N = 4"),
+        (0.25, "mean_instead_of_sum", "N = 4"),
+        (3.7, "constant_factor", "3.7"),
+    ],
+)
+def test_directional_factors(mm, factor, code, word):
+    A, B, dout, dA, dB = mm
+    _, check = _matmul_checks(A, B, dout, dA, factor * dB)
+    msg = dir_diag(factor * dB, check, mm)
+    assert code_of(msg) == code
+    assert word in msg and "dB" in msg and "MatMul" in msg
+
+
+def test_directional_transposed_square():
+    rng = np.random.default_rng(7)
+    A, B = rng.standard_normal((3, 4)), rng.standard_normal((4, 4))
+    dout = rng.standard_normal((3, 4))
+    wrong = (A.T @ dout).T
+    _, check = _matmul_checks(A, B, dout, dout @ B.T, wrong)
+    msg = diagnose_directional(wrong, check, block="MatMul", what="dB", inputs=(A, B), dout=dout)
+    assert code_of(msg) == "transposed"
+
+
+def test_directional_swapped_needs_both_positions():
+    rng = np.random.default_rng(8)
+    A, B, dout = (rng.standard_normal((3, 2)) for _ in range(3))
+
+    def checks(dA, dB):
+        fa = directional_derivatives(lambda a: float(np.sum((a - B) * dout)), A, dA, seed=0)
+        fb = directional_derivatives(lambda b: float(np.sum((A - b) * dout)), B, dB, seed=1)
+        return fa, fb
+
+    fa, fb = checks(-dout, dout)  # (dB, dA) returned in each other's places
+    msg = diagnose_directional(-dout, fa, block="Subtract", what="dA", inputs=(A, B), dout=dout,
+                               others=[("dB", dout, fb)])
+    assert code_of(msg) == "swapped" and "dB" in msg
+    fa, fb = checks(dout, dout)  # dB = +dout: only one position is wrong, so a sign error
+    msg = diagnose_directional(dout, fb, block="Subtract", what="dB", inputs=(A, B), dout=dout,
+                               others=[("dA", dout, fa)])
+    assert code_of(msg) == "wrong_sign"
+
+
+def test_directional_upstream_ignored_only_with_a_verified_local(mm):
+    A, B, dout, dA, dB = mm
+    local = A.T @ np.ones_like(dout)
+    _, check = _matmul_checks(A, B, dout, dA, local)
+    assert code_of(dir_diag(local, check, mm, local=local)) == "upstream_ignored"
+    assert code_of(dir_diag(local, check, mm)) is None  # no local: nothing to say
+    ones = np.ones_like(dout)  # with dout = ones, the local derivative is the right answer
+    msg = diagnose_directional(local, check, block="MatMul", what="dB", inputs=(A, B),
+                               dout=ones, local=local)
+    assert code_of(msg) != "upstream_ignored"
+
+
+def test_directional_nan_and_unrecognised(mm):
+    A, B, dout, dA, dB = mm
+    bad = dB.copy()
+    bad[1, 2] = np.nan
+    _, check = _matmul_checks(A, B, dout, dA, bad)
+    assert code_of(dir_diag(bad, check, mm)) == "nan_or_inf"
+    wrong = dB + np.random.default_rng(9).standard_normal(dB.shape)
+    _, check = _matmul_checks(A, B, dout, dA, wrong)
+    assert dir_diag(wrong, check, mm) is None
+
+
+def test_directional_never_raises_on_hostile_values(mm):
+    _, check = _matmul_checks(*mm)
+    for hostile in (None, "dB", {"a": 1}, object(), np.array(["x"]), np.zeros((2, 2))):
+        dir_diag(hostile, check, mm)  # returns a sentence or None, never raises
+    assert dir_diag(mm[4], object(), mm) is None
+
+
+@FAST
+@given(n=st.integers(2, 6), d=st.integers(2, 6), m=st.integers(2, 6),
+       seed=st.integers(0, 2**31 - 1), factor=st.sampled_from([1.0, 1 + 1e-9]))
+def test_right_gradients_are_never_diagnosed_directionally(n, d, m, seed, factor):
+    rng = np.random.default_rng(seed)
+    A, B = rng.standard_normal((n, d)), rng.standard_normal((d, m))
+    dout = rng.standard_normal((n, m))
+    dA, dB = factor * np.einsum("nm,dm->nd", dout, B), factor * np.dot(A.T, dout)
+    fa, fb = _matmul_checks(A, B, dout, dA, dB, seed=seed % 1000)
+    for what, g, check, other in (("dA", dA, fa, ("dB", dB, fb)), ("dB", dB, fb, ("dA", dA, fa))):
+        msg = diagnose_directional(g, check, block="MatMul", what=what, inputs=(A, B),
+                                   dout=dout, local=g, others=[other])
+        assert msg is None, msg

@@ -1,5 +1,6 @@
 """The grader's gradient-check library: it passes right gradients, catches wrong ones, and
-never touches its inputs."""
+never touches its inputs. ``gradcheck`` (directional checks) ships to students; ``numgrad``
+(full per-entry numerical gradients) is grader-only."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import pytest
 import torch
 from bplab_checks.gradcheck import (
     directional_check,
-    numerical_grad,
-    numerical_vjp,
+    directional_derivatives,
+    random_directions,
     rel_error,
     require_float64,
     worst_element,
 )
-from bplab_checks.tolerances import GRAD_RTOL
+from bplab_checks.numgrad import numerical_grad, numerical_vjp
+from bplab_checks.tolerances import GRAD_RTOL, N_DIRECTIONS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -115,6 +117,60 @@ def test_directional_check_passes_right_and_catches_wrong():
         directional_check(f, x, np.cos(x).T)
 
 
+def test_directional_derivatives_of_matmul_vjp_against_torch():
+    """The public block check's quantity: <dB, v> vs central differences of sum((A @ B) * dout)
+    along random v, non-square, batch 3, with torch's dB."""
+    A, B = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 5))
+    dout = RNG.standard_normal((3, 5))
+    ta, tb = torch.tensor(A, requires_grad=True), torch.tensor(B, requires_grad=True)
+    (ta @ tb).backward(torch.tensor(dout))
+    B0 = B.copy()
+    check = directional_derivatives(lambda b: float(np.sum((A @ b) * dout)), B, tb.grad.numpy(),
+                                    seed=3)
+    assert check.numeric.shape == check.claimed.shape == (N_DIRECTIONS,)
+    assert check.directions.shape == (N_DIRECTIONS, 4, 5)
+    assert check.error < GRAD_RTOL * 1e-2
+    np.testing.assert_array_equal(B, B0)
+    # Planted bugs: each wrong dB fails along the same directions.
+    for wrong in (2 * tb.grad.numpy(), -tb.grad.numpy(), A.T @ np.ones_like(dout),
+                  tb.grad.numpy() + 1e-3 * (np.arange(20).reshape(4, 5) == 7)):
+        assert directional_derivatives(lambda b: float(np.sum((A @ b) * dout)), B, wrong,
+                                       seed=3).error > GRAD_RTOL
+    # along() projects other candidates on the same directions; another shape never fits.
+    assert rel_error(check.along(tb.grad.numpy()), check.claimed) < 1e-15
+    assert np.all(np.isnan(check.along(np.zeros((5, 4)))))
+
+
+def test_directional_check_error_only_in_one_entry_is_caught():
+    """A gradient wrong in a single entry of 12 still fails: random directions see every entry."""
+    x = RNG.standard_normal((3, 4))
+    grad = 2 * x
+    grad[2, 1] += 0.05
+    assert directional_check(lambda z: float(np.sum(z**2)), x, grad, seed=1) > 1e-4
+
+
+def test_random_directions_are_unit_and_reproducible():
+    v = random_directions((3, 4), 6, seed=5)
+    assert v.shape == (6, 3, 4)
+    np.testing.assert_allclose(np.linalg.norm(v.reshape(6, -1), axis=1), 1.0)
+    np.testing.assert_array_equal(v, random_directions((3, 4), 6, seed=5))
+    assert not np.array_equal(v, random_directions((3, 4), 6, seed=6))
+    assert np.all(np.abs(random_directions((1,), 4, seed=0)) == 1.0)  # a 1-entry input: +-1
+
+
+def test_directional_f_cannot_corrupt_the_point():
+    x = RNG.standard_normal(5)
+    x0 = x.copy()
+
+    def hostile(z):
+        value = float(np.sum(z**2))
+        z[:] = 1e9
+        return value
+
+    assert directional_check(hostile, x, 2 * x) < GRAD_RTOL
+    np.testing.assert_array_equal(x, x0)
+
+
 def test_worst_element():
     a = np.zeros((2, 3))
     e = np.zeros((2, 3))
@@ -130,4 +186,6 @@ def test_float64_is_enforced():
         numerical_grad(lambda z: 0.0, np.ones(3, dtype=np.float32))
     with pytest.raises(TypeError, match="float64"):
         numerical_vjp(lambda z: z, [np.ones(3, dtype=np.int64)], np.ones(3))
+    with pytest.raises(TypeError, match="float64"):
+        directional_check(lambda z: 0.0, np.ones(3, dtype=np.int64), np.ones(3))
     assert require_float64(2.0).dtype == np.float64

@@ -4,16 +4,19 @@ no process a submission started outlives it."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 from adversarial import BROKEN_FILES, HOSTILE, HW1_POINTS, MARKER, SECRETS, write
 from bplab.grade.command import run_grade
 from bplab.grade.runner import Config
-from bplab.grade.sandbox import BASE_UID, Sandbox
+from bplab.grade.sandbox import BASE_UID, UID_RANGE, Sandbox
 
 pytestmark = [pytest.mark.hw1, pytest.mark.slow]
 
@@ -63,17 +66,34 @@ def _processes_with(text: str) -> list[int]:
     return found
 
 
-def _grader_uid_processes() -> list[int]:
-    found = []
+def _processes_of_free_grader_uids() -> list[int]:
+    """Processes running under a grader uid that no live grader holds (there must be none)."""
+    lock_dirs = [Path("/run/bplab-uids"), Path(tempfile.gettempdir()) / "bplab-uids"]
+    by_uid: dict[int, list[int]] = {}
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 uid = os.stat(f"/proc/{pid}").st_uid
             except OSError:
                 continue
-            if BASE_UID <= uid < BASE_UID + 1000:
-                found.append(int(pid))
-    return found
+            if BASE_UID <= uid < BASE_UID + UID_RANGE:
+                by_uid.setdefault(uid, []).append(int(pid))
+    leftover = []
+    for uid, pids in by_uid.items():
+        for lock_dir in lock_dirs:
+            lock = lock_dir / f"{uid}.lock"
+            if not lock.exists():
+                continue
+            fd = os.open(lock, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                break  # a live grader holds this uid: its processes are its own business
+            finally:
+                os.close(fd)
+            leftover += pids
+            break
+    return leftover
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +184,7 @@ def test_no_network(graded):
 def test_no_process_survives(graded):
     assert _processes_with(MARKER.split("-")[-1]) == []
     if os.geteuid() == 0:
-        assert _grader_uid_processes() == []
+        assert _processes_of_free_grader_uids() == []
 
 
 def test_isolation_is_reported(graded):

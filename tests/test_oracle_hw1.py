@@ -4,7 +4,8 @@ edge inputs, no mutation, and the contract's exact formulas."""
 import numpy as np
 import pytest
 import torch
-from bplab_checks.gradcheck import GRAD_RTOL, numerical_grad, numerical_vjp
+from bplab_checks.gradcheck import GRAD_RTOL
+from bplab_checks.numgrad import numerical_grad, numerical_vjp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracle_helpers import (

@@ -5,11 +5,12 @@ Output (``dist/hwN/`` unless told otherwise), byte-for-byte the same for the sam
     student/            what students get
         hwN.ipynb         the notebook with stubs
         tests/<q>.py      public test cases only (hidden cases removed on the AST)
-        bplab_checks/     the check library the tests import
+        bplab_checks/     the check library the tests import, without GRADER_ONLY_CHECKS
         data/             the assignment's data, when it has some
     autograder.zip      for ``otter run -a`` and for upload to Gradescope as an Otter autograder
         tests/<q>.py      full test files (public and hidden cases)
-        files/            copied next to the submission: bplab_checks/, solutions/, data/
+        files/            copied next to the submission: bplab_checks/ (all of it),
+                          solutions/, data/
         otter_config.json, requirements.txt, setup.sh, run_autograder
 
 Writers listed in ``EXTRA_WRITERS`` run last and add more artifacts to ``dist/hwN/``: today
@@ -18,6 +19,7 @@ Writers listed in ``EXTRA_WRITERS`` run last and add more artifacts to ``dist/hw
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import re
@@ -42,6 +44,49 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest zip date: fixed so that builds 
 GRADING_DEPENDENCIES = ("numpy", "otter-grader")  # from pyproject.toml; all the grader imports
 VENV = "/opt/bplab-venv"
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+# Modules of bplab_checks that never reach students (the one list of them). numgrad.py computes
+# full per-entry central-difference gradients: the answer to hw1's numerical_gradient question.
+# They stay in autograder.zip, where hidden cases may import them inside their bodies; the
+# build refuses a student release that imports one (a public case or a shipped module).
+GRADER_ONLY_CHECKS: tuple[str, ...] = ("numgrad.py",)
+
+
+class BuildError(Exception):
+    """The sources would make a broken or leaking student release."""
+
+
+def _student_checks_ignore(directory: str, names: list[str]) -> set[str]:
+    ignored = set(_IGNORED(directory, names))
+    if Path(directory).name == "bplab_checks":
+        ignored |= set(GRADER_ONLY_CHECKS) & set(names)
+    return ignored
+
+
+def _grader_only_imports(source: str) -> set[str]:
+    """The grader-only modules (``bplab_checks.<module>``) that ``source`` imports."""
+    hidden = {f"bplab_checks.{Path(m).stem}" for m in GRADER_ONLY_CHECKS}
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            # "from bplab_checks.numgrad import f", "from bplab_checks import numgrad", and
+            # the relative forms used inside the package itself.
+            base = "bplab_checks" if node.level else (node.module or "")
+            if node.level and node.module:
+                base = f"bplab_checks.{node.module}"
+            imported.add(base)
+            imported |= {f"{base}.{a.name}" for a in node.names}
+    return imported & hidden
+
+
+def check_student_imports(student_dir: Path) -> None:
+    """Raise ``BuildError`` when a shipped Python file imports a grader-only module."""
+    for path in sorted(student_dir.rglob("*.py")):
+        found = _grader_only_imports(path.read_text(encoding="utf-8"))
+        if found:
+            raise BuildError(f"{path.relative_to(student_dir)} imports grader-only "
+                             f"{', '.join(sorted(found))}, which students do not get")
 
 
 @dataclass
@@ -158,6 +203,9 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
     Returns:
         The ``Release``; its ``warnings`` list inconsistencies that do not stop the build
         (a stale committed notebook, a question without a test file or without a check cell).
+
+    Raises:
+        BuildError: a public case or a shipped module imports a grader-only module.
     """
     out_dir = out_dir if out_dir is not None else assignment.dist_dir
     committed = notebook.read(assignment.notebook)
@@ -184,7 +232,9 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
     for question, source in tests.items():
         public = strip_hidden(source, f"{assignment.tests_dir.name}/{question}.py")
         (student / "tests" / f"{question}.py").write_text(public, encoding="utf-8")
-    shutil.copytree(assignment.checks_package, student / "bplab_checks", ignore=_IGNORED)
+    shutil.copytree(assignment.checks_package, student / "bplab_checks",
+                    ignore=_student_checks_ignore)
+    check_student_imports(student)
     if assignment.data_dir.is_dir():
         shutil.copytree(assignment.data_dir, student / "data", ignore=_IGNORED)
 
@@ -211,7 +261,10 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
               help="Output folder (default dist/ASSIGNMENT).")
 def build_command(assignment: str, out_dir: Path | None) -> None:
     """Build the student release and the Otter autograder of ASSIGNMENT (e.g. hw1)."""
-    release = build(Assignment.named(assignment), out_dir)
+    try:
+        release = build(Assignment.named(assignment), out_dir)
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from exc
     for warning in release.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(f"{release.student_dir}/  ({len(release.questions)} questions)")

@@ -2,6 +2,10 @@
 
 Test files import the public checks from here; hidden cases additionally import the
 reference (``from solutions import hw1``) inside their bodies only.
+
+Grader-only modules (``bplab.build.GRADER_ONLY_CHECKS``, e.g. ``numgrad``: full per-entry
+numerical gradients, the answer to hw1's ``numerical_gradient``) are not shipped to students:
+nothing imported here, and no public case, may import them.
 """
 
 from bplab_checks.blocks import (
@@ -38,7 +42,7 @@ from bplab_checks.functions import (
     check_two_layer_gradients,
     check_two_layer_predict,
 )
-from bplab_checks.gradcheck import numerical_grad, numerical_vjp, rel_error
+from bplab_checks.gradcheck import directional_check, directional_derivatives, rel_error
 from bplab_checks.optim import (
     check_clip_grad_norm_sane,
     check_optimizer_cases,
@@ -72,12 +76,12 @@ __all__ = [
     "check_two_layer_gradients",
     "check_two_layer_predict",
     "clip_cases",
+    "directional_check",
+    "directional_derivatives",
     "fit_linreg_cases",
     "init_two_layer_cases",
     "linreg_cases",
     "mse_cases",
-    "numerical_grad",
-    "numerical_vjp",
     "rel_error",
     "schedule_cases",
     "softmax_cases",

@@ -4,9 +4,10 @@
 Inputs are described by name and shape, e.g. ``{"A": (3, 4), "B": (4, 5)}`` (names are the
 ones used in messages: the gradient of ``A`` is ``dA``). A scalar output has shape ``()``.
 
-Public check: ``check_block_consistency`` (shapes, dtypes, backward vs the numerical VJP of the
-student's own forward). Hidden checks: ``check_block_matches_reference``,
-``check_block_no_mutation``, ``check_block_stable`` and ``check_block_at_zero``.
+Public check: ``check_block_consistency`` (shapes, dtypes, backward vs directional central
+differences of the student's own forward, with a random upstream gradient). Hidden checks:
+``check_block_matches_reference``, ``check_block_no_mutation``, ``check_block_stable`` and
+``check_block_at_zero``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from bplab_checks.feedback import (
     as_float64,
     assert_close,
+    assert_directional,
     call,
     check_shape,
     check_untouched,
@@ -29,7 +31,7 @@ from bplab_checks.feedback import (
     snapshot,
     unpack_pair,
 )
-from bplab_checks.gradcheck import numerical_vjp, rel_error
+from bplab_checks.gradcheck import directional_derivatives, rel_error
 from bplab_checks.tolerances import GRAD_RTOL, LARGE, NUDGE, REF_RTOL
 
 Shapes = Mapping[str, tuple]
@@ -156,42 +158,88 @@ def _compare_grads(
         )
 
 
+def _upstream_function(student: _Block, xs: Sequence[np.ndarray], k: int, dout, out_shape):
+    """``z -> sum(forward(..., z at position k, ...) * dout)``: its gradient is the k-th
+    gradient backward returns for ``dout``."""
+    d = np.asarray(dout, dtype=np.float64)
+
+    def f(z):
+        args = [np.array(x) for x in xs]
+        args[k] = z
+        out = student.forward(*args, out_shape=out_shape)[0]
+        return float(np.sum(out * d))
+
+    return f
+
+
+def _direction_seed(seed: int, k: int) -> int:
+    return 1000 * seed + k  # one fixed set of directions per check seed and input
+
+
 def check_block_consistency(block, name: str, inputs: Shapes, out_shape: tuple, seed: int = 0):
-    """Public check: forward/backward shapes and dtypes, and backward against the numerical
-    vector-Jacobian product of the student's own forward with a random upstream gradient.
+    """Public check: forward/backward shapes and dtypes, and every gradient of backward
+    against central differences of the student's own forward along random directions.
+
+    With a random upstream gradient ``dout``, the gradient ``dA`` returned by backward is the
+    gradient of ``f(A) = sum(forward(A, ...) * dout)``; for ``N_DIRECTIONS`` random unit
+    directions v, ``<dA, v>`` must equal ``(f(A + h v) - f(A - h v)) / 2h``. Inputs are
+    non-square, batch >= 2 and at least ``NUDGE`` away from 0 (ReLU kinks).
 
     Args:
         block: the student's block (class or proxy).
         name: its name in messages.
         inputs: input names and shapes, e.g. ``{"A": (3, 4), "B": (4, 5)}``.
         out_shape: expected output shape, ``()`` for a scalar.
-        seed: seed of the inputs and of dout.
+        seed: seed of the inputs, of dout and of the directions.
     """
     student = _Block(block, name, list(inputs))
     xs = list(random_inputs(inputs, seed).values())
     _, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
     dout = random_upstream(out_shape, seed)
     grads = student.backward(dout, cache, xs)
+    checks = [
+        directional_derivatives(_upstream_function(student, xs, k, dout, out_shape), x, g,
+                                seed=_direction_seed(seed, k))
+        for k, (x, g) in enumerate(zip(xs, grads, strict=True))
+    ]
+    args = ", ".join(student.input_names)
+    for k, (g, check) in enumerate(zip(grads, checks, strict=True)):
+        if check.error <= GRAD_RTOL:
+            continue
+        others = [(student.grad_names[j], grads[j], checks[j])
+                  for j in range(len(xs)) if j != k]
+        assert_directional(
+            g,
+            check,
+            what=student.grad_names[k],
+            wrt=student.input_names[k],
+            function=f"sum({name}.forward({args}) * dout)",
+            block=name,
+            checked=f"{name}.backward against central differences of your own "
+            f"{name}.forward, {_inputs_text(student.input_names, xs, dout, seed)}.",
+            rtol=GRAD_RTOL,
+            diagnose_details={
+                "inputs": tuple(xs),
+                "dout": dout,
+                "local": _verified_local(student, xs, k, g, out_shape, seed),
+                "others": others,
+            },
+        )
 
-    def f(*args):
-        return student.forward(*args, out_shape=out_shape)[0]
 
-    numeric = numerical_vjp(f, xs, dout)
-    checked = (
-        f"{name}.backward against central differences of your own {name}.forward, "
-        f"{_inputs_text(student.input_names, xs, dout, seed)}."
-    )
-    _compare_grads(
-        student,
-        grads,
-        numeric,
-        inputs=xs,
-        dout=dout,
-        out_shape=out_shape,
-        checked=checked,
-        rtol=GRAD_RTOL,
-        reveal=True,
-    )
+def _verified_local(student: _Block, xs, k: int, grad, out_shape: tuple, seed: int):
+    """The student's k-th gradient for ``dout = ones`` when ``grad`` (for a random dout)
+    equals it and it is right for ``dout = ones``: then dout was ignored. Else None."""
+    local = student.local_grads(xs, out_shape)
+    if local is None or rel_error(grad, local[k]) > GRAD_RTOL:
+        return None
+    ones = 1.0 if tuple(out_shape) == () else np.ones(out_shape)
+    f = _upstream_function(student, xs, k, ones, out_shape)
+    try:
+        check = directional_derivatives(f, xs[k], local[k], seed=_direction_seed(seed, k))
+    except AssertionError:
+        return None
+    return local[k] if check.error <= GRAD_RTOL else None
 
 
 def _reference_pass(reference, name: str, xs: Sequence[np.ndarray], seed: int | None):

@@ -1,8 +1,9 @@
 """Failure messages: calling student code safely and explaining mismatches.
 
 A failed check raises ``AssertionError`` whose message is the student's feedback: what was
-checked, which value (out, dA, dW1, ...), shapes, relative error, worst element, and the
-diagnosis sentence of ``bplab_checks.diagnose`` first when one fits. Hidden checks never put an
+checked, which value (out, dA, dW1, ...), shapes, relative error, worst element (or, for
+directional gradient checks, the directional derivatives compared), and the diagnosis sentence
+of ``bplab_checks.diagnose`` first when one fits. Hidden checks never put an
 expected value in a message (``reveal=False``); public ones may show one expected element.
 
 Student objects may be grader proxies (see docs/architecture.md): only attribute access,
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bplab_checks.gradcheck import rel_error, worst_element
+from bplab_checks.gradcheck import Directional, rel_error, worst_element
 
 
 class NotImplementedYet(AssertionError):
@@ -39,6 +40,18 @@ def diagnosis(actual, expected, **details) -> str | None:
         return None
     try:
         sentence = module.diagnose(actual, expected, **details)
+    except Exception:  # noqa: BLE001
+        return None
+    return sentence if isinstance(sentence, str) and sentence else None
+
+
+def directional_diagnosis(actual, check: Directional, **details) -> str | None:
+    """The diagnosis sentence for a failed directional check, or None (never raises)."""
+    module = _diag_module()
+    if module is None or not hasattr(module, "diagnose_directional"):
+        return None
+    try:
+        sentence = module.diagnose_directional(actual, check, **details)
     except Exception:  # noqa: BLE001
         return None
     return sentence if isinstance(sentence, str) and sentence else None
@@ -260,6 +273,62 @@ def assert_close(
         f"{what}: relative error {err:.2e} (allowed {rtol:.0e}); "
         + element_text(what, index, a_val, e_val, reveal)
         + ".",
+    )
+
+
+def _numbers(values) -> str:
+    return "[" + ", ".join(f"{float(v):.6g}" for v in np.ravel(values)) + "]"
+
+
+def assert_directional(
+    actual: np.ndarray,
+    check: Directional,
+    *,
+    what: str,
+    wrt: str,
+    function: str,
+    block: str,
+    checked: str,
+    rtol: float,
+    diagnose_details: Mapping[str, Any] | None = None,
+) -> None:
+    """Feedback when a gradient fails its directional check (``check.error > rtol``).
+
+    The message names the gradient, the directional derivatives compared (the student's
+    ``<grad, v>`` and the central differences of the student's own function), the relative
+    error, and a diagnosis sentence first when one fits. Nothing in it is a hidden value.
+
+    Args:
+        actual: the student's gradient (already validated, shaped like its input).
+        check: its ``gradcheck.Directional``.
+        what: the gradient's name ("dA", "dtheta", "grads['W1']").
+        wrt: the input it is the gradient with respect to ("A", "theta", "W1").
+        function: the scalar function differenced, e.g. "sum(MatMul.forward(A, B) * dout)".
+        block: the graded block or function name.
+        checked: one sentence saying what was checked (inputs, shapes, seed).
+        rtol: largest accepted relative error.
+        diagnose_details: extra keyword arguments for ``diagnose_directional`` (inputs,
+            dout, local, others).
+    """
+    if check.error <= rtol:
+        return
+    sentence = directional_diagnosis(actual, check, block=block, what=what,
+                                     **dict(diagnose_details or {}))
+    if not np.all(np.isfinite(actual)):
+        bad = int(np.sum(~np.isfinite(actual)))
+        sentence = sentence or explanation(
+            "nan_or_inf", block=block, what=what,
+            fallback=f"{what} contains {bad} nan or inf value(s).",
+        )
+    n = len(check.numeric)
+    fail(
+        sentence,
+        f"Checked: {checked}",
+        f"{what}: relative error {check.error:.2e} (allowed {rtol:.0e}) between your "
+        f"directional derivatives <{what}, v> = {_numbers(check.claimed)} and the central "
+        f"differences (f({wrt} + h v) - f({wrt} - h v)) / 2h = {_numbers(check.numeric)}, "
+        f"for f({wrt}) = {function}, h = {check.h:g} and {n} random unit directions v "
+        f"(seed {check.seed}).",
     )
 
 

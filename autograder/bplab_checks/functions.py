@@ -1,8 +1,9 @@
 """Checks of function-style questions: derivatives, numerical gradients, losses, linear
 regression, the two-layer network.
 
-Public checks use only the student's own functions and trusted numerics (central
-differences); hidden checks compare with the reference on ``bplab_checks.cases`` inputs.
+Public checks use only the student's own functions and trusted numerics (central differences
+along a few random directions, ``gradcheck.directional_derivatives``, or exact derivatives of
+known functions); hidden checks compare with the reference on ``bplab_checks.cases`` inputs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bplab_checks.cases import Case, two_layer_data, two_layer_params
 from bplab_checks.feedback import (
     as_float64,
     assert_close,
+    assert_directional,
     call,
     check_shape,
     check_untouched,
@@ -25,7 +27,7 @@ from bplab_checks.feedback import (
     snapshot,
     unpack_pair,
 )
-from bplab_checks.gradcheck import numerical_grad, numerical_vjp
+from bplab_checks.gradcheck import directional_derivatives
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
 
@@ -97,18 +99,32 @@ def check_derivatives_numerically(
         fail(f"{name} returned {describe(result)}; expected "
              f"{len(arg_names)} partial derivatives (one per argument).")
     # For an elementwise f, the gradient of sum(f) is the elementwise derivative.
-    numeric = numerical_vjp(f, xs, np.ones(shape))
-    for arg, r, n in zip(arg_names, results, numeric, strict=True):
+    for k, (arg, r) in enumerate(zip(arg_names, results, strict=True)):
         what = f"d/d{arg}"
         arr = as_float64(r, f"{name}: {what}", block=name)
         check_shape(arr, shape, f"{name}: {what}", block=name)
-        assert_close(arr, n, what=what, block=name, reveal=True, rtol=GRAD_RTOL,
-                     checked=f"{name} against central differences of the function on "
-                     f"{', '.join(f'{a} {shape}' for a in arg_names)} (seed {seed}).")
+
+        def total(z, k=k):
+            args = [x.copy() for x in xs]
+            args[k] = z
+            return float(np.sum(np.asarray(f(*args), dtype=np.float64)))
+
+        check = directional_derivatives(total, xs[k], arr, seed=1000 * seed + k)
+        assert_directional(
+            arr, check, what=what, wrt=arg, block=name, rtol=GRAD_RTOL,
+            function=f"the sum over all entries of the function whose derivative {name} "
+            "returns",
+            checked=f"{name} against central differences of the function on "
+            f"{', '.join(f'{a} {shape}' for a in arg_names)} (seed {seed}).",
+            diagnose_details={"inputs": tuple(xs)},
+        )
 
 
-def _probe(shape: tuple, seed: int) -> tuple[np.ndarray, Callable[[np.ndarray], float]]:
-    """A smooth scalar test function of an array shaped ``shape`` and a point."""
+def _probe(
+    shape: tuple, seed: int
+) -> tuple[np.ndarray, Callable[[np.ndarray], float], np.ndarray]:
+    """A smooth scalar test function of an array shaped ``shape``, a point, and the exact
+    gradient of the function at that point."""
     rng = np.random.default_rng(seed)
     w = rng.standard_normal(shape)
     x = rng.uniform(-1.5, 1.5, shape)
@@ -118,22 +134,25 @@ def _probe(shape: tuple, seed: int) -> tuple[np.ndarray, Callable[[np.ndarray], 
         # Strongly curved, so a one-sided difference (error ~ h f'' / 2) is 10x off tolerance.
         return float(np.sum(w * np.sin(3 * z)) + 0.5 * np.sum(z**3 * w))
 
-    return x, f
+    return x, f, 3 * w * np.cos(3 * x) + 1.5 * w * x**2
 
 
 def check_numerical_gradient(numerical_gradient, shape: tuple = (3, 4), seed: int = 0) -> None:
-    """Public check: the shape, ``x`` unchanged, and the same values as the grader's own
-    central differences with the default ``h = 1e-5``."""
-    x, f = _probe(shape, seed)
+    """Public check: the shape, ``x`` unchanged, and values within ``GRAD_RTOL`` of the exact
+    gradient of a known smooth ``f`` (sums of ``w sin(3 x)`` and ``w x**3 / 2``) with the
+    default ``h = 1e-5``: central differences are that close, one-sided ones are not."""
+    x, f, exact = _probe(shape, seed)
     x_arg = x.copy()
     result = call("numerical_gradient", numerical_gradient, f, x_arg)
     check_untouched({"x": x}, {"x": x_arg}, block="numerical_gradient",
                     during="numerical_gradient")
     arr = as_float64(result, "numerical_gradient result", block="numerical_gradient")
     check_shape(arr, shape, "numerical_gradient result", block="numerical_gradient")
-    assert_close(arr, numerical_grad(f, x, h=1e-5), what="grad", block="numerical_gradient",
-                 rtol=GRAD_RTOL, reveal=True,
-                 checked=f"central differences (h = 1e-5) of a smooth f at x {shape}.")
+    assert_close(arr, exact, what="grad", block="numerical_gradient", rtol=GRAD_RTOL,
+                 reveal=True,
+                 checked=f"your central differences (default h) of the smooth f(x) = "
+                 f"sum(w * sin(3 x)) + sum(w * x**3) / 2 at x {shape} against its exact "
+                 f"gradient 3 w cos(3 x) + 1.5 w x**2.")
 
 
 def check_numerical_gradient_matches(
@@ -144,7 +163,7 @@ def check_numerical_gradient_matches(
     ``x`` unchanged."""
     for k, shape in enumerate(shapes):
         for step in (None, h):
-            x, f = _probe(shape, seed + k)
+            x, f, _ = _probe(shape, seed + k)
             kwargs = {} if step is None else {"h": step}
             expected = reference(f, x.copy(), **kwargs)
             x_arg = x.copy()
@@ -161,7 +180,8 @@ def check_loss_gradient(
     fn, name: str, case: Case, wrt: str, outputs: tuple[str, str]
 ) -> None:
     """Public check of a ``(loss, grad)`` function: loss a float64 scalar, grad shaped like
-    argument ``wrt``, and grad equal to central differences of the student's own loss."""
+    argument ``wrt``, and grad consistent with central differences of the student's own loss
+    along random directions."""
     args, kwargs = case.copies()
     names = list(case.args)
     k = names.index(wrt)
@@ -177,11 +197,14 @@ def check_loss_gradient(
         value = unpack_pair(call(name, fn, *call_args, **kwargs), name, outputs)[0]
         return as_float64(value, f"{name}: {outputs[0]}", block=name, scalar=True)
 
-    numeric = numerical_grad(f, np.asarray(case.args[wrt]))
-    assert_close(grad, numeric, what=outputs[1], block=name, rtol=GRAD_RTOL, reveal=True,
-                 checked=f"{outputs[1]} against central differences of your own {outputs[0]}, "
-                 f"on {shapes_text(case.args)}.",
-                 diagnose_details={"inputs": tuple(case.args.values())})
+    check = directional_derivatives(f, np.asarray(case.args[wrt]), grad, seed=k)
+    assert_directional(
+        grad, check, what=outputs[1], wrt=wrt, block=name, rtol=GRAD_RTOL,
+        function=f"your {outputs[0]} from {name}({', '.join(names)})",
+        checked=f"{outputs[1]} against central differences of your own {outputs[0]}, "
+        f"on {shapes_text(case.args)}.",
+        diagnose_details={"inputs": tuple(case.args.values())},
+    )
 
 
 def check_stable_loss(fn, reference: Callable, name: str, case: Case,
@@ -280,13 +303,14 @@ def _two_layer_loss_value(two_layer_loss, params, X, y) -> tuple[float, object]:
 
 def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
     """Public check: loss a scalar, grads with the keys and shapes of params, and every
-    gradient equal to central differences of the student's own loss."""
+    gradient consistent with central differences of the student's own loss along random
+    directions."""
     params, X, y, context = _two_layer_inputs(seed)
     _, grads = _two_layer_loss_value(two_layer_loss, params, X, y)
     if not isinstance(grads, dict) or set(grads) != set(params):
         fail(f"two_layer_loss returned grads {describe(grads)}; expected a dict with the keys "
              f"of params {sorted(params)}.")
-    for key in params:
+    for k, key in enumerate(params):
         g = as_float64(grads[key], f"two_layer_loss: d{key}", block="two_layer_loss")
         check_shape(g, params[key].shape, f"grads[{key!r}]", block="two_layer_loss",
                     context="Each gradient has the shape of its parameter.")
@@ -296,10 +320,13 @@ def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
             p[key] = z
             return _two_layer_loss_value(two_layer_loss, p, X, y)[0]
 
-        assert_close(g, numerical_grad(f, params[key]), what=f"d{key}", block="two_layer_loss",
-                     rtol=GRAD_RTOL, reveal=True,
-                     checked=f"grads[{key!r}] against central differences of your own loss, "
-                     f"{context}.")
+        check = directional_derivatives(f, params[key], g, seed=1000 * seed + k)
+        assert_directional(
+            g, check, what=f"d{key}", wrt=key, block="two_layer_loss", rtol=GRAD_RTOL,
+            function="your loss from two_layer_loss(params, X, y)",
+            checked=f"grads[{key!r}] against central differences of your own loss, {context}.",
+            diagnose_details={"inputs": (X, params[key])},
+        )
 
 
 def check_two_layer_predict(two_layer_loss, two_layer_predict, seed: int = 0) -> None:

@@ -1,22 +1,28 @@
-"""Gradient checking: relative errors and central-difference gradients (numpy only, float64).
+"""Gradient checking: relative errors and directional central differences (numpy only, float64).
 
 Everything here is trusted grader code, shipped to students with the release. The functions
 take plain callables, so they work the same on real student objects and on grader proxies.
+
+Only *directional* checks live here (a few random directions per input): full per-entry
+numerical gradients are the answer to hw1's ``numerical_gradient`` question, so they live in
+the grader-only ``bplab_checks.numgrad``, which is never shipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from bplab_checks.tolerances import GRAD_RTOL
+from bplab_checks.tolerances import GRAD_RTOL, N_DIRECTIONS
 
 __all__ = [
     "GRAD_RTOL",
+    "Directional",
     "directional_check",
-    "numerical_grad",
-    "numerical_vjp",
+    "directional_derivatives",
+    "random_directions",
     "rel_error",
     "require_float64",
     "worst_element",
@@ -69,60 +75,88 @@ def _scalar(value, what: str) -> float:
     return float(arr.reshape(()))
 
 
-def numerical_grad(f: Callable[[np.ndarray], float], x, h: float = 1e-6) -> np.ndarray:
-    """Central-difference gradient of a scalar function at every entry of ``x``.
+@dataclass(frozen=True)
+class Directional:
+    """A claimed gradient against central differences along a few random unit directions.
 
-    df/dx[i] ~= (f(x + h e_i) - f(x - h e_i)) / (2 h)
+    Attributes:
+        directions: (n_dirs, *x.shape) unit directions v_j.
+        numeric: (n_dirs,) central differences ``(f(x + h v_j) - f(x - h v_j)) / 2h``.
+        claimed: (n_dirs,) directional derivatives ``<grad, v_j>`` of the claimed gradient.
+        error: ``rel_error(claimed, numeric)``.
+        h: the step size used.
+        seed: the seed of the directions.
+    """
 
-    Args:
-        f: takes an array shaped like ``x``, returns a scalar (float or 0-d/size-1 array).
-        x: float64 array of any shape; it is never modified (``f`` sees private copies).
-        h: step size.
+    directions: np.ndarray
+    numeric: np.ndarray
+    claimed: np.ndarray
+    error: float
+    h: float
+    seed: int
+
+    def along(self, grad) -> np.ndarray:
+        """Directional derivatives ``<grad, v_j>`` of another candidate gradient, (n_dirs,).
+
+        A candidate of another shape gives nan everywhere (so it never fits).
+        """
+        g = np.asarray(grad, dtype=np.float64)
+        if g.shape != self.directions.shape[1:]:
+            return np.full(len(self.directions), np.nan)
+        return self.directions.reshape(len(self.directions), -1) @ g.reshape(-1)
+
+
+def random_directions(shape: tuple, n_dirs: int, seed: int) -> np.ndarray:
+    """``n_dirs`` standard-normal directions of ``shape``, each scaled to unit norm.
 
     Returns:
-        float64 array shaped like ``x``.
+        float64 array (n_dirs, *shape).
     """
-    x0 = require_float64(x, "x")
-    xp = np.array(x0, dtype=np.float64)  # private work copy
-    grad = np.zeros_like(xp)
-    for i in np.ndindex(xp.shape):
-        old = xp[i]
-        xp[i] = old + h
-        f_plus = _scalar(f(xp.copy()), "f")
-        xp[i] = old - h
-        f_minus = _scalar(f(xp.copy()), "f")
-        xp[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal((n_dirs, *shape))
+    norms = np.linalg.norm(v.reshape(n_dirs, -1), axis=1)
+    return v / np.maximum(norms, 1e-300).reshape((n_dirs,) + (1,) * len(shape))
 
 
-def numerical_vjp(
-    f: Callable[..., np.ndarray], inputs: Sequence, dout, h: float = 1e-6
-) -> list[np.ndarray]:
-    """Numerical vector-Jacobian product: gradients of ``sum(f(*inputs) * dout)``.
+def directional_derivatives(
+    f: Callable[[np.ndarray], float],
+    x,
+    grad,
+    *,
+    n_dirs: int = N_DIRECTIONS,
+    h: float = 1e-6,
+    seed: int = 0,
+) -> Directional:
+    """Check a claimed gradient of ``f`` at ``x`` along ``n_dirs`` random unit directions.
+
+    For each direction v, compares ``(f(x + h v) - f(x - h v)) / 2h`` with ``<grad, v>``:
+    2 calls of ``f`` per direction, whatever the size of ``x``. A wrong gradient fails for
+    almost every set of random directions (its error would have to be orthogonal to all).
 
     Args:
-        f: takes the inputs positionally and returns an array (or scalar) shaped like ``dout``.
-        inputs: sequence of float64 arrays; none of them is modified.
-        dout: upstream gradient, shaped like ``f``'s output.
+        f: scalar function of an array shaped like ``x``.
+        x: float64 array; never modified (``f`` gets new arrays).
+        grad: claimed gradient of ``f`` at ``x``, shaped like ``x``.
+        n_dirs: number of random directions.
         h: step size.
+        seed: seed of the directions.
 
     Returns:
-        One float64 array per input, shaped like that input.
+        A ``Directional`` (its ``error`` is the relative error of the claimed directional
+        derivatives, taken as vectors over the directions).
     """
-    arrays = [np.array(require_float64(a, f"input {k}"), dtype=np.float64)
-              for k, a in enumerate(inputs)]
-    d = np.asarray(dout, dtype=np.float64)
-    grads = []
-    for k in range(len(arrays)):
-
-        def g(xk, k=k):
-            args = [a.copy() for a in arrays]
-            args[k] = xk
-            return float(np.sum(np.asarray(f(*args), dtype=np.float64) * d))
-
-        grads.append(numerical_grad(g, arrays[k], h))
-    return grads
+    x0 = np.array(require_float64(x, "x"), dtype=np.float64)
+    g = np.asarray(grad, dtype=np.float64)
+    if g.shape != x0.shape:
+        raise ValueError(f"grad has shape {g.shape}, x has shape {x0.shape}")
+    directions = random_directions(x0.shape, n_dirs, seed)
+    # The whole x moves along v at once: never one entry at a time (that would be hw1's
+    # numerical_gradient answer, which the release must not contain).
+    numeric = np.array(
+        [(_scalar(f(x0 + h * v), "f") - _scalar(f(x0 - h * v), "f")) / (2 * h) for v in directions]
+    )
+    claimed = directions.reshape(n_dirs, -1) @ g.reshape(-1)
+    return Directional(directions, numeric, claimed, rel_error(claimed, numeric), h, seed)
 
 
 def directional_check(
@@ -130,41 +164,12 @@ def directional_check(
     x,
     grad,
     *,
-    n_dirs: int = 3,
+    n_dirs: int = N_DIRECTIONS,
     h: float = 1e-6,
     seed: int = 0,
 ) -> float:
-    """Cheap gradient check for large tensors along a few random directions.
-
-    For unit random directions v, compares ``(f(x + h v) - f(x - h v)) / 2h`` with
-    ``<grad, v>``: 2 calls of ``f`` per direction instead of 2 per entry.
-
-    Args:
-        f: scalar function of an array shaped like ``x``.
-        x: float64 array; never modified.
-        grad: claimed gradient of ``f`` at ``x``, shaped like ``x``.
-        n_dirs: number of random directions.
-        h: step size.
-        seed: seed of the directions.
-
-    Returns:
-        The relative error (``rel_error``) between the numerical and the claimed directional
-        derivatives, taken as vectors over the directions.
-    """
-    x0 = np.array(require_float64(x, "x"), dtype=np.float64)
-    g = np.asarray(grad, dtype=np.float64)
-    if g.shape != x0.shape:
-        raise ValueError(f"grad has shape {g.shape}, x has shape {x0.shape}")
-    rng = np.random.default_rng(seed)
-    numeric, claimed = [], []
-    for _ in range(n_dirs):
-        v = rng.standard_normal(x0.shape)
-        v /= max(float(np.linalg.norm(v)), 1e-300)
-        f_plus = _scalar(f(x0 + h * v), "f")
-        f_minus = _scalar(f(x0 - h * v), "f")
-        numeric.append((f_plus - f_minus) / (2 * h))
-        claimed.append(float(np.sum(g * v)))
-    return rel_error(np.array(claimed), np.array(numeric))
+    """The relative error of ``directional_derivatives(f, x, grad, ...)`` alone."""
+    return directional_derivatives(f, x, grad, n_dirs=n_dirs, h=h, seed=seed).error
 
 
 def worst_element(actual, expected) -> tuple[tuple[int, ...], float, float]:

@@ -4,6 +4,10 @@
 # error is about 1e-9 relative, any real mistake is far above 1e-6.
 GRAD_RTOL = 1e-6
 
+# Random directions per input in the public directional gradient checks: each costs two calls
+# of the student's function, and a wrong gradient fails along (almost) any one of them.
+N_DIRECTIONS = 5
+
 # Student value vs reference value: both analytic, so only rounding separates correct
 # formulations (observed <= 1e-12, e.g. stable vs naive sigmoid, einsum vs @).
 REF_RTOL = 1e-7

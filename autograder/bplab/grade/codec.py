@@ -148,126 +148,158 @@ class Decoder:
         self.callback = callback
 
     def decode(self, data: bytes) -> Any:
-        self._buf = memoryview(data)
-        self._pos = 0
+        self._data = bytes(data)
+        self._end = len(self._data)
         self._items = 0
         try:
-            value = self._dec(0)
+            value, pos = self._dec(0, 0)
         except ProtocolError:
             raise
-        except (struct.error, ValueError, IndexError, OverflowError, UnicodeDecodeError) as exc:
+        except (struct.error, ValueError, IndexError, OverflowError, UnicodeDecodeError,
+                TypeError) as exc:
             raise ProtocolError(f"malformed message: {type(exc).__name__}") from None
         finally:
-            buf, self._buf = self._buf, memoryview(b"")
-            buf.release()
-        if self._pos != len(data):
+            self._data = b""
+        if pos != self._end:
             raise ProtocolError("trailing bytes after message")
         return value
 
-    def _take(self, n: int) -> memoryview:
-        if n < 0 or self._pos + n > len(self._buf):
+    def _span(self, pos: int, n: int) -> int:
+        """End of an ``n``-byte field starting at ``pos`` (checked against the message)."""
+        end = pos + n
+        if n < 0 or end > self._end:
             raise ProtocolError("message truncated")
-        chunk = self._buf[self._pos : self._pos + n]
-        self._pos += n
-        return chunk
+        return end
 
-    def _u32(self) -> int:
-        return _U32.unpack(self._take(4))[0]
-
-    def _dec(self, depth: int) -> Any:  # noqa: C901 - one dispatch
+    def _dec(self, pos: int, depth: int) -> tuple[Any, int]:  # noqa: C901 - one dispatch
         if depth > MAX_DEPTH:
             raise ProtocolError("message nested too deeply")
         self._items += 1
         if self._items > MAX_ITEMS:
             raise ProtocolError("message has too many items")
-        tag = bytes(self._take(1))
-        if tag == b"N":
-            return None
-        if tag == b"T":
-            return True
-        if tag == b"F":
-            return False
-        if tag == b"i":
-            return _I64.unpack(self._take(8))[0]
-        if tag == b"I":
-            n = self._u32()
-            if n > 5000:
-                raise ProtocolError("integer too long")
-            return int(bytes(self._take(n)).decode("ascii"))
-        if tag == b"f":
-            return _F64.unpack(self._take(8))[0]
-        if tag == b"c":
-            re_, im = _C128.unpack(self._take(16))
-            return complex(re_, im)
-        if tag == b"s":
-            return str(self._take(self._u32()), "utf-8", "surrogatepass")
-        if tag == b"y":
-            return bytes(self._take(self._u32()))
-        if tag in (b"t", b"l"):
-            n = self._u32()
-            if n > len(self._buf) - self._pos:  # each item takes at least one byte
+        data = self._data
+        if pos >= self._end:
+            raise ProtocolError("message truncated")
+        tag = data[pos]
+        pos += 1
+        if tag == 0x66:  # f
+            self._span(pos, 8)
+            return _F64.unpack_from(data, pos)[0], pos + 8
+        if tag == 0x69:  # i
+            self._span(pos, 8)
+            return _I64.unpack_from(data, pos)[0], pos + 8
+        if tag == 0x73:  # s
+            n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
+            end = self._span(pos + 4, n)
+            return str(data[pos + 4 : end], "utf-8", "surrogatepass"), end
+        if tag == 0x61:  # a
+            return self._array(pos)
+        if tag == 0x74 or tag == 0x6C:  # t, l
+            n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
+            pos += 4
+            if n > self._end - pos:  # each item takes at least one byte
                 raise ProtocolError("container longer than its message")
-            items = [self._dec(depth + 1) for _ in range(n)]
-            return tuple(items) if tag == b"t" else items
-        if tag == b"d":
-            n = self._u32()
-            if 2 * n > len(self._buf) - self._pos:
+            items = []
+            for _ in range(n):
+                item, pos = self._dec(pos, depth + 1)
+                items.append(item)
+            return (tuple(items) if tag == 0x74 else items), pos
+        if tag == 0x64:  # d
+            n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
+            pos += 4
+            if 2 * n > self._end - pos:
                 raise ProtocolError("dict longer than its message")
             out = {}
             for _ in range(n):
-                k = self._dec(depth + 1)
+                k, pos = self._dec(pos, depth + 1)
                 if type(k) not in (str, int, float, bool, tuple) and k is not None:
                     raise ProtocolError("unhashable or unsafe dict key")
+                v, pos = self._dec(pos, depth + 1)
                 try:
-                    out[k] = self._dec(depth + 1)
+                    out[k] = v
                 except TypeError:  # a tuple key holding a list
                     raise ProtocolError("unhashable dict key") from None
-            return out
-        if tag == b"a":
-            dt = self._dtype()
-            ndim = self._take(1)[0]
-            if ndim > MAX_NDIM:
-                raise ProtocolError("array has too many dimensions")
-            shape = tuple(_I64.unpack(self._take(8))[0] for _ in range(ndim))
-            if any(n < 0 for n in shape):
-                raise ProtocolError("negative array dimension")
-            nbytes = self._u32()
-            count = 1
-            for n in shape:
-                count *= n
-            if count * dt.itemsize != nbytes:
-                raise ProtocolError("array size does not match its shape")
-            data = self._take(nbytes)
-            return np.frombuffer(data, dtype=dt).reshape(shape).copy()
-        if tag == b"g":
-            dt = self._dtype()
-            data = self._take(self._u32())
-            if len(data) != dt.itemsize:
+            return out, pos
+        if tag == 0x4E:  # N
+            return None, pos
+        if tag == 0x54:  # T
+            return True, pos
+        if tag == 0x46:  # F
+            return False, pos
+        if tag == 0x49:  # I
+            n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
+            if n > 5000:
+                raise ProtocolError("integer too long")
+            end = self._span(pos + 4, n)
+            return int(data[pos + 4 : end].decode("ascii")), end
+        if tag == 0x63:  # c
+            self._span(pos, 16)
+            re_, im = _C128.unpack_from(data, pos)
+            return complex(re_, im), pos + 16
+        if tag == 0x79:  # y
+            n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
+            end = self._span(pos + 4, n)
+            return data[pos + 4 : end], end
+        if tag == 0x67:  # g
+            dt, pos = self._dtype(pos)
+            n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
+            end = self._span(pos + 4, n)
+            if n != dt.itemsize:
                 raise ProtocolError("scalar size does not match its dtype")
-            return np.frombuffer(data, dtype=dt)[0].copy()
-        if tag == b"S":
-            parts = [self._dec(depth + 1) for _ in range(3)]
-            if any(p is not None and type(p) is not int for p in parts):
-                raise ProtocolError("slice bounds must be ints")
-            return slice(*parts)
-        if tag == b"E":
-            return Ellipsis
-        if tag in (b"h", b"k"):
-            ident = _I64.unpack(self._take(8))[0]
-            label = str(self._take(self._take(1)[0]), "utf-8", "replace")
-            factory = self.handle if tag == b"h" else self.callback
+            return np.frombuffer(data[pos + 4 : end], dtype=dt)[0].copy(), end
+        if tag == 0x53:  # S
+            parts = []
+            for _ in range(3):
+                part, pos = self._dec(pos, depth + 1)
+                if part is not None and type(part) is not int:
+                    raise ProtocolError("slice bounds must be ints")
+                parts.append(part)
+            return slice(*parts), pos
+        if tag == 0x45:  # E
+            return Ellipsis, pos
+        if tag == 0x68 or tag == 0x6B:  # h, k
+            self._span(pos, 9)
+            ident = _I64.unpack_from(data, pos)[0]
+            n = data[pos + 8]
+            end = self._span(pos + 9, n)
+            label = str(data[pos + 9 : end], "utf-8", "replace")
+            factory = self.handle if tag == 0x68 else self.callback
             if factory is None:
                 raise ProtocolError("unexpected reference in message")
-            return factory(ident, label)
+            return factory(ident, label), end
         raise ProtocolError(f"unknown tag {tag!r}")
 
-    def _dtype(self) -> np.dtype:
-        n = self._take(1)[0]
-        s = str(self._take(n), "ascii")
-        dt = _DTYPES.get(s)
+    def _array(self, pos: int) -> tuple[np.ndarray, int]:
+        data = self._data
+        dt, pos = self._dtype(pos)
+        self._span(pos, 1)
+        ndim = data[pos]
+        pos += 1
+        if ndim > MAX_NDIM:
+            raise ProtocolError("array has too many dimensions")
+        self._span(pos, 8 * ndim + 4)
+        shape = struct.unpack_from(f"<{ndim}q", data, pos)
+        pos += 8 * ndim
+        if any(n < 0 for n in shape):
+            raise ProtocolError("negative array dimension")
+        nbytes = _U32.unpack_from(data, pos)[0]
+        pos += 4
+        count = 1
+        for n in shape:
+            count *= n
+        if count * dt.itemsize != nbytes:
+            raise ProtocolError("array size does not match its shape")
+        end = self._span(pos, nbytes)
+        return np.frombuffer(data, dtype=dt, count=count, offset=pos).reshape(shape).copy(), end
+
+    def _dtype(self, pos: int) -> tuple[np.dtype, int]:
+        self._span(pos, 1)
+        n = self._data[pos]
+        end = self._span(pos + 1, n)
+        dt = _DTYPES.get(self._data[pos + 1 : end].decode("ascii"))
         if dt is None:
-            raise ProtocolError(f"dtype {s!r} is not allowed")
-        return dt
+            raise ProtocolError("dtype is not allowed")
+        return dt, end
 
 
 # --------------------------------------------------------------------------- framing
@@ -283,23 +315,31 @@ def write_frame(fd: int, payload: bytes) -> None:
         data = data[n:]
 
 
-def read_exact(fd: int, n: int, wait: Callable[[], None] | None = None) -> bytes:
-    """Read exactly ``n`` bytes; ``wait()`` is called before each read (it may raise)."""
-    chunks = []
-    while n:
-        if wait is not None:
-            wait()
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            raise EOFError("the other side closed the channel")
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
+class FrameReader:
+    """Reads frames from a file descriptor, usually one ``read`` call per frame."""
 
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buf = bytearray()
 
-def read_frame(fd: int, wait: Callable[[], None] | None = None) -> bytes:
-    """Read one frame; a length over ``MAX_FRAME`` is a ``ProtocolError``."""
-    (n,) = _U32.unpack(read_exact(fd, 4, wait))
-    if n > MAX_FRAME:
-        raise ProtocolError(f"frame of {n} bytes exceeds the {MAX_FRAME}-byte limit")
-    return read_exact(fd, n, wait)
+    def read(self, wait: Callable[[], None] | None = None) -> bytes:
+        """The next frame; ``wait()`` is called before each blocking read (it may raise)."""
+        buf = self.buf
+        while True:
+            if len(buf) >= 4:
+                (n,) = _U32.unpack_from(buf, 0)
+                if n > MAX_FRAME:
+                    raise ProtocolError(f"frame of {n} bytes exceeds the {MAX_FRAME}-byte limit")
+                if len(buf) >= 4 + n:
+                    frame = bytes(buf[4 : 4 + n])
+                    del buf[: 4 + n]
+                    return frame
+                want = 4 + n - len(buf)
+            else:
+                want = 4 - len(buf)
+            if wait is not None:
+                wait()
+            chunk = os.read(self.fd, max(want, 1 << 16))
+            if not chunk:
+                raise EOFError("the other side closed the channel")
+            buf += chunk

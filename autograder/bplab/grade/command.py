@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from bplab.grade.batch import Setup, default_jobs, grade_all
 from bplab.grade.intake import find_submissions, from_folder
 from bplab.grade.outputs import print_summary, write_outputs
-from bplab.grade.runner import Config
-from bplab.grade.suite import load_suite
+from bplab.grade.runner import Config, Record
+from bplab.grade.suite import Suite, load_suite
 from bplab.layout import Assignment
 
 
@@ -34,7 +34,12 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
         config=config or Config(),
         use_bwrap=use_bwrap,
     )
-    suite = load_suite(assignment, setup.tests_dir, setup.reference)
+    try:
+        suite = load_suite(assignment, setup.tests_dir, setup.reference)
+    except Exception as exc:  # noqa: BLE001 - a broken test file is our fault, not theirs
+        suite, broken = Suite(assignment, []), f"{type(exc).__name__}: {exc}"
+    else:
+        broken = ""
     if single:
         subs = [from_folder(p, p.name or "submission", assignment) if p.is_dir()
                 else find_submissions([p], assignment)[0] for p in paths]
@@ -44,11 +49,18 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                         disable=quiet or len(subs) < 2, transient=True)
-    with progress:
-        task = progress.add_task(f"grading {assignment}", total=len(subs))
-        records = grade_all(subs, setup, jobs or default_jobs(),
-                            on_done=lambda r: progress.advance(task))
+    if broken:
+        records = [Record(s.stem, s.origin, "grader_error",
+                          f"grader fault (not the student's): the test files could not be "
+                          f"loaded ({broken})") for s in subs]
+    else:
+        with progress:
+            task = progress.add_task(f"grading {assignment}", total=len(subs))
+            records = grade_all(subs, setup, jobs or default_jobs(),
+                                on_done=lambda r: progress.advance(task))
     write_outputs(records, suite, out)
+    if broken:
+        console.print(f"[red]error: the test files could not be loaded: {broken}[/red]")
     if not quiet:
         isolation = records[0].isolation if records else ""
         print_summary(records, suite, console, isolation)
@@ -77,10 +89,15 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
 def grade(assignment: str, out: Path, paths: tuple[Path, ...], jobs: int | None,
           tests_dir: Path | None, cell_timeout: float, call_timeout: float,
           submission_timeout: float, single: bool, no_bwrap: bool) -> None:
-    """Grade PATH... (notebooks, folders of them, Otter or bulk-download zips) into OUT."""
+    """Grade submissions (notebooks, folders, zips) in a sandbox into OUT.
+
+    PATH is a notebook, a folder of them, an Otter export zip or a bulk-download zip.
+    """
     config = Config(cell_timeout, call_timeout, submission_timeout)
     records = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
                         config=config, single=single, use_bwrap=False if no_bwrap else None)
     if not records:
         click.echo("no submissions found", err=True)
         sys.exit(1)
+    if all(r.status == "grader_error" and "test files" in r.reason for r in records):
+        sys.exit(1)  # records were written, but nothing could be graded

@@ -15,6 +15,7 @@ every result says which layers were in force. Grading never refuses for want of 
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import resource
@@ -35,7 +36,8 @@ WORKER_FILES = {  # path inside the sandbox (under /opt/bplab) -> source file
     "stubs/otter/__init__.py": HERE / "stubs" / "otter" / "__init__.py",
 }
 SANDBOX_DIR = "/opt/bplab"
-BASE_UID = 61000  # root-run graders give slot k the uids BASE_UID + 2k, + 2k + 1 (no login)
+BASE_UID = 61000  # root-run graders claim uids from here (no login, no files) ...
+UID_RANGE = 2000  # ... up to BASE_UID + UID_RANGE
 
 
 @dataclass(frozen=True)
@@ -256,11 +258,12 @@ class Sandbox:
         self.limits = limits or Limits()
         self.data_dir = data_dir
         self.prestart = prestart
-        self.uids: tuple[int, ...] = (
-            (BASE_UID + 2 * slot, BASE_UID + 2 * slot + 1) if _as_root() else ())
+        self._claims: list[int] = []
+        self.uids: tuple[int, ...] = tuple(self._claim_uids(2)) if _as_root() else ()
         want = use_bwrap if use_bwrap is not None else os.environ.get("BPLAB_NO_BWRAP") != "1"
         first = self.uids[0] if self.uids else None
-        self.isolation = probe(self.limits, first) if want else _fallback("bwrap disabled")
+        self.isolation = (probe(self.limits, first is not None) if want
+                          else _fallback("bwrap disabled"))
         if not self.isolation.bwrap and first is not None and not _uid_can_run(first):
             # The interpreter is not readable by other uids (e.g. under /root): keep ours.
             self.uids = ()
@@ -286,6 +289,30 @@ class Sandbox:
         if self._spare is not None:
             self._spare.kill()
             self._spare = None
+
+    def _claim_uids(self, n: int) -> list[int]:
+        """``n`` uids no other grader on this machine uses while we hold their lock files.
+
+        Graders kill every process of their uids after each submission, so two graders (two
+        ``bplab grade`` runs, or a run and the test suite) must never share one.
+        """
+        lock_dir = Path("/run/bplab-uids") if os.access("/run", os.W_OK) else Path(
+            tempfile.gettempdir()) / "bplab-uids"
+        lock_dir.mkdir(mode=0o700, exist_ok=True)
+        uids = []
+        for uid in range(BASE_UID, BASE_UID + UID_RANGE):
+            fd = os.open(lock_dir / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self._claims.append(fd)  # held (and so claimed) until this process ends
+            kill_uid(uid)  # leftovers of a grader that died are nobody's now
+            uids.append(uid)
+            if len(uids) == n:
+                return uids
+        raise RuntimeError("no free grader uid")
 
     def _start(self) -> WorkerProcess:
         uid = None
@@ -352,7 +379,7 @@ def _uid_can_run(uid: int) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def probe(limits: Limits, uid: int | None) -> Isolation:
+def probe(limits: Limits, own_uid: bool) -> Isolation:
     """Check once that bubblewrap can start Python with numpy here; else say why not."""
     if shutil.which("bwrap") is None:
         return _fallback("bwrap not installed")
@@ -368,6 +395,6 @@ def probe(limits: Limits, uid: int | None) -> Isolation:
         err = res.stderr.decode(errors="replace").strip().splitlines()
         return _fallback(f"bwrap failed: {err[-1] if err else res.returncode}")
     layers = ["bwrap", "pid+net+ipc+uts+mount namespaces", "rlimits"]
-    if uid is not None:
+    if own_uid:
         layers.append("own uid")
-    return Isolation(True, uid is not None, "", tuple(layers))
+    return Isolation(True, own_uid, "", tuple(layers))

@@ -59,6 +59,7 @@ class Session:
             self.worker = self.sandbox.spawn()
         except OSError as exc:
             raise GraderFault(f"could not start the sandbox: {exc}") from None
+        self._reader = codec.FrameReader(self.worker.from_worker)
         self._call_deadline = time.monotonic() + READY_TIMEOUT
         try:
             msg = self._receive()
@@ -213,7 +214,7 @@ class Session:
     def _receive(self) -> Any:
         assert self.worker is not None
         try:
-            frame = codec.read_frame(self.worker.from_worker, self._wait)
+            frame = self._reader.read(self._wait)
             return self._dec.decode(frame)
         except codec.ProtocolError as exc:
             raise self._protocol(str(exc)) from None
@@ -234,10 +235,18 @@ class Session:
     def _lost(self) -> WorkerLost:
         assert self.worker is not None
         proc = self.worker.proc
+        try:  # the sandbox ends right after its worker: give it a moment to say how
+            code = proc.wait(timeout=0.2)
+        except Exception:  # noqa: BLE001 - still running: it closed its channel
+            code = None
         self.close()
-        code = proc.returncode
-        if code is not None and code < 0 and -code == 9:
-            detail = "the worker was killed (out of memory or a resource limit)"
+        # A signal shows as a negative code, or as 128 + signal through bubblewrap.
+        signum = -code if code is not None and code < 0 else (
+            code - 128 if code is not None and code > 128 else 0)
+        if signum:
+            detail = f"the worker was killed by signal {signum}"
+            if signum in (9, 24):
+                detail += " (a resource limit: memory, CPU time or processes)"
         elif code is not None:
             detail = f"the worker exited (code {code})"
         else:

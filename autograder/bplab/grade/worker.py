@@ -33,6 +33,10 @@ def _bootstrap() -> tuple[int, int]:
 
 FD_IN, FD_OUT = _bootstrap()
 
+import gc  # noqa: E402
+
+gc.disable()  # start-up allocates much and frees little: collecting during it is wasted time
+
 import builtins  # noqa: E402
 import linecache  # noqa: E402
 import traceback  # noqa: E402
@@ -120,6 +124,7 @@ def _handle(h: int, label: str):
 
 
 DEC = codec.Decoder(_handle, _callback)
+READER = codec.FrameReader(FD_IN)
 
 
 def _exception(typename: str, message: str) -> BaseException:
@@ -151,7 +156,7 @@ def _request(msg):
 
 def _serve_until_reply():
     while True:
-        msg = DEC.decode(codec.read_frame(FD_IN))
+        msg = DEC.decode(READER.read())
         if msg[0] in ("ok", "err"):
             return msg
         _send(_dispatch(msg))
@@ -275,15 +280,17 @@ def _leave_channel() -> None:
             os.close(fd)
         except OSError:
             pass
-    FD_IN = FD_OUT = -1
+    FD_IN = FD_OUT = READER.fd = -1
 
 
 def main() -> None:
     os.register_at_fork(after_in_child=_leave_channel)
+    gc.freeze()  # what start-up made is permanent: later collections skip it
+    gc.enable()
     _send(("ready", os.getpid()))
     while True:
         try:
-            msg = DEC.decode(codec.read_frame(FD_IN))
+            msg = DEC.decode(READER.read())
         except EOFError:
             os._exit(0)
         _send(_dispatch(msg))
