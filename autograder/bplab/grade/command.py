@@ -86,18 +86,30 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
 @click.option("--single", is_flag=True,
               help="Each PATH is one submission (a folder is searched for its notebook).")
 @click.option("--no-bwrap", is_flag=True, help="Do not use bubblewrap (reduced isolation).")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write OUT/report.html (as `bplab report OUT`).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Class roster CSV: also writes OUT/grades_with_roster.csv (implies --report).")
+@click.option("--roster-id", metavar="COLUMN", help="The roster's id column; needed with --roster.")
 def grade(assignment: str, out: Path, paths: tuple[Path, ...], jobs: int | None,
           tests_dir: Path | None, cell_timeout: float, call_timeout: float,
-          submission_timeout: float, single: bool, no_bwrap: bool) -> None:
+          submission_timeout: float, single: bool, no_bwrap: bool, with_report: bool,
+          roster: Path | None, roster_id: str | None) -> None:
     """Grade submissions (notebooks, folders, zips) in a sandbox into OUT.
 
     PATH is a notebook, a folder of them, an Otter export zip or a bulk-download zip.
     """
+    if (roster is None) != (roster_id is None):
+        raise click.UsageError("--roster and --roster-id go together")
     config = Config(cell_timeout, call_timeout, submission_timeout)
     records = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
                         config=config, single=single, use_bwrap=False if no_bwrap else None)
     if not records:
         click.echo("no submissions found", err=True)
         sys.exit(1)
+    if with_report or roster is not None:
+        from bplab.report import write_report  # matplotlib loads only when a report is wanted
+
+        click.echo(f"report: {write_report(out, roster, roster_id)}")
     if all(r.status == "grader_error" and "test files" in r.reason for r in records):
         sys.exit(1)  # records were written, but nothing could be graded
