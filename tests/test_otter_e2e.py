@@ -9,16 +9,15 @@ import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 from bplab import demo
 from bplab.build import build
 from bplab.examples import BLANK, FULL, load_bugs, render_examples
+from bplab.grade.runner import QuestionResult, Record
 from bplab.layout import Assignment
 from bplab.otter_run import OtterResult, otter_run_many, question_scores
 from fake_assignment import make_fake_repo
-from rich.console import Console
 
 ASSIGNMENTS = [
     a for a in (Assignment.named("hw1"), Assignment.named("hw2"))
@@ -82,22 +81,23 @@ def test_gradescope_entry_point_grades_a_submission(tmp_path):
     assert question_scores(results) == {"MatMul": (1.0, 2.0)}
 
 
-def _fake_result(name: str, scores: dict[str, tuple[float, float]]) -> OtterResult:
-    return OtterResult(Path(f"{name}.ipynb"), scores, 0, "", {})
+def _fake_record(name: str, scores: dict[str, tuple[float, float]], status: str = "graded"):
+    questions = [QuestionResult(q, got, top, "passed" if got >= top else "failed")
+                 for q, (got, top) in scores.items()]
+    return Record(name, f"{name}.ipynb", status, questions=questions)
 
 
-def test_demo_table_flags_an_example_that_scores_wrongly():
+def test_demo_flags_an_example_that_scores_wrongly():
     hw1 = Assignment.named("hw1")
     bug = load_bugs(hw1)[0]
     questions = sorted({bug.question, *bug.affects, "other"})
     full = {q: (2.0, 2.0) for q in questions}
     right = {q: ((0.5, 2.0) if q in bug.losing else (2.0, 2.0)) for q in questions}
     wrong = {q: (2.0, 2.0) for q in questions}  # the bug went unnoticed
-    _, ok = demo.table(hw1, questions, [_fake_result(FULL, full), _fake_result(bug.name, right)])
-    assert ok
-    _, ok = demo.table(hw1, questions, [_fake_result(bug.name, wrong)])
-    assert not ok
-    grid, ok = demo.table(hw1, questions, [_fake_result(BLANK, {})])  # otter crashed
-    assert not ok
-    with open(os.devnull, "w") as sink:
-        Console(file=sink).print(grid)  # renders without error
+    fine = [_fake_record(FULL, full), _fake_record(bug.name, right)]
+    assert demo.surprises(hw1, fine, questions) == []
+    assert len(demo.surprises(hw1, [_fake_record(bug.name, wrong)], questions)) == 1
+    blank_graded_fully = _fake_record(BLANK, full)
+    assert len(demo.surprises(hw1, [blank_graded_fully], questions)) == 1
+    crashed = _fake_record(FULL, {}, status="grader_error")
+    assert len(demo.surprises(hw1, [crashed], questions)) == 1

@@ -36,6 +36,18 @@ def expected_losing(assignment: Assignment, example: str, questions: list[str]) 
     return set(bugs[example].losing) if example in bugs else None
 
 
+def surprises(assignment: Assignment, records: list, questions: list[str]) -> list[str]:
+    """One line for each example that did not score as expected (empty when all did)."""
+    found = []
+    for record in records:
+        expected = expected_losing(assignment, record.stem, questions)
+        losing = {q.name for q in record.questions if q.score < q.max_score}
+        if record.status != "graded" or (expected is not None and losing != expected):
+            found.append(f"{record.stem}: status {record.status}, lost {sorted(losing)}, "
+                         f"expected to lose {sorted(expected or [])}")
+    return found
+
+
 def run(names: list[str] | None = None, console: Console | None = None) -> bool:
     """Build and grade the examples of ``names`` (default: every assignment with a notebook)."""
     console = console or Console()
@@ -52,14 +64,9 @@ def run(names: list[str] | None = None, console: Console | None = None) -> bool:
         console.rule(f"{name}: built {release.out_dir.relative_to(REPO_ROOT)}/; "
                      f"grading {len(notebooks)} examples with bplab grade")
         records = run_grade(name, notebooks, out, console=console)
-        for record in records:
-            expected = expected_losing(assignment, record.stem, release.questions)
-            losing = {q.name for q in record.questions if q.score < q.max_score}
-            if record.status != "graded" or (expected is not None and losing != expected):
-                all_ok = False
-                console.print(f"[red]{record.stem}: scored unexpectedly[/] "
-                              f"(status {record.status}, lost {sorted(losing)}, "
-                              f"expected {sorted(expected or [])})")
+        for line in surprises(assignment, records, release.questions):
+            all_ok = False
+            console.print(f"[red]scored unexpectedly:[/] {line}")
         feedback = out / "feedback" / f"{FEEDBACK_SHOWN}.md"
         if feedback.is_file():
             console.rule(f"what the student of {FEEDBACK_SHOWN} reads ({feedback})")
