@@ -125,14 +125,14 @@ def otter_config(assignment: Assignment) -> dict:
     }
 
 
-def requirements(root: Path) -> str:
-    """The grading environment's pins, taken from the project's own dependencies."""
+def requirements(root: Path, wanted_names: tuple[str, ...] = GRADING_DEPENDENCIES) -> str:
+    """The pins of ``wanted_names``, taken from the project's own dependencies."""
     with (root / "pyproject.toml").open("rb") as f:
         dependencies = tomllib.load(f)["project"]["dependencies"]
     wanted = []
     for dep in dependencies:
         name = re.split(r"[\[<>=!~ ;]", dep, maxsplit=1)[0].lower()
-        if name in GRADING_DEPENDENCIES:
+        if name in wanted_names:
             wanted.append(dep)
     return "\n".join(sorted(wanted)) + "\n"
 
@@ -181,7 +181,7 @@ def write_zip(path: Path, entries: dict[str, bytes], executable: frozenset[str])
             zf.writestr(info, entries[name])
 
 
-def _tree_entries(directory: Path, prefix: str) -> dict[str, bytes]:
+def tree_entries(directory: Path, prefix: str) -> dict[str, bytes]:
     return {f"{prefix}/{p.relative_to(directory).as_posix()}": p.read_bytes()
             for p in _files_under(directory)}
 
@@ -239,10 +239,10 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
         shutil.copytree(assignment.data_dir, student / "data", ignore=_IGNORED)
 
     entries = {f"tests/{q}.py": source.encode() for q, source in tests.items()}
-    entries |= _tree_entries(assignment.checks_package, "files/bplab_checks")
-    entries |= _tree_entries(assignment.solutions_dir, "files/solutions")
+    entries |= tree_entries(assignment.checks_package, "files/bplab_checks")
+    entries |= tree_entries(assignment.solutions_dir, "files/solutions")
     if assignment.data_dir.is_dir():
-        entries |= _tree_entries(assignment.data_dir, "files/data")
+        entries |= tree_entries(assignment.data_dir, "files/data")
     entries["otter_config.json"] = (json.dumps(otter_config(assignment), indent=2) + "\n").encode()
     entries["requirements.txt"] = requirements(assignment.root).encode()
     entries["setup.sh"] = SETUP_SH.encode()

@@ -17,20 +17,17 @@ Layout of the zip:
 from __future__ import annotations
 
 import json
-import re
 import sys
 import tempfile
-import tomllib
 import traceback
-import zipfile
 from pathlib import Path
 
 from bplab import REPO_ROOT
+from bplab.build import requirements, tree_entries, write_zip
 from bplab.layout import Assignment
 
 VENV = "/opt/bplab-venv"
 GRADER_DEPENDENCIES = ("numpy", "nbformat", "otter-grader", "click", "rich")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 SETUP_SH = f"""\
 #!/usr/bin/env bash
@@ -57,48 +54,22 @@ exec "$PYTHON" -m bplab.gradescope "$ROOT" "{{assignment}}"
 """
 
 
-def _requirements(root: Path) -> str:
-    with (root / "pyproject.toml").open("rb") as f:
-        dependencies = tomllib.load(f)["project"]["dependencies"]
-    wanted = [d for d in dependencies
-              if re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0].lower() in GRADER_DEPENDENCIES]
-    return "\n".join(sorted(wanted)) + "\n"
-
-
-def _tree(directory: Path, prefix: str) -> dict[str, bytes]:
-    out = {}
-    for p in sorted(directory.rglob("*")):
-        rel = p.relative_to(directory)
-        if p.is_file() and p.suffix != ".pyc" and not any(
-            part == "__pycache__" or part.startswith(".") for part in rel.parts
-        ):
-            out[f"{prefix}/{rel.as_posix()}"] = p.read_bytes()
-    return out
-
-
 def write_gradescope_secure_zip(assignment: str, dest: Path) -> Path:
     """Write the sandboxed Gradescope autograder of ``assignment`` to ``dest`` (a .zip path)."""
     a = Assignment.named(assignment)
     entries: dict[str, bytes] = {}
-    entries |= _tree(REPO_ROOT / "autograder" / "bplab", "lib/bplab")
-    entries |= _tree(a.checks_package, "lib/bplab_checks")
-    entries |= _tree(a.solutions_dir, "lib/solutions")
+    entries |= tree_entries(REPO_ROOT / "autograder" / "bplab", "lib/bplab")
+    entries |= tree_entries(a.checks_package, "lib/bplab_checks")
+    entries |= tree_entries(a.solutions_dir, "lib/solutions")
     for path in a.test_files():
         entries[f"tests/{path.name}"] = path.read_bytes()
     if a.data_dir.is_dir():
-        entries |= _tree(a.data_dir, "data")
-    entries["requirements.txt"] = _requirements(a.root).encode()
+        entries |= tree_entries(a.data_dir, "data")
+    entries["requirements.txt"] = requirements(a.root, GRADER_DEPENDENCIES).encode()
     entries["setup.sh"] = SETUP_SH.encode()
     entries["run_autograder"] = RUN_AUTOGRADER.replace("{assignment}", assignment).encode()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(dest, "w") as zf:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            executable = name in ("setup.sh", "run_autograder")
-            info.external_attr = (0o100755 if executable else 0o100644) << 16
-            info.create_system = 3
-            zf.writestr(info, entries[name])
+    write_zip(dest, entries, frozenset({"setup.sh", "run_autograder"}))
     return dest
 
 

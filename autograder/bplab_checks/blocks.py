@@ -4,15 +4,18 @@
 Inputs are described by name and shape, e.g. ``{"A": (3, 4), "B": (4, 5)}`` (names are the
 ones used in messages: the gradient of ``A`` is ``dA``). A scalar output has shape ``()``.
 
-Public check: ``check_block_consistency`` (shapes, dtypes, backward vs directional central
-differences of the student's own forward, with a random upstream gradient). Hidden checks:
-``check_block_matches_reference``, ``check_block_no_mutation``, ``check_block_stable`` and
-``check_block_at_zero``.
+Public check: ``check_block_consistency`` (shapes, dtypes, forward against the contract's
+definition, backward vs directional central differences of the student's own forward, with a
+random upstream gradient). Hidden checks: ``check_block_matches_reference``,
+``check_block_no_mutation``, ``check_block_stable`` and ``check_block_at_zero``.
+
+Every check that passes has looked at the values it computed: a block returning zeros, its
+inputs or ``dout`` unchanged never passes one (``tests/test_junk_answers.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -176,9 +179,18 @@ def _direction_seed(seed: int, k: int) -> int:
     return 1000 * seed + k  # one fixed set of directions per check seed and input
 
 
-def check_block_consistency(block, name: str, inputs: Shapes, out_shape: tuple, seed: int = 0):
-    """Public check: forward/backward shapes and dtypes, and every gradient of backward
-    against central differences of the student's own forward along random directions.
+def check_block_consistency(
+    block,
+    name: str,
+    inputs: Shapes,
+    out_shape: tuple,
+    seed: int = 0,
+    *,
+    definition: Callable[..., np.ndarray] | None = None,
+) -> None:
+    """Public check: forward/backward shapes and dtypes, the forward output against the
+    contract's ``definition``, and every gradient of backward against central differences of
+    the student's own forward along random directions.
 
     With a random upstream gradient ``dout``, the gradient ``dA`` returned by backward is the
     gradient of ``f(A) = sum(forward(A, ...) * dout)``; for ``N_DIRECTIONS`` random unit
@@ -191,11 +203,27 @@ def check_block_consistency(block, name: str, inputs: Shapes, out_shape: tuple, 
         inputs: input names and shapes, e.g. ``{"A": (3, 4), "B": (4, 5)}``.
         out_shape: expected output shape, ``()`` for a scalar.
         seed: seed of the inputs, of dout and of the directions.
+        definition: the forward pass as the contract writes it (e.g. ``lambda A, B: A @ B``),
+            valid on these moderate inputs; without it a self-consistent pair of wrong
+            passes (zeros forward, zeros backward) would pass.
     """
     student = _Block(block, name, list(inputs))
     xs = list(random_inputs(inputs, seed).values())
-    _, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
+    out, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
     dout = random_upstream(out_shape, seed)
+    if definition is not None:
+        expected = np.asarray(definition(*[x.copy() for x in xs]), dtype=np.float64)
+        assert_close(
+            out,
+            expected,
+            what="out",
+            block=name,
+            checked=f"{name}.forward against its definition in the assignment, "
+            f"{shapes_text(dict(zip(student.input_names, xs, strict=True)))} (seed {seed}).",
+            rtol=REF_RTOL,
+            reveal=True,
+            diagnose_details={"inputs": tuple(xs)},
+        )
     grads = student.backward(dout, cache, xs)
     checks = [
         directional_derivatives(_upstream_function(student, xs, k, dout, out_shape), x, g,
@@ -270,25 +298,35 @@ def _check_against_reference(
     else:
         out, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
     context = f"{what_inputs}{_inputs_text(student.input_names, xs, dout, seed)}"
+    _compare_out(student, out, ref_out, xs=xs, reference=reference, context=context)
+    grads = student.backward(dout, cache, xs)
+    _compare_all_grads(student, grads, ref_grads, xs=xs, dout=dout, reference=reference,
+                       context=context)
+
+
+def _compare_out(student: _Block, out, ref_out, *, xs, reference, context: str) -> None:
     assert_close(
         out,
         ref_out,
         what="out",
-        block=name,
-        checked=f"{name}.forward output on {context}.",
+        block=student.name,
+        checked=f"{student.name}.forward output on {context}.",
         rtol=REF_RTOL,
         reveal=False,
         diagnose_details={"inputs": tuple(xs), "reference": reference},
     )
-    grads = student.backward(dout, cache, xs)
+
+
+def _compare_all_grads(student: _Block, grads, ref_grads, *, xs, dout, reference,
+                       context: str) -> None:
     _compare_grads(
         student,
         grads,
         ref_grads,
         inputs=xs,
         dout=dout,
-        out_shape=out_shape,
-        checked=f"{name}.backward on {context}.",
+        out_shape=np.shape(dout),
+        checked=f"{student.name}.backward on {context}.",
         rtol=REF_RTOL,
         reveal=False,
         reference=reference,
@@ -314,16 +352,28 @@ def check_block_matches_reference(
         _check_against_reference(student, reference, xs, seed=seed + k, what_inputs="")
 
 
-def check_block_no_mutation(block, name: str, inputs: Shapes, seed: int = 2) -> None:
+def check_block_no_mutation(
+    block, name: str, reference, inputs: Shapes, seed: int = 2
+) -> None:
     """Hidden check: forward leaves its inputs alone, backward leaves dout, the inputs and the
-    cache alone (backward called twice on one cache gives the same gradients twice)."""
+    cache alone (backward called twice on one cache gives the same gradients twice), and the
+    output and gradients so computed equal the reference's (a block that computes nothing
+    leaves everything alone too, and must not pass).
+
+    Args:
+        block: the student's block.
+        name: its name in messages.
+        reference: the reference block.
+        inputs: input names and shapes.
+        seed: seed of the inputs and of dout.
+    """
     student = _Block(block, name, list(inputs))
     xs = random_inputs(inputs, seed)
+    ref_out, dout, ref_grads = _reference_pass(reference, name, list(xs.values()), seed)
     before = snapshot(xs)
-    out, cache = student.forward(*xs.values())
+    out, cache = student.forward(*xs.values(), out_shape=ref_out.shape)
     check_untouched(before, xs, block=name, during=f"{name}.forward")
     out_before = snapshot(out)
-    dout = random_upstream(out.shape, seed)
     dout_arg = np.array(dout) if np.ndim(dout) else dout
     grads1 = snapshot(student.backward(dout_arg, cache, list(xs.values())))
     check_untouched(
@@ -340,6 +390,7 @@ def check_block_no_mutation(block, name: str, inputs: Shapes, seed: int = 2) -> 
         for k, (g1, g2) in enumerate(zip(grads1, grads2, strict=True))
         if not np.array_equal(g1, g2, equal_nan=True)
     ]
+    context = _inputs_text(student.input_names, list(xs.values()), dout, seed)
     if changed or not np.array_equal(out, out_before, equal_nan=True):
         fail(
             explanation(
@@ -350,8 +401,13 @@ def check_block_no_mutation(block, name: str, inputs: Shapes, seed: int = 2) -> 
                 f"same cache gave different {', '.join(changed) or 'forward outputs'}. Compute "
                 "new arrays instead of updating cached ones (no *=, += or x[...] = on them).",
             ),
-            f"Checked: backward called twice, {_inputs_text(student.input_names, list(xs.values()), dout, seed)}.",  # noqa: E501
+            f"Checked: backward called twice, {context}.",
         )
+    # Untouched is only worth points for values that are right.
+    xs_list = [before[n] for n in inputs]
+    _compare_out(student, out_before, ref_out, xs=xs_list, reference=reference, context=context)
+    _compare_all_grads(student, grads1, ref_grads, xs=xs_list, dout=dout, reference=reference,
+                       context=context)
 
 
 def stable_input(shape: tuple, magnitude: float = LARGE, seed: int = 3) -> np.ndarray:

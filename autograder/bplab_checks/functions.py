@@ -1,9 +1,11 @@
 """Checks of function-style questions: derivatives, numerical gradients, losses, linear
 regression, the two-layer network.
 
-Public checks use only the student's own functions and trusted numerics (central differences
-along a few random directions, ``gradcheck.directional_derivatives``, or exact derivatives of
-known functions); hidden checks compare with the reference on ``bplab_checks.cases`` inputs.
+Public checks use only the student's own functions, the values the assignment defines (a loss,
+the network's forward pass) and trusted numerics (central differences along a few random
+directions, ``gradcheck.directional_derivatives``, or exact derivatives of known functions);
+hidden checks compare with the reference on ``bplab_checks.cases`` inputs. Every check that
+passes has looked at the values it computed (``tests/test_junk_answers.py``).
 """
 
 from __future__ import annotations
@@ -177,19 +179,30 @@ def check_numerical_gradient_matches(
 
 
 def check_loss_gradient(
-    fn, name: str, case: Case, wrt: str, outputs: tuple[str, str]
+    fn, name: str, case: Case, wrt: str, outputs: tuple[str, str],
+    *, definition: Callable[..., float] | None = None,
 ) -> None:
-    """Public check of a ``(loss, grad)`` function: loss a float64 scalar, grad shaped like
-    argument ``wrt``, and grad consistent with central differences of the student's own loss
-    along random directions."""
+    """Public check of a ``(loss, grad)`` function: loss a float64 scalar equal to the
+    contract's ``definition`` of it (e.g. ``lambda y_pred, y_true: np.mean((y_pred - y_true)
+    ** 2)``, valid on the case's moderate inputs), grad shaped like argument ``wrt``, and grad
+    consistent with central differences of the student's own loss along random directions.
+
+    Without ``definition`` a zero loss with a zero gradient would be consistent, and pass.
+    """
     args, kwargs = case.copies()
     names = list(case.args)
     k = names.index(wrt)
     loss, grad = unpack_pair(call(name, fn, *args, **kwargs), name, outputs)
-    as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
+    loss = as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
     check_shape(grad, np.shape(case.args[wrt]), f"{name}: {outputs[1]}", block=name,
                 context=f"The gradient has the shape of {wrt}.")
+    if definition is not None:
+        expected = np.asarray(definition(*case.copies()[0], **kwargs), dtype=np.float64)
+        assert_close(loss, expected, what=outputs[0], block=name, rtol=REF_RTOL, reveal=True,
+                     checked=f"{outputs[0]} against its definition in the assignment, on "
+                     f"{shapes_text(case.args)}.",
+                     diagnose_details={"inputs": tuple(case.args.values())})
 
     def f(z):
         call_args = case.copies()[0]
@@ -237,7 +250,7 @@ def check_stable_loss(fn, reference: Callable, name: str, case: Case,
 
 def check_fit_linreg_runs(fit_linreg, seed: int = 0) -> None:
     """Public check: theta (D, 1), ``n_steps`` scalar losses that go down with a small learning
-    rate, inputs untouched."""
+    rate, inputs untouched, and the run self-consistent (``_check_fit_linreg_steps``)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((8, 3))
     Y = X @ rng.standard_normal((3, 1))
@@ -261,11 +274,56 @@ def check_fit_linreg_runs(fit_linreg, seed: int = 0) -> None:
              f"(lr = {lr:.3g}); got {', '.join(f'{v:.4g}' for v in values)}.",
              "Checked: X (8, 3), Y (8, 1), n_steps=5. Is each loss computed before its step, "
              "and theta updated with theta - lr * g?")
+    _check_fit_linreg_steps(fit_linreg, X, Y, lr, theta, values)
+
+
+def _linreg_loss(theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:
+    """The loss of the assignment, ``sum((X @ theta - Y) ** 2)``."""
+    return float(np.sum((X @ theta - Y) ** 2))
+
+
+def _check_fit_linreg_steps(fit_linreg, X, Y, lr: float, theta_last, losses) -> None:
+    """Each loss is the loss of the theta reached after that many steps (``theta_k`` from
+    ``fit_linreg(X, Y, lr, k)``, ``theta_0`` drawn as the assignment says), and each step
+    ``theta_k -> theta_k+1`` is ``-lr`` times the gradient of that loss (checked along random
+    directions: central differences of the loss, no gradient formula)."""
+    n_steps = len(losses)
+    D = X.shape[1]
+    thetas = [np.random.default_rng(0).standard_normal((D, 1))]
+    for k in range(1, n_steps):
+        result = call("fit_linreg", fit_linreg, X.copy(), Y.copy(), lr, k)
+        theta_k = unpack_pair(result, "fit_linreg", ("theta", "losses"))[0]
+        theta_k = as_float64(theta_k, "fit_linreg: theta", block="fit_linreg")
+        check_shape(theta_k, (D, 1), "fit_linreg: theta", block="fit_linreg")
+        thetas.append(theta_k)
+    thetas.append(theta_last)
+    checked = f"Checked: X {X.shape}, Y {Y.shape}, lr = {lr:.3g}, seed = 0."
+    for k in range(n_steps):
+        want = _linreg_loss(thetas[k], X, Y)
+        if not np.isclose(losses[k], want, rtol=REF_RTOL, atol=0.0):
+            start = ("theta0 = np.random.default_rng(seed).standard_normal((D, 1))" if k == 0
+                     else f"the theta that fit_linreg(X, Y, lr, n_steps={k}) returns")
+            fail(f"fit_linreg: losses[{k}] is {losses[k]:.6g}, but the loss "
+                 f"sum((X @ theta - Y) ** 2) of {start} is {want:.6g}. losses[k] is the loss "
+                 "computed right before step k + 1.", checked)
+        step = (thetas[k] - thetas[k + 1]) / lr
+
+        def f(z):
+            return _linreg_loss(z, X, Y)
+
+        check = directional_derivatives(f, thetas[k], step, seed=k)
+        assert_directional(
+            step, check, what=f"(theta_{k} - theta_{k + 1}) / lr", wrt="theta",
+            block="fit_linreg", rtol=GRAD_RTOL, function="sum((X @ theta - Y) ** 2)",
+            checked=f"step {k + 1} of fit_linreg: theta_{k + 1} = theta_{k} - lr * dtheta, "
+            f"with theta_k from fit_linreg(X, Y, lr, n_steps=k), X {X.shape}, Y {Y.shape}.",
+        )
 
 
 def check_init_two_layer(init_two_layer) -> None:
-    """Public check: keys, shapes, float64, zero biases, reproducible for a seed and different
-    for another seed."""
+    """Public check: keys, shapes, float64, zero biases, weights distributed as the assignment
+    says (mean and standard deviation), reproducible for a seed and different for another
+    seed."""
     D, H = 4, 5
     shapes = {"W1": (D, H), "b1": (H,), "W2": (H, 1), "b2": (1,)}
     p0 = call("init_two_layer", init_two_layer, D, H, seed=0)
@@ -278,6 +336,7 @@ def check_init_two_layer(init_two_layer) -> None:
                     context=f"Checked: init_two_layer(D={D}, H={H}).")
         if key.startswith("b") and np.any(arr != 0):
             fail(f"init_two_layer: {key} should start at zeros.")
+    _check_init_scale(init_two_layer)
     again = call("init_two_layer", init_two_layer, D, H, seed=0)
     other = call("init_two_layer", init_two_layer, D, H, seed=1)
     if not np.array_equal(np.asarray(again["W1"]), np.asarray(p0["W1"])):
@@ -285,6 +344,37 @@ def check_init_two_layer(init_two_layer) -> None:
              "np.random.default_rng(seed), not from global random state.")
     if np.array_equal(np.asarray(other["W1"]), np.asarray(p0["W1"])):
         fail("init_two_layer: seed=0 and seed=1 gave the same W1; use the seed argument.")
+
+
+def _check_init_scale(init_two_layer, D: int = 60, H: int = 400) -> None:
+    """W1 and W2 look like standard normals times sqrt(2 / D) and sqrt(1 / H): mean 0 and that
+    standard deviation, within a few standard errors (thousands of entries: a uniform draw,
+    ones or a missing scale all fail, a right draw never does)."""
+    params = call("init_two_layer", init_two_layer, D, H, seed=0)
+    for key, shape, std, rule in (("W1", (D, H), np.sqrt(2 / D), "sqrt(2 / D)"),
+                                  ("W2", (H, 1), np.sqrt(1 / H), "sqrt(1 / H)")):
+        arr = as_float64(params[key], f"init_two_layer: {key}", block="init_two_layer")
+        check_shape(arr, shape, f"init_two_layer: {key}", block="init_two_layer",
+                    context=f"Checked: init_two_layer(D={D}, H={H}).")
+        n = arr.size
+        # Standard errors of a normal sample's mean and standard deviation, times 6.
+        if abs(arr.mean()) > 6 * std / np.sqrt(n) or abs(arr.std() / std - 1) > 6 / np.sqrt(2 * n):
+            fail(f"init_two_layer(D={D}, H={H}): {key} has mean {arr.mean():.4g} and standard "
+                 f"deviation {arr.std():.4g}; expected standard normal draws times {rule}, "
+                 f"mean 0 and standard deviation {std:.4g}.")
+
+
+def two_layer_probabilities(params, X: np.ndarray) -> np.ndarray:
+    """The network's forward pass as the assignment defines it: p (N, 1) for X (N, D)."""
+    z1 = X @ params["W1"] + params["b1"]
+    z2 = np.maximum(z1, 0) @ params["W2"] + params["b2"]
+    return 0.5 * (1 + np.tanh(z2 / 2))  # sigmoid, without overflow
+
+
+def bce(p: np.ndarray, y: np.ndarray) -> float:
+    """Mean binary cross-entropy with p clipped to [1e-12, 1 - 1e-12], as the assignment says."""
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    return -float(np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
 
 def _two_layer_inputs(seed: int):
@@ -302,18 +392,25 @@ def _two_layer_loss_value(two_layer_loss, params, X, y) -> tuple[float, object]:
 
 
 def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
-    """Public check: loss a scalar, grads with the keys and shapes of params, and every
-    gradient consistent with central differences of the student's own loss along random
-    directions."""
+    """Public check: loss a scalar equal to the assignment's network and BCE, grads with the
+    keys and shapes of params, and every gradient consistent with central differences of the
+    student's own loss along random directions."""
     params, X, y, context = _two_layer_inputs(seed)
-    _, grads = _two_layer_loss_value(two_layer_loss, params, X, y)
+    loss, grads = _two_layer_loss_value(two_layer_loss, params, X, y)
     if not isinstance(grads, dict) or set(grads) != set(params):
         fail(f"two_layer_loss returned grads {describe(grads)}; expected a dict with the keys "
              f"of params {sorted(params)}.")
-    for k, key in enumerate(params):
+    checked = []
+    for key in params:
         g = as_float64(grads[key], f"two_layer_loss: d{key}", block="two_layer_loss")
         check_shape(g, params[key].shape, f"grads[{key!r}]", block="two_layer_loss",
                     context="Each gradient has the shape of its parameter.")
+        checked.append(g)
+    assert_close(np.asarray(loss), np.asarray(bce(two_layer_probabilities(params, X), y)),
+                 what="loss", block="two_layer_loss", rtol=REF_RTOL, reveal=True,
+                 checked=f"two_layer_loss's loss against the network and loss defined in the "
+                 f"assignment, {context}.")
+    for k, (key, g) in enumerate(zip(params, checked, strict=True)):
 
         def f(z, key=key):
             p = snapshot(params)
@@ -330,16 +427,19 @@ def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
 
 
 def check_two_layer_predict(two_layer_loss, two_layer_predict, seed: int = 0) -> None:
-    """Public check: predict gives (N, 1) probabilities, and the loss is their BCE (the two
-    functions run the same forward pass)."""
+    """Public check: predict gives (N, 1) probabilities, the loss is their BCE (the two
+    functions run the same forward pass), and they are the network's as the assignment
+    defines it."""
     params, X, y, context = _two_layer_inputs(seed)
     p = as_float64(call("two_layer_predict", two_layer_predict, snapshot(params), X.copy()),
                    "two_layer_predict result", block="two_layer_predict")
     check_shape(p, (X.shape[0], 1), "two_layer_predict result", block="two_layer_predict")
     loss, _ = _two_layer_loss_value(two_layer_loss, params, X, y)
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    bce = -float(np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
-    assert_close(np.asarray(loss), np.asarray(bce), what="loss", block="two_layer_loss",
+    assert_close(np.asarray(loss), np.asarray(bce(p, y)), what="loss", block="two_layer_loss",
                  rtol=REF_RTOL, reveal=True,
                  checked=f"two_layer_loss's loss against the BCE of two_layer_predict's "
                  f"probabilities, {context} (the two must agree).")
+    assert_close(p, two_layer_probabilities(params, X), what="p", block="two_layer_predict",
+                 rtol=REF_RTOL, reveal=True,
+                 checked=f"two_layer_predict against the network defined in the assignment, "
+                 f"{context}.")

@@ -64,9 +64,14 @@ def _hyper_text(hyper: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in hyper.items()) or "default arguments"
 
 
-def check_optimizer_step(Optimizer, name: str, hyper: Mapping[str, float], seed: int = 0) -> None:
+def check_optimizer_step(
+    Optimizer, name: str, hyper: Mapping[str, float], seed: int = 0,
+    *, first_step: Callable[..., np.ndarray] | None = None,
+) -> None:
     """Public check: one step updates every array of ``params`` in place (same keys, shapes,
-    float64), leaves ``grads`` alone, and moves every entry against its gradient."""
+    float64), leaves ``grads`` alone, moves every entry against its gradient, and lands where
+    the assignment's update rule puts a fresh optimizer: ``first_step(theta, g, **hyper)``
+    (e.g. ``lambda theta, g, lr: theta - lr * g``; defaults of the rule are the contract's)."""
     start, grads = _start_and_grads(seed, 1)
     opt = _Optimizer(Optimizer, name, hyper)
     params = snapshot(start)
@@ -88,6 +93,22 @@ def check_optimizer_step(Optimizer, name: str, hyper: Mapping[str, float], seed:
             fail(f"{name}.step moved params[{key!r}]{list(idx)} in the direction of its "
                  "gradient (or not at all): a descent step goes against the gradient.",
                  f"Checked: {checked}")
+    if first_step is None:
+        return
+    for key in start:
+        want = np.asarray(first_step(start[key].copy(), grads[0][key].copy(), **hyper),
+                          dtype=np.float64)
+        arr = np.asarray(params[key], dtype=np.float64)
+        err = rel_error(arr - start[key], want - start[key])
+        if err > REF_RTOL:
+            index, a_val, e_val = worst_element(arr, want)
+            fail(f"{name}.step: the first step of a new {name}({_hyper_text(hyper)}) does not "
+                 f"follow the update rule of the assignment (state starts at zero"
+                 f"{', t = 1' if name == 'Adam' else ''}).",
+                 f"Checked: {checked}",
+                 f"params[{key!r}] - its start: relative error {err:.2e} (allowed "
+                 f"{REF_RTOL:.0e}); " + element_text(f"params[{key!r}]", index, a_val, e_val,
+                                                      reveal=True) + ".")
 
 
 def _compare_params(actual: Params, expected: Params, *, name: str, checked: str,

@@ -1,5 +1,6 @@
 """Sigmoid: stable 1 / (1 + exp(-X)) and its gradient dX."""
 
+import numpy as np
 from bplab_checks import (
     check_block_consistency,
     check_block_matches_reference,
@@ -15,7 +16,13 @@ points = 3
 
 @test_case(name="Sigmoid: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(Sigmoid):
-    check_block_consistency(Sigmoid, "Sigmoid", {"X": (3, 4)}, out_shape=(3, 4))
+    check_block_consistency(
+        Sigmoid,
+        "Sigmoid",
+        {"X": (3, 4)},
+        out_shape=(3, 4),
+        definition=lambda X: 1 / (1 + np.exp(-X)),
+    )
 
 
 @test_case(name="Sigmoid: matches reference", hidden=True)
@@ -27,7 +34,9 @@ def matches_reference(Sigmoid):
 
 @test_case(name="Sigmoid: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Sigmoid):
-    check_block_no_mutation(Sigmoid, "Sigmoid", {"X": (3, 4)})
+    from solutions.hw1 import Sigmoid as reference
+
+    check_block_no_mutation(Sigmoid, "Sigmoid", reference, {"X": (3, 4)})
 
 
 @test_case(name="Sigmoid: stable for large inputs", hidden=True)

@@ -14,7 +14,13 @@ points = 2
 
 @test_case(name="Subtract: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(Subtract):
-    check_block_consistency(Subtract, "Subtract", {"A": (3, 4), "B": (3, 4)}, out_shape=(3, 4))
+    check_block_consistency(
+        Subtract,
+        "Subtract",
+        {"A": (3, 4), "B": (3, 4)},
+        out_shape=(3, 4),
+        definition=lambda A, B: A - B,
+    )
 
 
 @test_case(name="Subtract: matches reference", hidden=True)
@@ -28,4 +34,6 @@ def matches_reference(Subtract):
 
 @test_case(name="Subtract: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Subtract):
-    check_block_no_mutation(Subtract, "Subtract", {"A": (3, 4), "B": (3, 4)})
+    from solutions.hw1 import Subtract as reference
+
+    check_block_no_mutation(Subtract, "Subtract", reference, {"A": (3, 4), "B": (3, 4)})

@@ -1,5 +1,6 @@
 """linreg_loss_and_grad: squared-error loss and dtheta by chaining blocks."""
 
+import numpy as np
 from bplab_checks import check_loss_gradient, check_matches_reference, linreg_cases
 from otter.test_files import test_case
 
@@ -11,7 +12,12 @@ points = 4
 @test_case(name="linreg_loss_and_grad: dtheta matches central differences", hidden=False)
 def dtheta_matches_central_differences(linreg_loss_and_grad):
     check_loss_gradient(
-        linreg_loss_and_grad, "linreg_loss_and_grad", linreg_cases()[0], "theta", ("loss", "dtheta")
+        linreg_loss_and_grad,
+        "linreg_loss_and_grad",
+        linreg_cases()[0],
+        "theta",
+        ("loss", "dtheta"),
+        definition=lambda theta, X, Y: np.sum((X @ theta - Y) ** 2),
     )
 
 

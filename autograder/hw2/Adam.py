@@ -1,5 +1,6 @@
 """Adam: bias-corrected moments, theta -= lr m_hat / (sqrt(v_hat) + eps)."""
 
+import numpy as np
 from bplab_checks import check_optimizer_cases, check_optimizer_instances, check_optimizer_step
 from otter.test_files import test_case
 
@@ -10,7 +11,13 @@ points = 3
 
 @test_case(name="Adam: step updates params in place", hidden=False)
 def step_updates_params_in_place(Adam):
-    check_optimizer_step(Adam, "Adam", {})
+    # After one step from zero moments, bias correction gives m_hat = g and v_hat = g**2.
+    check_optimizer_step(
+        Adam,
+        "Adam",
+        {},
+        first_step=lambda theta, g, lr=1e-3, eps=1e-8: theta - lr * g / (np.sqrt(g**2) + eps),
+    )
 
 
 @test_case(name="Adam: trajectory matches reference", hidden=True)

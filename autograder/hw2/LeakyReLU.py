@@ -1,5 +1,6 @@
 """LeakyReLU: X where X > 0, ALPHA * X where X <= 0, and its gradient dX."""
 
+import numpy as np
 from bplab_checks import (
     check_block_at_zero,
     check_block_consistency,
@@ -15,7 +16,13 @@ points = 2
 
 @test_case(name="LeakyReLU: forward and backward are consistent", hidden=False)
 def forward_and_backward_are_consistent(LeakyReLU):
-    check_block_consistency(LeakyReLU, "LeakyReLU", {"X": (3, 4)}, out_shape=(3, 4))
+    check_block_consistency(
+        LeakyReLU,
+        "LeakyReLU",
+        {"X": (3, 4)},
+        out_shape=(3, 4),
+        definition=lambda X: np.where(X > 0, X, 0.01 * X),
+    )
 
 
 @test_case(name="LeakyReLU: matches reference", hidden=True)
@@ -27,7 +34,9 @@ def matches_reference(LeakyReLU):
 
 @test_case(name="LeakyReLU: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(LeakyReLU):
-    check_block_no_mutation(LeakyReLU, "LeakyReLU", {"X": (3, 4)})
+    from solutions.hw2 import LeakyReLU as reference
+
+    check_block_no_mutation(LeakyReLU, "LeakyReLU", reference, {"X": (3, 4)})
 
 
 @test_case(name="LeakyReLU: exact zero inputs", hidden=True)

@@ -10,7 +10,10 @@ points = 2
 
 @test_case(name="Momentum: step updates params in place", hidden=False)
 def step_updates_params_in_place(Momentum):
-    check_optimizer_step(Momentum, "Momentum", {"lr": 0.1})
+    # v = momentum * 0 - lr * g on the first step.
+    check_optimizer_step(
+        Momentum, "Momentum", {"lr": 0.1}, first_step=lambda theta, g, lr: theta - lr * g
+    )
 
 
 @test_case(name="Momentum: trajectory matches reference", hidden=True)

@@ -1,5 +1,6 @@
 """RMSprop: s = beta s + (1 - beta) g^2; theta -= lr g / (sqrt(s) + eps)."""
 
+import numpy as np
 from bplab_checks import check_optimizer_cases, check_optimizer_instances, check_optimizer_step
 from otter.test_files import test_case
 
@@ -10,7 +11,15 @@ points = 2
 
 @test_case(name="RMSprop: step updates params in place", hidden=False)
 def step_updates_params_in_place(RMSprop):
-    check_optimizer_step(RMSprop, "RMSprop", {"lr": 0.01})
+    # s = beta * 0 + (1 - beta) * g**2 on the first step.
+    check_optimizer_step(
+        RMSprop,
+        "RMSprop",
+        {"lr": 0.01},
+        first_step=lambda theta, g, lr, beta=0.9, eps=1e-8: (
+            theta - lr * g / (np.sqrt((1 - beta) * g**2) + eps)
+        ),
+    )
 
 
 @test_case(name="RMSprop: trajectory matches reference", hidden=True)

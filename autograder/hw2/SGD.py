@@ -10,7 +10,7 @@ points = 2
 
 @test_case(name="SGD: step updates params in place", hidden=False)
 def step_updates_params_in_place(SGD):
-    check_optimizer_step(SGD, "SGD", {"lr": 0.1})
+    check_optimizer_step(SGD, "SGD", {"lr": 0.1}, first_step=lambda theta, g, lr: theta - lr * g)
 
 
 @test_case(name="SGD: trajectory matches reference", hidden=True)

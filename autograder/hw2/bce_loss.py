@@ -1,5 +1,6 @@
 """bce_loss: binary cross-entropy (p clipped to [1e-12, 1 - 1e-12]) and dp."""
 
+import numpy as np
 from bplab_checks import (
     bce_cases,
     bce_edge_case,
@@ -16,7 +17,15 @@ points = 3
 
 @test_case(name="bce_loss: dp matches central differences", hidden=False)
 def dp_matches_central_differences(bce_loss):
-    check_loss_gradient(bce_loss, "bce_loss", bce_cases()[0], "p", ("loss", "dp"))
+    # p is inside (0.05, 0.95) here, where the clip changes nothing.
+    check_loss_gradient(
+        bce_loss,
+        "bce_loss",
+        bce_cases()[0],
+        "p",
+        ("loss", "dp"),
+        definition=lambda p, y: -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)),
+    )
 
 
 @test_case(name="bce_loss: matches reference", hidden=True)

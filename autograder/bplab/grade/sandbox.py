@@ -105,6 +105,10 @@ def _bwrap_args(limits: Limits, data_dir: Path | None) -> list[str]:
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
+    # The private /tmp comes before the binds: a venv that lives under /tmp (a CI clone) must be
+    # bound on top of it, not hidden by it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+             "--chmod", "1777", "/tmp"]
     made: set[str] = {"/", "/usr", "/tmp", "/opt"}
     binds = [(d, d) for d in _python_dirs()]
     binds += [(str(src), f"{SANDBOX_DIR}/{dst}") for dst, src in WORKER_FILES.items()]
@@ -117,8 +121,6 @@ def _bwrap_args(limits: Limits, data_dir: Path | None) -> list[str]:
                 made.add(anc)
     for src, dst in binds:
         args += ["--ro-bind", src, dst]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
-             "--chmod", "1777", "/tmp"]
     if data_dir is not None and data_dir.is_dir():
         args += ["--ro-bind", str(data_dir), "/tmp/data"]
     args += ["--chdir", "/tmp"]

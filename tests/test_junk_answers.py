@@ -1,0 +1,359 @@
+"""Grades that cannot be gamed: a junk answer scores exactly 0 on its question.
+
+Junk is code that computes nothing right: zeros, ones or random values of the right shapes,
+its inputs (or ``dout``) handed back unchanged, a right forward pass with a junk backward (and
+the reverse), a right value next to a junk gradient, an optimizer step that does nothing or
+goes the wrong way, a schedule stuck at its first value, a clip that returns its input.
+Every case of a question's test file must look at the values it computed, so none of these
+gets a single point; the reference and the correct variants still get full marks (they are
+run here too, in the same environments).
+
+Junk is generated from the reference: calling it gives the shapes and the structure
+(tuples, dicts, lists) that a junk answer fills with junk leaves.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from bugs import environment as bank_environment
+from bugs.correct import CORRECT
+from checks_env import ALL_QUESTIONS, failures, make_env, question_file
+from otter.test_files import ExceptionTestFile
+
+from solutions import hw1, hw2
+
+REFERENCE = {"hw1": hw1, "hw2": hw2}
+QUESTIONS = [*ALL_QUESTIONS, ("hw2", "train_two_layer")]
+# The graded definitions of each question (the question's own name when it is one).
+NAMES = {
+    "chain_rule": ("dsin_x2", "dcube", "grad_square_sum"),
+    "two_layer_loss": ("init_two_layer", "two_layer_loss", "two_layer_predict"),
+    "lr_schedules": ("step_decay", "exponential_decay", "cosine_annealing", "linear_warmup"),
+}
+
+
+# --------------------------------------------------------------------------- junk leaves
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(20240)
+
+
+def _zeros(value, args):
+    return np.zeros_like(np.asarray(value, dtype=np.float64))
+
+
+def _ones(value, args):
+    return np.ones_like(np.asarray(value, dtype=np.float64))
+
+
+def _random(value, args, rng=_rng()):
+    return rng.standard_normal(np.shape(value))
+
+
+def _passthrough(value, args):
+    """The first argument with the value's shape (an input handed back), else zeros."""
+    for arg in args:
+        if isinstance(arg, np.ndarray | float | int) and np.shape(arg) == np.shape(value):
+            return np.array(arg, dtype=np.float64)
+    return _zeros(value, args)
+
+
+def _scalar_leaf(leaf):
+    def junk(value, args):
+        out = leaf(value, args)
+        return float(out) if np.ndim(value) == 0 and not isinstance(value, np.ndarray) else out
+
+    return junk
+
+
+LEAVES = {
+    "zeros": _scalar_leaf(_zeros),
+    "ones": _scalar_leaf(_ones),
+    "random": _scalar_leaf(_random),
+    "inputs": _scalar_leaf(_passthrough),
+}
+
+
+def _fill(value, leaf, args):
+    """``value``'s structure (tuple, list, dict) with every number or array replaced by junk."""
+    if isinstance(value, dict):
+        return {k: _fill(v, leaf, args) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(_fill(v, leaf, args) for v in value)
+    return leaf(value, args)
+
+
+def _copies(args):
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+
+
+# --------------------------------------------------------------------------- junk functions
+
+
+def _junk_function(reference, leaf, keep: int | None = None):
+    """A function returning the reference's structure filled with junk leaves; ``keep`` is the
+    index of one output of a tuple result left right (a right value next to junk ones)."""
+
+    def junk(*args, **kwargs):
+        expected = reference(*_copies(args), **kwargs)
+        out = _fill(expected, leaf, args)
+        if keep is not None:
+            out = type(out)(e if k == keep else o for k, (e, o) in enumerate(zip(expected, out)))
+        return out
+
+    junk.__name__ = reference.__name__
+    return junk
+
+
+def _function_junk(reference) -> dict:
+    variants = {name: _junk_function(reference, leaf) for name, leaf in LEAVES.items()}
+    sample = _sample_output(reference)
+    if isinstance(sample, tuple):
+        for keep in range(len(sample)):
+            for name in ("zeros", "random"):
+                variants[f"output {keep} right, others {name}"] = _junk_function(
+                    reference, LEAVES[name], keep
+                )
+    return variants
+
+
+def _sample_output(reference):
+    samples = {
+        "linreg_loss_and_grad": lambda: reference(np.ones((2, 1)), np.ones((3, 2)), np.ones((3, 1))),
+        "fit_linreg": lambda: reference(np.ones((3, 2)), np.ones((3, 1)), 0.01, 2),
+        "mse_loss": lambda: reference(np.ones((2, 1)), np.zeros((2, 1))),
+        "bce_loss": lambda: reference(np.full((2, 1), 0.5), np.ones((2, 1))),
+        "softmax_cross_entropy": lambda: reference(np.zeros((2, 3)), np.array([0, 1])),
+        "two_layer_loss": lambda: reference(hw2.init_two_layer(2, 3), np.ones((4, 2)),
+                                            np.ones((4, 1))),
+        "clip_grad_norm": lambda: reference({"W": np.ones(2)}, 1.0),
+        "grad_square_sum": lambda: reference(1.0, 2.0),
+        "train_two_layer": lambda: ((), ()),
+    }
+    make = samples.get(reference.__name__)
+    return make() if make else None
+
+
+# --------------------------------------------------------------------------- junk blocks
+
+
+def _junk_block(reference, forward_leaf=None, backward_leaf=None, backward_dout=False):
+    """A block whose forward is the reference's (``forward_leaf`` None) or junk, and whose
+    backward is the reference's (``backward_leaf`` None and not ``backward_dout``), junk
+    leaves shaped like the inputs, or ``dout`` handed back for every input."""
+
+    class Junk:
+        @staticmethod
+        def forward(*xs):
+            out, cache = reference.forward(*_copies(xs))
+            if forward_leaf is not None:
+                out = _fill(out, forward_leaf, xs)
+            return out, ([np.shape(x) for x in xs], cache)
+
+        @staticmethod
+        def backward(dout, cache):
+            shapes, ref_cache = cache
+            if backward_dout:
+                return tuple(dout for _ in shapes)
+            if backward_leaf is None:
+                return reference.backward(dout, ref_cache)
+            return tuple(backward_leaf(np.zeros(s), (dout,)) for s in shapes)
+
+    for attr, value in vars(reference).items():
+        if attr.isupper():
+            setattr(Junk, attr, value)  # e.g. LeakyReLU.ALPHA
+    Junk.__name__ = reference.__name__
+    return Junk
+
+
+def _block_junk(reference) -> dict:
+    variants = {}
+    for name, leaf in LEAVES.items():
+        variants[f"forward {name}, backward {name}"] = _junk_block(reference, leaf, leaf)
+        variants[f"right forward, backward {name}"] = _junk_block(reference, None, leaf)
+        variants[f"forward {name}, right backward"] = _junk_block(reference, leaf, None)
+    variants["forward inputs, backward dout"] = _junk_block(reference, LEAVES["inputs"],
+                                                             backward_dout=True)
+    variants["right forward, backward dout"] = _junk_block(reference, None, backward_dout=True)
+    return variants
+
+
+# --------------------------------------------------------------------------- junk optimizers
+
+
+def _junk_optimizer(update):
+    class Junk:
+        def __init__(self, lr=1e-3, *args, **kwargs):
+            self.lr = lr
+            self.rng = _rng()
+
+        def step(self, params, grads):
+            for key in params:
+                update(self, params, key, grads[key])
+
+    return Junk
+
+
+def _set(params, key, value):
+    params[key][...] = value
+
+
+OPTIMIZER_JUNK = {
+    "does nothing": lambda self, p, k, g: None,
+    "wrong sign": lambda self, p, k, g: _set(p, k, p[k] + self.lr * g),
+    "sets zeros": lambda self, p, k, g: _set(p, k, 0.0),
+    "sets random values": lambda self, p, k, g: _set(p, k, self.rng.standard_normal(g.shape)),
+    "ignores lr": lambda self, p, k, g: _set(p, k, p[k] - g),
+    "steps by lr * sign(g)": lambda self, p, k, g: _set(p, k, p[k] - self.lr * np.sign(g)),
+    "steps by a tiny constant against g": lambda self, p, k, g: _set(p, k, p[k] - 1e-9 * g),
+}
+
+
+# --------------------------------------------------------------------------- per question
+
+
+def _schedule_junk() -> dict:
+    refs = {n: getattr(hw2, n) for n in NAMES["lr_schedules"]}
+    variants = {
+        name: {n: _junk_function(r, leaf) for n, r in refs.items()} for name, leaf in LEAVES.items()
+    }
+    variants["stuck at the first value"] = {
+        "step_decay": lambda lr0, gamma, step_size, t: lr0,
+        "exponential_decay": lambda lr0, gamma, t: lr0,
+        "cosine_annealing": lambda t, T_max, lr_max, lr_min=0.0: lr_max,
+        "linear_warmup": lambda t, T_warmup, lr_target: lr_target,
+    }
+    return variants
+
+
+def _clip_junk() -> dict:
+    def total(grads):
+        return float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+
+    variants = {name: {"clip_grad_norm": f} for name, f in _function_junk(hw2.clip_grad_norm).items()}
+    variants["returns the input dict"] = {"clip_grad_norm": lambda grads, max_norm: (grads, total(grads))}
+    variants["returns an unclipped copy"] = {
+        "clip_grad_norm": lambda grads, max_norm: ({k: g.copy() for k, g in grads.items()},
+                                                   total(grads))
+    }
+    variants["always scales to max_norm"] = {
+        "clip_grad_norm": lambda grads, max_norm: (
+            {k: g * max_norm / total(grads) for k, g in grads.items()}, total(grads))
+    }
+    return variants
+
+
+def _numerical_gradient_junk() -> dict:
+    ref = hw1.numerical_gradient
+    variants = {name: {"numerical_gradient": f} for name, f in _function_junk(ref).items()}
+    variants["f(x) everywhere"] = {
+        "numerical_gradient": lambda f, x, h=1e-5: np.full(np.shape(x), float(f(x.copy())))
+    }
+    return variants
+
+
+def _train_junk() -> dict:
+    def init(X, hidden, seed):
+        return hw2.init_two_layer(X.shape[1], hidden, seed)
+
+    def flat_history(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+        return init(X, hidden, seed), [0.0] * epochs
+
+    def fake_history(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+        return init(X, hidden, seed), [1.0 / (e + 1) for e in range(epochs)]
+
+    def true_loss_history(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+        params = init(X, hidden, seed)
+        return params, [hw2.two_layer_loss(params, X, y)[0]] * epochs
+
+    def zero_params(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+        params = {k: np.zeros_like(v) for k, v in init(X, hidden, seed).items()}
+        return params, [0.5 ** e for e in range(epochs)]
+
+    def random_params(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+        rng = np.random.default_rng(seed)
+        params = {k: rng.standard_normal(v.shape) for k, v in init(X, hidden, seed).items()}
+        return params, list(rng.random(epochs))
+
+    return {f.__name__: {"train_two_layer": f}
+            for f in (flat_history, fake_history, true_loss_history, zero_params, random_params)}
+
+
+def junk_answers(hw: str, question: str) -> dict[str, dict]:
+    """Junk variants of ``question``: name -> the definitions they replace."""
+    module = REFERENCE[hw]
+    if question == "lr_schedules":
+        return _schedule_junk()
+    if question == "clip_grad_norm":
+        return _clip_junk()
+    if question == "numerical_gradient":
+        return _numerical_gradient_junk()
+    if question == "train_two_layer":
+        return _train_junk()
+    names = NAMES.get(question, (question,))
+    refs = {n: getattr(module, n) for n in names}
+    if len(refs) == 1:
+        (name, ref), = refs.items()
+        if inspect.isclass(ref) and hasattr(ref, "step"):
+            return {k: {name: _junk_optimizer(u)} for k, u in OPTIMIZER_JUNK.items()}
+        if inspect.isclass(ref):
+            return {k: {name: v} for k, v in _block_junk(ref).items()}
+        return {k: {name: v} for k, v in _function_junk(ref).items()}
+    # Several functions: each variant makes all of them junk the same way.
+    return {
+        leaf_name: {n: _junk_function(r, leaf) for n, r in refs.items()}
+        for leaf_name, leaf in LEAVES.items()
+    }
+
+
+JUNK = [
+    pytest.param(hw, question, name, overrides, marks=getattr(pytest.mark, hw),
+                 id=f"{hw}-{question}-{name}")
+    for hw, question in QUESTIONS
+    for name, overrides in junk_answers(hw, question).items()
+]
+
+
+def _run(hw: str, question: str, env: dict) -> ExceptionTestFile:
+    test_file = ExceptionTestFile.from_file(str(question_file(hw, question)))
+    test_file.run(env)
+    return test_file
+
+
+@pytest.mark.parametrize(("hw", "question", "name", "overrides"), JUNK)
+def test_junk_scores_zero(hw, question, name, overrides):
+    result = _run(hw, question, make_env(hw, **overrides))
+    passed = [r.test_case.name for r in result.test_case_results if r.passed]
+    assert result.score == 0, f"{name} got points from {passed}"
+
+
+def test_junk_is_plenty_and_covers_every_question():
+    per_question = {}
+    for p in JUNK:
+        hw, question = p.values[:2]
+        per_question[(hw, question)] = per_question.get((hw, question), 0) + 1
+    assert set(per_question) == set(QUESTIONS)
+    assert min(per_question.values()) >= 4
+    assert len(JUNK) >= 150
+
+
+@pytest.mark.parametrize(("hw", "question"), [
+    pytest.param(hw, q, marks=getattr(pytest.mark, hw), id=f"{hw}-{q}") for hw, q in QUESTIONS
+])
+def test_reference_gets_full_marks(hw, question):
+    result = _run(hw, question, make_env(hw))
+    assert failures(result) == []
+    assert result.score == result.possible > 0
+
+
+@pytest.mark.parametrize("variant", [
+    pytest.param(v, id=v.id, marks=getattr(pytest.mark, v.hw)) for v in CORRECT
+])
+def test_correct_variant_gets_full_marks(variant):
+    result = _run(variant.hw, variant.question, bank_environment(variant.hw, variant.source))
+    assert failures(result) == []
+    assert result.score == result.possible
