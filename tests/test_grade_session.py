@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -181,3 +182,51 @@ def test_degraded_isolation_still_grades_and_says_so():
     out, _ = session.names(["Block"])["Block"].forward(np.ones(3))
     assert np.array_equal(out, 2 * np.ones(3))
     session.close()
+
+
+DAEMON = """
+import os, time
+def start_daemon(tag):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv('/bin/sleep', ['sleep', tag])
+        os._exit(0)
+    time.sleep(0.2)
+    return 1.0
+"""
+
+
+def test_degraded_isolation_leaves_no_daemon_behind():
+    tag = f"{os.getpid()}.4242"
+    sandbox = Sandbox(0, use_bwrap=False, prestart=False)
+    session = Session(sandbox, call_timeout=5.0)
+    session.start()
+    session.exec_cell(1, DAEMON, 10)
+    assert session.names(["start_daemon"])["start_daemon"](tag) == 1.0
+    assert _processes_running(tag), "the planted daemon should be running before the kill"
+    session.close()
+    assert _processes_running(tag) == []
+
+
+def _processes_running(arg: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if arg.encode() in f.read().split(b"\0"):
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_private_tmp_is_mounted_before_the_binds(monkeypatch):
+    # A venv under /tmp (a CI clone) must be bound on top of the sandbox's tmpfs, not hidden by it.
+    from bplab.grade import sandbox as sb
+
+    monkeypatch.setattr(sb, "_python_dirs", lambda: ["/tmp/clone/.venv", "/opt/python"])
+    args = sb._bwrap_args(sb.Limits(), None)
+    tmpfs = args.index("--tmpfs")
+    binds = [i for i, a in enumerate(args) if a == "--ro-bind" and args[i + 1] != "/usr"]
+    assert binds and all(i > tmpfs for i in binds), args

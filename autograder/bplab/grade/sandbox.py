@@ -15,8 +15,10 @@ every result says which layers were in force. Grading never refuses for want of 
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import functools
+import multiprocessing
 import os
 import resource
 import shutil
@@ -26,6 +28,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +181,9 @@ class WorkerProcess:
         self.uid = uid
         self.tmpdir = tmpdir
         self.closed = False
+        # Which children of ours must survive this worker's kill (the slot's spare worker).
+        self.keep: Callable[[], set[int]] = set
+        self.reap = False  # set by a Sandbox that is the reaper of orphans (degraded mode)
 
     def kill(self) -> None:
         """Kill the worker and everything it started; safe to call twice."""
@@ -203,8 +209,64 @@ class WorkerProcess:
             pass
         if self.uid is not None:
             kill_uid(self.uid)
+        if self.reap:
+            kill_orphans(self.keep() | {p.pid for p in multiprocessing.active_children()})
         if self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+def become_subreaper() -> bool:
+    """Make orphans of our workers' process trees our children instead of init's.
+
+    A student's double-forked, setsid daemon then stays findable (its parent is us) even where
+    neither a pid namespace nor a uid of its own is available to catch it.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_orphans(keep: set[int]) -> int:
+    """SIGKILL (and reap) every child of this process not in ``keep``, with its descendants.
+
+    Our only legitimate children are workers and their bwrap parents; anything else that ended
+    up under us is a leftover of student code.
+    """
+    killed = 0
+    for _ in range(200):
+        me = os.getpid()
+        found = [pid for pid, ppid in _parents().items() if ppid == me and pid not in keep]
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+    return killed
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid for every process we can see."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    out[int(entry)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
 
 
 def kill_uid(uid: int) -> int:
@@ -274,6 +336,9 @@ class Sandbox:
                                        tuple(x for x in self.isolation.layers if x != "own uid"))
         self._turn = 0
         self._spare: WorkerProcess | None = None
+        # bwrap's pid namespace already takes every process down with the worker; without it,
+        # orphans are caught by becoming their reaper.
+        self.subreaper = not self.isolation.bwrap and become_subreaper()
 
     def spawn(self) -> WorkerProcess:
         """A started worker (its ``ready`` message may still be on the way)."""
@@ -358,7 +423,13 @@ class Sandbox:
         finally:
             os.close(r1)
             os.close(w2)
-        return WorkerProcess(proc, w1, r2, uid, tmpdir)
+        worker = WorkerProcess(proc, w1, r2, uid, tmpdir)
+        worker.keep, worker.reap = self._live_pids, self.subreaper
+        return worker
+
+    def _live_pids(self) -> set[int]:
+        spare = self._spare
+        return {spare.proc.pid} if spare is not None and not spare.closed else set()
 
 
 def _fallback(reason: str) -> Isolation:
