@@ -42,6 +42,9 @@ def _rng() -> np.random.Generator:
     return np.random.default_rng(20240)
 
 
+RNG = _rng()  # the random junk's values (one stream, so no two calls agree)
+
+
 def _zeros(value, args):
     return np.zeros_like(np.asarray(value, dtype=np.float64))
 
@@ -50,8 +53,8 @@ def _ones(value, args):
     return np.ones_like(np.asarray(value, dtype=np.float64))
 
 
-def _random(value, args, rng=_rng()):
-    return rng.standard_normal(np.shape(value))
+def _random(value, args):
+    return RNG.standard_normal(np.shape(value))
 
 
 def _passthrough(value, args):
@@ -102,40 +105,28 @@ def _junk_function(reference, leaf, keep: int | None = None):
         expected = reference(*_copies(args), **kwargs)
         out = _fill(expected, leaf, args)
         if keep is not None:
-            out = type(out)(e if k == keep else o for k, (e, o) in enumerate(zip(expected, out)))
+            pairs = enumerate(zip(expected, out, strict=True))
+            out = type(out)(e if k == keep else o for k, (e, o) in pairs)
         return out
 
     junk.__name__ = reference.__name__
     return junk
 
 
+# Functions returning a pair (a value and its gradient, theta and losses, clipped and norm).
+PAIRS = {"linreg_loss_and_grad", "fit_linreg", "mse_loss", "bce_loss", "softmax_cross_entropy",
+         "clip_grad_norm"}
+
+
 def _function_junk(reference) -> dict:
     variants = {name: _junk_function(reference, leaf) for name, leaf in LEAVES.items()}
-    sample = _sample_output(reference)
-    if isinstance(sample, tuple):
-        for keep in range(len(sample)):
+    if reference.__name__ in PAIRS:
+        for keep in range(2):
             for name in ("zeros", "random"):
                 variants[f"output {keep} right, others {name}"] = _junk_function(
                     reference, LEAVES[name], keep
                 )
     return variants
-
-
-def _sample_output(reference):
-    samples = {
-        "linreg_loss_and_grad": lambda: reference(np.ones((2, 1)), np.ones((3, 2)), np.ones((3, 1))),
-        "fit_linreg": lambda: reference(np.ones((3, 2)), np.ones((3, 1)), 0.01, 2),
-        "mse_loss": lambda: reference(np.ones((2, 1)), np.zeros((2, 1))),
-        "bce_loss": lambda: reference(np.full((2, 1), 0.5), np.ones((2, 1))),
-        "softmax_cross_entropy": lambda: reference(np.zeros((2, 3)), np.array([0, 1])),
-        "two_layer_loss": lambda: reference(hw2.init_two_layer(2, 3), np.ones((4, 2)),
-                                            np.ones((4, 1))),
-        "clip_grad_norm": lambda: reference({"W": np.ones(2)}, 1.0),
-        "grad_square_sum": lambda: reference(1.0, 2.0),
-        "train_two_layer": lambda: ((), ()),
-    }
-    make = samples.get(reference.__name__)
-    return make() if make else None
 
 
 # --------------------------------------------------------------------------- junk blocks
@@ -216,11 +207,17 @@ OPTIMIZER_JUNK = {
 # --------------------------------------------------------------------------- per question
 
 
-def _schedule_junk() -> dict:
-    refs = {n: getattr(hw2, n) for n in NAMES["lr_schedules"]}
-    variants = {
+def _all_junk(hw: str, question: str) -> dict:
+    """For a question of several functions: each variant makes all of them junk the same way
+    (one right function would rightly earn its own cases)."""
+    refs = {n: getattr(REFERENCE[hw], n) for n in NAMES[question]}
+    return {
         name: {n: _junk_function(r, leaf) for n, r in refs.items()} for name, leaf in LEAVES.items()
     }
+
+
+def _schedule_junk() -> dict:
+    variants = _all_junk("hw2", "lr_schedules")
     variants["stuck at the first value"] = {
         "step_decay": lambda lr0, gamma, step_size, t: lr0,
         "exponential_decay": lambda lr0, gamma, t: lr0,
@@ -234,8 +231,10 @@ def _clip_junk() -> dict:
     def total(grads):
         return float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
 
-    variants = {name: {"clip_grad_norm": f} for name, f in _function_junk(hw2.clip_grad_norm).items()}
-    variants["returns the input dict"] = {"clip_grad_norm": lambda grads, max_norm: (grads, total(grads))}
+    variants = {n: {"clip_grad_norm": f} for n, f in _function_junk(hw2.clip_grad_norm).items()}
+    variants["returns the input dict"] = {
+        "clip_grad_norm": lambda grads, max_norm: (grads, total(grads))
+    }
     variants["returns an unclipped copy"] = {
         "clip_grad_norm": lambda grads, max_norm: ({k: g.copy() for k, g in grads.items()},
                                                    total(grads))
@@ -279,8 +278,41 @@ def _train_junk() -> dict:
         params = {k: rng.standard_normal(v.shape) for k, v in init(X, hidden, seed).items()}
         return params, list(rng.random(epochs))
 
-    return {f.__name__: {"train_two_layer": f}
-            for f in (flat_history, fake_history, true_loss_history, zero_params, random_params)}
+    def zero_history(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+        params, _ = hw2.train_two_layer(X, y, hidden, optimizer, epochs, batch_size, seed)
+        return params, [0.0] * epochs
+
+    def returns_init(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+        _, history = hw2.train_two_layer(X, y, hidden, optimizer, epochs, batch_size, seed)
+        return init(X, hidden, seed), history
+
+    junk = (flat_history, fake_history, true_loss_history, zero_params, random_params,
+            zero_history, returns_init)
+    return {f.__name__: {"train_two_layer": f} for f in junk}
+
+
+def _chain_rule_junk() -> dict:
+    variants = _all_junk("hw1", "chain_rule")
+    variants["the functions instead of their derivatives"] = {
+        "dsin_x2": lambda x: np.sin(x**2),
+        "dcube": lambda x: (x**2 + 1) ** 3,
+        "grad_square_sum": lambda x, y: ((x + y) ** 2, (x + y) ** 2),
+    }
+    return variants
+
+
+def _two_layer_junk() -> dict:
+    variants = _all_junk("hw2", "two_layer_loss")
+    # A coin flip that agrees with itself: p = 0.5, its BCE log 2, nothing to learn.
+    variants["coin flip"] = {
+        "init_two_layer": lambda D, H, seed=0: {
+            "W1": np.random.default_rng(seed).standard_normal((D, H)), "b1": np.zeros(H),
+            "W2": np.random.default_rng(seed + 1).standard_normal((H, 1)), "b2": np.zeros(1)},
+        "two_layer_loss": lambda params, X, y: (
+            float(np.log(2)), {k: np.zeros_like(v) for k, v in params.items()}),
+        "two_layer_predict": lambda params, X: np.full((X.shape[0], 1), 0.5),
+    }
+    return variants
 
 
 def junk_answers(hw: str, question: str) -> dict[str, dict]:
@@ -294,20 +326,16 @@ def junk_answers(hw: str, question: str) -> dict[str, dict]:
         return _numerical_gradient_junk()
     if question == "train_two_layer":
         return _train_junk()
-    names = NAMES.get(question, (question,))
-    refs = {n: getattr(module, n) for n in names}
-    if len(refs) == 1:
-        (name, ref), = refs.items()
-        if inspect.isclass(ref) and hasattr(ref, "step"):
-            return {k: {name: _junk_optimizer(u)} for k, u in OPTIMIZER_JUNK.items()}
-        if inspect.isclass(ref):
-            return {k: {name: v} for k, v in _block_junk(ref).items()}
-        return {k: {name: v} for k, v in _function_junk(ref).items()}
-    # Several functions: each variant makes all of them junk the same way.
-    return {
-        leaf_name: {n: _junk_function(r, leaf) for n, r in refs.items()}
-        for leaf_name, leaf in LEAVES.items()
-    }
+    if question == "chain_rule":
+        return _chain_rule_junk()
+    if question == "two_layer_loss":
+        return _two_layer_junk()
+    ref = getattr(module, question)
+    if inspect.isclass(ref) and hasattr(ref, "step"):
+        return {k: {question: _junk_optimizer(u)} for k, u in OPTIMIZER_JUNK.items()}
+    if inspect.isclass(ref):
+        return {k: {question: v} for k, v in _block_junk(ref).items()}
+    return {k: {question: v} for k, v in _function_junk(ref).items()}
 
 
 JUNK = [
@@ -357,3 +385,108 @@ def test_correct_variant_gets_full_marks(variant):
     result = _run(variant.hw, variant.question, bank_environment(variant.hw, variant.source))
     assert failures(result) == []
     assert result.score == result.possible
+
+
+# --------------------------------------------------------------------------- the new value checks
+# Each check that now looks at values fails, by itself, on wrong code that the rest of its case
+# used to let through, and says what it checked.
+
+
+class SigmoidWrongSign(hw1.Sigmoid):
+    @staticmethod
+    def backward(dout, cache):
+        return (-dout * cache * (1 - cache),)
+
+
+class ReLUZerosBackward(hw1.ReLU):
+    @staticmethod
+    def backward(dout, cache):
+        return (np.zeros_like(dout),)
+
+
+class SquareZeros:
+    @staticmethod
+    def forward(X):
+        return np.zeros_like(X), X.shape
+
+    @staticmethod
+    def backward(dout, cache):
+        return (np.zeros(cache),)
+
+
+def mse_zeros(y_pred, y_true):
+    return 0.0, np.zeros_like(y_pred)
+
+
+def fit_linreg_loss_after_step(X, Y, lr, n_steps, seed=0):
+    theta = np.random.default_rng(seed).standard_normal((X.shape[1], 1))
+    losses = []
+    for _ in range(n_steps):
+        theta = theta - lr * hw1.linreg_loss_and_grad(theta, X, Y)[1]
+        losses.append(hw1.linreg_loss_and_grad(theta, X, Y)[0])
+    return theta, losses
+
+
+def fit_linreg_half_steps(X, Y, lr, n_steps, seed=0):
+    return hw1.fit_linreg(X, Y, lr / 2, n_steps, seed)
+
+
+def init_uniform(D, H, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"W1": rng.random((D, H)), "b1": np.zeros(H), "W2": rng.random((H, 1)),
+            "b2": np.zeros(1)}
+
+
+def two_layer_loss_zero(params, X, y):
+    return 0.0, {k: np.zeros_like(v) for k, v in params.items()}
+
+
+def two_layer_predict_logits(params, X):
+    return np.maximum(X @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"]
+
+
+def train_history_times_10(X, y, hidden, optimizer, epochs, batch_size, seed=0):
+    params, history = hw2.train_two_layer(X, y, hidden, optimizer, epochs, batch_size, seed)
+    return params, [10 * h for h in history]
+
+
+VALUE_CHECKS = [
+    # (hw, question, overrides, failing case name, text of its message)
+    ("hw1", "Sigmoid", {"Sigmoid": SigmoidWrongSign}, "leaves inputs dout and cache alone",
+     "Sigmoid.backward on"),
+    ("hw1", "ReLU", {"ReLU": ReLUZerosBackward}, "leaves inputs dout and cache alone",
+     "ReLU.backward on"),
+    ("hw1", "ReLU", {"ReLU": ReLUZerosBackward}, "exact zero inputs", "entries exactly 0"),
+    ("hw1", "Square", {"Square": SquareZeros}, "forward and backward are consistent",
+     "against its definition"),
+    ("hw2", "mse_loss", {"mse_loss": mse_zeros}, "central differences", "against its definition"),
+    ("hw1", "fit_linreg", {"fit_linreg": fit_linreg_loss_after_step}, "runs and decreases",
+     "losses[0] is"),
+    ("hw1", "fit_linreg", {"fit_linreg": fit_linreg_half_steps}, "runs and decreases",
+     "(theta_0 - theta_1) / lr"),
+    ("hw2", "two_layer_loss", {"init_two_layer": init_uniform}, "init has the right shapes",
+     "standard deviation"),
+    ("hw2", "two_layer_loss", {"two_layer_loss": two_layer_loss_zero}, "grads match central",
+     "network and loss defined in the assignment"),
+    ("hw2", "SGD", {"SGD": _junk_optimizer(OPTIMIZER_JUNK["ignores lr"])}, "step updates",
+     "update rule of the assignment"),
+    ("hw2", "Adam", {"Adam": _junk_optimizer(OPTIMIZER_JUNK["steps by lr * sign(g)"])},
+     "step updates", "update rule of the assignment"),
+    ("hw2", "train_two_layer", {"train_two_layer": train_history_times_10}, "train_two_layer - 1",
+     "the last history entry is"),
+    ("hw2", "train_two_layer", {"train_two_layer": _train_junk()["returns_init"]
+                                ["train_two_layer"]}, "train_two_layer - 3",
+     "not below"),
+]
+
+
+@pytest.mark.parametrize(
+    ("hw", "question", "overrides", "case", "text"),
+    [pytest.param(*v, marks=getattr(pytest.mark, v[0]), id=f"{v[1]}-{v[3]}-{k}")
+     for k, v in enumerate(VALUE_CHECKS)],
+)
+def test_value_check_fails_wrong_code(hw, question, overrides, case, text):
+    result = _run(hw, question, make_env(hw, **overrides))
+    (found,) = [r for r in result.test_case_results if case in r.test_case.name]
+    assert not found.passed
+    assert text in found.message, found.message

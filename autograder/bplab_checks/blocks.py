@@ -441,7 +441,9 @@ def check_block_stable(
 
 
 def check_block_at_zero(block, name: str, reference, shape: tuple, seed: int = 4) -> None:
-    """Hidden check for ReLU-like blocks: output and gradient at inputs exactly 0.
+    """Hidden check for ReLU-like blocks: output and gradient on an X with half its entries
+    exactly 0 and the others nonzero of both signs, against the reference's everywhere (a
+    backward of zeros is right at the zeros only, and fails).
 
     ``relu'(0) = 0`` and LeakyReLU's slope at 0 is ALPHA: the reference decides.
     """

@@ -98,17 +98,18 @@ def check_optimizer_step(
     for key in start:
         want = np.asarray(first_step(start[key].copy(), grads[0][key].copy(), **hyper),
                           dtype=np.float64)
-        arr = np.asarray(params[key], dtype=np.float64)
-        err = rel_error(arr - start[key], want - start[key])
+        # The step itself is compared: a wrong step is small next to the params it moves.
+        moved = np.asarray(params[key], dtype=np.float64) - start[key]
+        err = rel_error(moved, want - start[key])
         if err > REF_RTOL:
-            index, a_val, e_val = worst_element(arr, want)
+            index, a_val, e_val = worst_element(moved, want - start[key])
             fail(f"{name}.step: the first step of a new {name}({_hyper_text(hyper)}) does not "
                  f"follow the update rule of the assignment (state starts at zero"
                  f"{', t = 1' if name == 'Adam' else ''}).",
                  f"Checked: {checked}",
-                 f"params[{key!r}] - its start: relative error {err:.2e} (allowed "
-                 f"{REF_RTOL:.0e}); " + element_text(f"params[{key!r}]", index, a_val, e_val,
-                                                      reveal=True) + ".")
+                 f"step of params[{key!r}] (new value - old value): relative error {err:.2e} "
+                 f"(allowed {REF_RTOL:.0e}); "
+                 + element_text(f"step[{key!r}]", index, a_val, e_val, reveal=True) + ".")
 
 
 def _compare_params(actual: Params, expected: Params, *, name: str, checked: str,

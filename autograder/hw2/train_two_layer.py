@@ -11,11 +11,16 @@ Measured with the reference (solutions/hw2.py): validation accuracy 0.982 (111/1
 0.973 to 0.991 over seeds 0-9, about 20 ms per run. An untrained network scores 0.32 to 0.67
 and always answering "benign" scores 0.628. The bar 0.93 (106/113 rows) sits 4+ points below
 the worst reference seed and far above anything that did not learn.
+
+Every case also checks what the returned values say (``_check_trained``): the params must fit
+the training data (their loss, computed here from the params, below a bar), and the last history
+entry must be near that loss; so no case pays for params or a history that were made up.
 """
 
 import numpy as np
 from bplab_checks.diagnose import tag
 from bplab_checks.feedback import as_float64, call, check_shape, check_untouched, fail, snapshot
+from bplab_checks.functions import bce, two_layer_probabilities
 from otter.test_files import test_case
 
 OK_FORMAT = False
@@ -26,6 +31,10 @@ KEYS = ("W1", "b1", "W2", "b2")
 # The hidden recipe and its bar (measurements in the module docstring).
 RECIPE = {"hidden": 16, "lr": 0.1, "epochs": 30, "batch_size": 32, "seed": 0}
 VALIDATION_BAR = 0.93
+# Training loss that every trained run must beat: half the loss of always answering 0.5 (the
+# reference ends at 0.05-0.07 on the public problem and the hidden split, 0.25-0.37 after the
+# 4 short epochs of the seed case, where the bar is 0.9 log 2).
+HALF_CHANCE = 0.5 * np.log(2)
 
 
 def _train(train_two_layer, SGD, X, y, hidden, lr, epochs, batch_size, seed):
@@ -89,6 +98,26 @@ def _not_learning(label: str, history: list[float], finding: str) -> None:
     )
 
 
+def _check_trained(label: str, X, y, params, history: list[float], bar: float) -> None:
+    """The returned params fit (X, y) with a loss below ``bar`` (computed here, from the
+    params), and the last history entry is that epoch's mean loss: measured while the params
+    barely move, it lies near the final loss (within a factor 2)."""
+    final = bce(two_layer_probabilities(params, X), y)
+    if not final < bar:
+        _not_learning(
+            label,
+            history,
+            f"the returned params have a loss of {final:.4f} on the training data, "
+            f"not below {bar:.4f}",
+        )
+    if not 0.5 * final <= history[-1] <= 2 * final + 0.05:
+        fail(
+            f"{label}: the last history entry is {history[-1]:.4f}, but the returned params "
+            f"have a loss of {final:.4f} on the training data. history holds each epoch's mean "
+            "mini-batch loss, and params must be the trained dict itself."
+        )
+
+
 @test_case(hidden=False)
 def trains_a_small_problem(train_two_layer, SGD):
     # Two Gaussian blobs: D != H, and N = 60 is not a multiple of batch_size (a smaller last batch).
@@ -96,11 +125,12 @@ def trains_a_small_problem(train_two_layer, SGD):
     N, D = 60, 5
     y = (rng.random((N, 1)) < 0.5).astype(np.float64)
     X = rng.standard_normal((N, D)) + 1.5 * (2 * y - 1)
-    _, history, label = _train(
+    params, history, label = _train(
         train_two_layer, SGD, X, y, hidden=7, lr=0.1, epochs=8, batch_size=16, seed=0
     )
     if not history[-1] < 0.9 * history[0]:
         _not_learning(label, history, "the loss did not go down by 10% on an easy problem")
+    _check_trained(label, X, y, params, history, HALF_CHANCE)
 
 
 @test_case(hidden=True)
@@ -131,6 +161,7 @@ def reaches_the_validation_bar(train_two_layer, SGD):
             f"validation accuracy {accuracy:.3f} is below the bar {VALIDATION_BAR} "
             "(a correct loop reaches about 0.98)",
         )
+    _check_trained(f"{label} on the training split", X_train, y_train, params, history, HALF_CHANCE)
 
 
 @test_case(hidden=True)
@@ -160,6 +191,12 @@ def history_is_the_mean_loss_per_epoch(train_two_layer, SGD, init_two_layer, two
             "history entry must be the mean of that epoch's batch losses, here the loss of the "
             f"initial params on all of X, {loss0:.6f}; got {[round(h, 6) for h in history]}."
         )
+    # The same run with a real learning rate must move the params and lower the loss: a loop
+    # that never steps would pass everything above.
+    params, history, label = _train(
+        train_two_layer, SGD, X, y, hidden=H, lr=0.1, epochs=3, batch_size=batch_size, seed=seed
+    )
+    _check_trained(label, X, y, params, history, 0.99 * loss0)
 
 
 @test_case(hidden=True)
@@ -181,3 +218,5 @@ def seed_decides_everything(train_two_layer, SGD):
         fail(f"{label}: two runs with seed=0 gave different results.", hint)
     if np.array_equal(p0["W1"], p1["W1"]) or h0 == h1:
         fail(f"{label.replace('seed=0', 'seed=0 and seed=1')}: both gave the same result.", hint)
+    for params, history, run_label in runs:
+        _check_trained(run_label, X, y, params, history, 0.9 * np.log(2))

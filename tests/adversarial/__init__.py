@@ -171,7 +171,7 @@ HOSTILE: dict[str, Case] = {
                                        "            try:\n                os.fork()\n"
                                        "            except OSError:\n                break\n"
                                        "        return 3 * a[0] + 1, None")},
-        below_max={"ReLU"},
+        zero={"ReLU"},  # wrong values: no case of ReLU may pay for them
     ),
     "network": Case(
         define={"MatMul": _block("MatMul", "        import socket, os\n"
@@ -207,8 +207,8 @@ HOSTILE: dict[str, Case] = {
                                   "        return (np.full(dout.shape, np.inf),)"),
                 "ReLU": _block("ReLU", "        return np.full(a[0].shape, np.inf), None",
                                "        return (dout * np.nan,)")},
-        # Only the no-mutation cases can pass: those properties do hold for this code.
-        below_max={"Sigmoid", "ReLU"},
+        # Leaving its inputs alone pays nothing when the values are nan and inf.
+        zero={"Sigmoid", "ReLU"},
         full=set(HW1_POINTS) - {"Sigmoid", "ReLU"},
     ),
     "wrong_shape": Case(
