@@ -591,3 +591,13 @@ def test_right_gradients_are_never_diagnosed_directionally(n, d, m, seed, factor
         msg = diagnose_directional(g, check, block="MatMul", what=what, inputs=(A, B),
                                    dout=dout, local=g, others=[other])
         assert msg is None, msg
+
+
+def test_an_all_zero_gradient_is_named_as_such_not_upstream_ignored():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 4))
+    expected = rng.standard_normal((3, 4))
+    zeros = np.zeros((3, 4))
+    msg = diagnose(zeros, expected, block="Sigmoid", what="dX", inputs=(X,),
+                   dout=rng.standard_normal((3, 4)), local=np.zeros((3, 4)))
+    assert msg is not None and msg.endswith(dg.tag("all_zeros")), msg

@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "mean_instead_of_sum": "too small by a count (N, the number of entries, ...)",
     "constant_factor": "off by another constant factor",
     "upstream_ignored": "the gradient equals the local derivative: dout was not multiplied in",
+    "all_zeros": "all zeros where the right answer is not",
     "batch_not_summed": "a bias-like gradient was not summed over the batch",
     "wrong_axis": "summed over the wrong axis",
     "broadcast_shape": "broadcasting silently produced a larger array",
@@ -86,6 +87,10 @@ CODES: dict[str, str] = {
     "state_shared": "one optimizer state shared by all parameters",
     "step_count_per_key": "Adam's step counter advanced once per parameter, not once per step",
 }
+
+
+ALL_ZEROS_TEXT = ("is all zeros, but the right value is not: compute it and return it (a "
+                  "zeros_like placeholder left in, or a mask or factor that is always 0?)")
 
 
 def tag(code: str) -> str:
@@ -210,6 +215,8 @@ def _diagnose(actual, expected, *, block, what, inputs, dout, reference, local, 
     if rel_error(a, e) <= MATCH_RTOL:
         # Right values; the only thing left to say is about the dtype.
         return _dtype_diagnosis(subject, raw, a, e)
+    if not np.any(a):  # before "upstream ignored": a zero local derivative would match it
+        return _say(subject, ALL_ZEROS_TEXT, "all_zeros")
     if raw.dtype in (np.float32, np.float16) and rel_error(a, e) <= LOW_PRECISION_RTOL:
         return _dtype_diagnosis(subject, raw, a, e)
     if raw.dtype.kind in "biu" and raw.ndim > 0 and not np.all(e == np.round(e)):
@@ -531,6 +538,8 @@ def _diagnose_directional(actual, check, *, block, what, inputs, dout, local, ot
                     "exp of large numbers, log of 0, or 0/0", "nan_or_inf")
     if rel_error(check.claimed, n) <= DIFFER_RTOL:
         return None  # not clearly wrong: no mistake to name
+    if not np.any(a):  # before "upstream ignored": a zero local derivative would match it
+        return _say(subject, ALL_ZEROS_TEXT, "all_zeros")
     for other_name, other_grad, other_check in others:
         g = _as_float_array(other_grad)
         if (g is not None and g.shape == a.shape and _repairs(check, g)
