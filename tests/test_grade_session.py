@@ -230,3 +230,40 @@ def test_private_tmp_is_mounted_before_the_binds(monkeypatch):
     tmpfs = args.index("--tmpfs")
     binds = [i for i, a in enumerate(args) if a == "--ro-bind" and args[i + 1] != "/usr"]
     assert binds and all(i > tmpfs for i in binds), args
+
+
+GRADER_THEN_DIE = """
+import os, sys, time
+from bplab.grade.sandbox import Sandbox
+from bplab.grade.session import Session
+session = Session(Sandbox(0, use_bwrap=False, prestart=False), call_timeout=5.0)
+session.start()
+print(session.worker.proc.pid, flush=True)
+session.exec_cell(1, "while True: pass", 60)  # busy: it never notices a closed pipe
+"""
+
+
+def test_a_worker_dies_with_its_grader():
+    # Student code that kills its grader must not leave the worker running unsupervised.
+    import subprocess
+    import sys
+    import time
+
+    grader = subprocess.Popen([sys.executable, "-c", GRADER_THEN_DIE], stdout=subprocess.PIPE)
+    worker_pid = int(grader.stdout.readline())
+    assert _alive(worker_pid)
+    time.sleep(0.5)  # let the worker enter its endless loop
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 5
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False

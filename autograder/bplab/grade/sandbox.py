@@ -41,6 +41,8 @@ WORKER_FILES = {  # path inside the sandbox (under /opt/bplab) -> source file
 SANDBOX_DIR = "/opt/bplab"
 BASE_UID = 61000  # root-run graders claim uids from here (no login, no files) ...
 UID_RANGE = 2000  # ... up to BASE_UID + UID_RANGE
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,12 @@ def _set_limits(limits: Limits, uid: int | None) -> None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+    # Die with the grader (after the uid drop, which would clear it): a worker whose grader was
+    # killed must not run on unsupervised, past every wall-clock deadline.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 class WorkerProcess:
@@ -215,7 +223,6 @@ class WorkerProcess:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 def become_subreaper() -> bool:
