@@ -11,22 +11,26 @@ from bplab.cli import main
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples" / "hw1").glob("*.ipynb"))
-
-pytestmark = pytest.mark.hw1
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    out = tmp_path_factory.mktemp("grade")
-    result = CliRunner().invoke(main, ["grade", "--assignment", "hw1", "--out", str(out),
-                                       "-j", "2", *map(str, EXAMPLES)])
+def examples(assignment: str) -> list[Path]:
+    return sorted((ROOT / "examples" / assignment).glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module", params=["hw1", "hw2"])
+def graded(request, tmp_path_factory):
+    """Every bundled example of one assignment, graded once by the command line."""
+    assignment = request.param
+    out = tmp_path_factory.mktemp(f"grade-{assignment}")
+    result = CliRunner().invoke(main, ["grade", "--assignment", assignment, "--out", str(out),
+                                       "-j", "2", *map(str, examples(assignment))])
     assert result.exit_code == 0, result.output
-    return out, result.output
+    return out, result.output, assignment
 
 
 def test_writes_one_row_result_and_feedback_per_submission(graded):
-    out, output = graded
+    out, output, assignment = graded
+    EXAMPLES = examples(assignment)
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert [r["submission"] for r in rows] == [p.stem for p in EXAMPLES]
     assert list(rows[0])[:4] == ["submission", "status", "score", "max_score"]
@@ -39,14 +43,16 @@ def test_writes_one_row_result_and_feedback_per_submission(graded):
         assert set(data["extra_data"]["bplab"]) == {"status", "reason", "isolation", "diagnoses"}
         for t in data["tests"]:
             assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
-        assert (out / "feedback" / f"{p.stem}.md").read_text().startswith("# hw1 feedback")
+        assert (out / "feedback" / f"{p.stem}.md").read_text().startswith(
+            f"# {assignment} feedback")
     assert "isolation:" in output
 
 
 def test_diagnoses_are_collected_per_question(graded):
-    out, _ = graded
-    data = json.loads((out / "results" / "bug_matmul_db_transposed.json").read_text())
-    assert "MatMul" in data["extra_data"]["bplab"]["diagnoses"]
+    out, _, assignment = graded
+    if assignment == "hw1":
+        data = json.loads((out / "results" / "bug_matmul_db_transposed.json").read_text())
+        assert "MatMul" in data["extra_data"]["bplab"]["diagnoses"]
     blank = json.loads((out / "results" / "blank.json").read_text())
     assert all(codes == ["not_implemented"]
                for codes in blank["extra_data"]["bplab"]["diagnoses"].values())
@@ -58,8 +64,9 @@ def test_same_scores_as_otter_run(graded, tmp_path):
     from bplab.layout import Assignment
     from bplab.otter_run import otter_run_many
 
-    out, _ = graded
-    release = build(Assignment.named("hw1"), tmp_path / "dist")
+    out, _, assignment = graded
+    EXAMPLES = examples(assignment)
+    release = build(Assignment.named(assignment), tmp_path / "dist")
     otter = otter_run_many(release.autograder_zip, EXAMPLES, tmp_path / "otter", jobs=2)
     for path, result in zip(EXAMPLES, otter, strict=True):
         ours = json.loads((out / "results" / f"{path.stem}.json").read_text())
@@ -69,3 +76,29 @@ def test_same_scores_as_otter_run(graded, tmp_path):
         for q, (score, possible) in result.scores.items():
             # Otter rounds scores in results.json to a few decimals.
             assert mine[q] == pytest.approx((score, possible), abs=1e-4), f"{path.stem}: {q}"
+
+
+def test_report_and_roster_options_write_the_report_and_list_missing_students(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("email,name\nfull,Ada\nblank,Bo\nabsent,Cy\n")
+    out = tmp_path / "out"
+    subs = [ROOT / "examples" / "hw1" / f"{stem}.ipynb" for stem in ("full", "blank")]
+    result = CliRunner().invoke(main, ["grade", "-a", "hw1", "--out", str(out), "-j", "1",
+                                       "--roster", str(roster), "--roster-id", "email",
+                                       *map(str, subs)])
+    assert result.exit_code == 0, result.output
+    assert "report.html" in result.output
+    html = (out / "report.html").read_text()
+    assert "full" in html and "blank" in html
+    rows = {r["email"]: r for r in csv.DictReader((out / "grades_with_roster.csv").open())}
+    assert rows["absent"]["status"] == "missing"
+    assert rows["full"]["status"] == "graded"
+
+
+def test_roster_without_its_id_column_is_a_usage_error(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("email\nfull\n")
+    result = CliRunner().invoke(main, ["grade", "-a", "hw1", "--out", str(tmp_path / "o"),
+                                       "--roster", str(roster),
+                                       str(ROOT / "examples" / "hw1" / "full.ipynb")])
+    assert result.exit_code != 0 and "--roster-id" in result.output

@@ -244,10 +244,18 @@ def kill_orphans(keep: set[int]) -> int:
     Our only legitimate children are workers and their bwrap parents; anything else that ended
     up under us is a leftover of student code.
     """
+    def strays() -> list[int]:
+        me = os.getpid()
+        return [pid for pid, ppid in _parents().items() if ppid == me and pid not in keep]
+
+    return _kill_until_none(strays, reap=True)
+
+
+def _kill_until_none(find: Callable[[], list[int]], reap: bool) -> int:
+    """SIGKILL whatever ``find`` returns until it returns nothing (they may fork meanwhile)."""
     killed = 0
     for _ in range(200):
-        me = os.getpid()
-        found = [pid for pid, ppid in _parents().items() if ppid == me and pid not in keep]
+        found = find()
         if not found:
             break
         for pid in found:
@@ -256,10 +264,13 @@ def kill_orphans(keep: set[int]) -> int:
                 killed += 1
             except OSError:
                 pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+            if reap:  # our own children: wait, or they stay as zombies and look alive
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+        if not reap:
+            time.sleep(0.002)
     return killed
 
 
@@ -278,19 +289,7 @@ def _parents() -> dict[int, int]:
 
 def kill_uid(uid: int) -> int:
     """SIGKILL every process whose real uid is ``uid`` (a uid only this grader slot uses)."""
-    killed = 0
-    for _ in range(200):
-        found = [pid for pid in _pids_of(uid) if not _is_zombie(pid)]
-        if not found:
-            break
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
-        time.sleep(0.002)
-    return killed
+    return _kill_until_none(lambda: [p for p in _pids_of(uid) if not _is_zombie(p)], reap=False)
 
 
 def _pids_of(uid: int) -> list[int]:
