@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,20 @@ def test_roster_without_its_id_column_is_a_usage_error(tmp_path):
                                        "--roster", str(roster),
                                        str(ROOT / "examples" / "hw1" / "full.ipynb")])
     assert result.exit_code != 0 and "--roster-id" in result.output
+
+
+def test_report_of_the_graded_examples_names_every_submission_and_diagnosis(graded):
+    from bplab.report import write_report
+    from bplab_checks.diagnose import CODES
+
+    out, _, assignment = graded
+    html = write_report(out).read_text()
+    for path in examples(assignment):
+        assert path.stem in html
+    found = set()
+    for path in (out / "results").glob("*.json"):
+        diagnoses = json.loads(path.read_text())["extra_data"]["bplab"]["diagnoses"]
+        found |= {code for codes in diagnoses.values() for code in codes}
+    assert "not_implemented" in found  # the blank notebook
+    for code in found:
+        assert html_escape(CODES[code]) in html, code
