@@ -12,11 +12,12 @@ calls and ``np.asarray`` are used on them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from bplab_checks import diagnose
 from bplab_checks.gradcheck import Directional, rel_error, worst_element
 
 
@@ -24,37 +25,23 @@ class NotImplementedYet(AssertionError):
     """The student's code still raises NotImplementedError (the blank stub)."""
 
 
-def _diag_module():
-    # diagnose.py is written separately; the checks stand on their own without it.
+def _sentence(find: Callable[..., Any], *args, **details) -> str | None:
+    """What a diagnose entry point says, or None: a diagnosis is a bonus, never a crash."""
     try:
-        from bplab_checks import diagnose as module
-    except Exception:  # noqa: BLE001 - missing or broken diagnose must never break grading
+        sentence = find(*args, **details)
+    except Exception:  # noqa: BLE001
         return None
-    return module
+    return sentence if isinstance(sentence, str) and sentence else None
 
 
 def diagnosis(actual, expected, **details) -> str | None:
     """The diagnosis sentence for a value mismatch, or None (never raises)."""
-    module = _diag_module()
-    if module is None or not hasattr(module, "diagnose"):
-        return None
-    try:
-        sentence = module.diagnose(actual, expected, **details)
-    except Exception:  # noqa: BLE001
-        return None
-    return sentence if isinstance(sentence, str) and sentence else None
+    return _sentence(diagnose.diagnose, actual, expected, **details)
 
 
 def directional_diagnosis(actual, check: Directional, **details) -> str | None:
     """The diagnosis sentence for a failed directional check, or None (never raises)."""
-    module = _diag_module()
-    if module is None or not hasattr(module, "diagnose_directional"):
-        return None
-    try:
-        sentence = module.diagnose_directional(actual, check, **details)
-    except Exception:  # noqa: BLE001
-        return None
-    return sentence if isinstance(sentence, str) and sentence else None
+    return _sentence(diagnose.diagnose_directional, actual, check, **details)
 
 
 def explanation(code: str, *, block: str, what: str = "", fallback: str, **details) -> str:
@@ -63,15 +50,8 @@ def explanation(code: str, *, block: str, what: str = "", fallback: str, **detai
     The fallback always ends with the same ``(diagnosis: <code>)`` tag, so reports can count
     the finding either way.
     """
-    module = _diag_module()
-    if module is not None and hasattr(module, "explain"):
-        try:
-            sentence = module.explain(code, block=block, what=what, **details)
-        except Exception:  # noqa: BLE001
-            sentence = None
-        if isinstance(sentence, str) and sentence:
-            return sentence
-    return f"{fallback} (diagnosis: {code})"
+    sentence = _sentence(diagnose.explain, code, block=block, what=what, **details)
+    return sentence or f"{fallback} {diagnose.tag(code)}"
 
 
 def fail(*lines: str | None) -> None:
