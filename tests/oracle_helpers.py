@@ -12,6 +12,14 @@ import numpy as np
 import torch
 from bplab_checks.gradcheck import GRAD_RTOL, rel_error
 from bplab_checks.numgrad import numerical_vjp
+from hypothesis import settings
+from hypothesis import strategies as st
+
+# Shared hypothesis settings: modest example counts keep the suite fast.
+FAST = settings(max_examples=15, deadline=None)
+# batch >= 2 and non-square: N in [2, 5], and the other dimension differs from N.
+dims = st.tuples(st.integers(2, 5), st.integers(1, 6)).filter(lambda nm: nm[0] != nm[1])
+seeds = st.integers(0, 2**32 - 1)
 
 # Reference vs torch in float64: both compute the same formula, so only rounding differs.
 TORCH_RTOL = 1e-10

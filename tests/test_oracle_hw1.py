@@ -6,9 +6,10 @@ import pytest
 import torch
 from bplab_checks.gradcheck import GRAD_RTOL
 from bplab_checks.numgrad import numerical_grad, numerical_vjp
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from oracle_helpers import (
+    FAST,
     STRICT_FP,
     TORCH_RTOL,
     assert_close,
@@ -16,17 +17,15 @@ from oracle_helpers import (
     away_from_zero,
     check_block_against_torch,
     check_block_numerically,
+    dims,
     grads_tuple,
+    seeds,
 )
 
 from solutions import hw1
 
 pytestmark = pytest.mark.hw1
 
-FAST = settings(max_examples=15, deadline=None)
-# batch >= 2 and non-square: N in [2, 5], and the other dimension differs from N.
-dims = st.tuples(st.integers(2, 5), st.integers(1, 6)).filter(lambda nm: nm[0] != nm[1])
-seeds = st.integers(0, 2**32 - 1)
 
 
 # ---------------------------------------------------------------- chain_rule

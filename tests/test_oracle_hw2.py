@@ -9,9 +9,10 @@ import torch
 import torch.nn.functional as F
 from bplab_checks.gradcheck import GRAD_RTOL
 from bplab_checks.numgrad import numerical_grad
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from oracle_helpers import (
+    FAST,
     STRICT_FP,
     TORCH_RTOL,
     assert_close,
@@ -20,16 +21,15 @@ from oracle_helpers import (
     check_block_against_torch,
     check_block_numerically,
     check_loss_numerically,
+    dims,
     grads_tuple,
+    seeds,
 )
 
 from solutions import hw2
 
 pytestmark = pytest.mark.hw2
 
-FAST = settings(max_examples=15, deadline=None)
-dims = st.tuples(st.integers(2, 5), st.integers(1, 6)).filter(lambda nm: nm[0] != nm[1])
-seeds = st.integers(0, 2**32 - 1)
 
 
 # ---------------------------------------------------------------- blocks
