@@ -9,7 +9,7 @@ import pytest
 from bplab_checks import diagnose as dg
 from bplab_checks.diagnose import diagnose, diagnose_directional, diagnose_optimizer, explain
 from bplab_checks.gradcheck import directional_derivatives
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solutions import hw1, hw2
@@ -359,7 +359,7 @@ def test_rmsprop_state_shared():
 # ---- correct answers are never diagnosed (property tests) ----------------------------------
 
 shapes = st.tuples(st.integers(2, 5), st.integers(2, 5)).filter(lambda s: s[0] != s[1])
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60)  # the shared profile (conftest.py), fewer examples
 
 
 @FAST

@@ -9,25 +9,21 @@ from pathlib import Path
 
 import pytest
 from bplab.cli import main
-from bplab.layout import GradingDir
+from bplab.layout import Assignment, GradingDir
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def examples(assignment: str) -> list[Path]:
-    return sorted((ROOT / "examples" / assignment).glob("*.ipynb"))
+    return Assignment.named(assignment).example_notebooks()
 
 
-@pytest.fixture(scope="module", params=["hw1", "hw2"])
-def graded(request, tmp_path_factory):
-    """Every bundled example of one assignment, graded once by the command line."""
-    assignment = request.param
-    out = tmp_path_factory.mktemp(f"grade-{assignment}")
-    result = CliRunner().invoke(main, ["grade", "--assignment", assignment, "--out", str(out),
-                                       "-j", "2", *map(str, examples(assignment))])
-    assert result.exit_code == 0, result.output
-    return out, result.output, assignment
+@pytest.fixture(params=[a.name for a in Assignment.all()])
+def graded(request, bplab_graded):
+    """Every bundled example of one assignment, graded once per session (conftest.py)."""
+    folder, output = bplab_graded(request.param)
+    return folder.root, output, request.param
 
 
 def test_writes_one_row_result_and_feedback_per_submission(graded):
@@ -61,16 +57,10 @@ def test_diagnoses_are_collected_per_question(graded):
 
 
 @pytest.mark.slow
-def test_same_scores_as_otter_run(graded, tmp_path):
-    from bplab.build import build
-    from bplab.layout import Assignment
-    from bplab.otter_run import otter_run_many
-
+def test_same_scores_as_otter_run(graded, otter_results):
     out, _, assignment = graded
-    EXAMPLES = examples(assignment)
-    release = build(Assignment.named(assignment), tmp_path / "dist")
-    otter = otter_run_many(release.autograder_zip, EXAMPLES, tmp_path / "otter", jobs=2)
-    for path, result in zip(EXAMPLES, otter, strict=True):
+    for path in examples(assignment):
+        result = otter_results[(assignment, path.stem)]
         ours = json.loads(GradingDir(out).results(path.stem).read_text())
         mine = {t["name"]: (t["score"], t["max_score"]) for t in ours["tests"]}
         assert result.scores, result.log[-2000:]

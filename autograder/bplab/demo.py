@@ -52,7 +52,7 @@ def run(names: list[str] | None = None, console: Console | None = None) -> bool:
     """Build and grade the examples of ``names`` (default: every assignment with a notebook)."""
     console = console or Console()
     if names is None:
-        names = [n for n in ("hw1", "hw2") if Assignment.named(n).notebook.is_file()]
+        names = [a.name for a in Assignment.all()]
     all_ok = True
     for name in names:
         assignment = Assignment.named(name)
@@ -60,7 +60,7 @@ def run(names: list[str] | None = None, console: Console | None = None) -> bool:
         for warning in release.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
         out = GradingDir(OUT_DIR / name)
-        notebooks = sorted(assignment.examples_dir.glob("*.ipynb"))
+        notebooks = assignment.example_notebooks()
         console.rule(f"{name}: built {release.out_dir.relative_to(REPO_ROOT)}/; "
                      f"grading {len(notebooks)} examples with bplab grade")
         records = run_grade(name, notebooks, out.root, console=console)

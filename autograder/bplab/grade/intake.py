@@ -19,6 +19,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -87,11 +88,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
 
 def from_folder(path: Path, stem: str, assignment: str) -> Submission:
     """A whole folder as one submission (e.g. Gradescope's ``/autograder/submission``)."""
-    notebooks = {}
+    notebooks: dict[str, Callable[[], bytes]] = {}
     for p in sorted(path.rglob("*.ipynb")):
         rel = p.relative_to(path)
         if p.is_file() and not _junk(rel.parts):
-            notebooks[rel.as_posix()] = (lambda p=p: _read_file(p))
+            notebooks[rel.as_posix()] = partial(_read_file, p)
     return _choose(stem, str(path), notebooks, assignment)
 
 
