@@ -521,8 +521,8 @@ def _repairs(check, candidate) -> bool:
         return False
     n = np.asarray(check.numeric, dtype=np.float64)
     along = np.asarray(check.along(candidate), dtype=np.float64)
-    return (np.all(np.isfinite(along)) and rel_error(along, n) <= MATCH_RTOL
-            and rel_error(check.claimed, n) > DIFFER_RTOL)
+    return bool(np.all(np.isfinite(along)) and rel_error(along, n) <= MATCH_RTOL
+                and rel_error(check.claimed, n) > DIFFER_RTOL)
 
 
 def _diagnose_directional(actual, check, *, block, what, inputs, dout, local, others):
@@ -651,7 +651,8 @@ def _shape_facts(block: str, what: str, details: dict) -> str | None:
     "wrong_axis" the value ``actual`` and the upstream gradient ``dout``.
     """
     try:
-        sa = tuple(int(n) for n in details.get("actual_shape", details.get("shape")))
+        actual = details["actual_shape"] if "actual_shape" in details else details["shape"]
+        sa = tuple(int(n) for n in actual)
         se = tuple(int(n) for n in details["expected_shape"])
     except Exception:  # noqa: BLE001 - missing or odd details: no refinement
         return None

@@ -13,7 +13,7 @@ calls and ``np.asarray`` are used on them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def explanation(code: str, *, block: str, what: str = "", fallback: str, **detai
     return sentence or f"{fallback} {diagnose.tag(code)}"
 
 
-def fail(*lines: str | None) -> None:
+def fail(*lines: str | None) -> NoReturn:
     """Raise the feedback made of the non-empty ``lines``."""
     raise AssertionError("\n".join(line for line in lines if line))
 

@@ -162,12 +162,14 @@ def check_optimizer_trajectory(
         ref.step(ref_params, snapshot(g))
         checked = (f"{t} step(s) of {name}({_hyper_text(hyper)}) on params "
                    f"{{W (3, 4), b (4,), c (1,)}}, a new random gradient each step (seed {seed}).")
-        _compare_params(
-            params, ref_params, name=name, checked=checked, start=start,
-            diagnosis=lambda t=t: _diagnose_optimizer(
+        def diagnosis(t: int = t) -> str | None:
+            return _diagnose_optimizer(
                 actual_params=snapshot(params), expected_params=snapshot(ref_params),
                 optimizer=name, start=snapshot(start), grads=snapshot(grads[:t]),
-                hyper=dict(hyper), reference_cls=reference),
+                hyper=dict(hyper), reference_cls=reference)
+
+        _compare_params(
+            params, ref_params, name=name, checked=checked, start=start, diagnosis=diagnosis,
         )
 
 
@@ -197,19 +199,20 @@ def check_optimizer_instances(
             not np.array_equal(np.asarray(params[k][key]), np.asarray(alone_params[key]))
             for key in starts[k]
         )
-        _compare_params(
-            params[k], ref_params, name=name, checked=checked, start=starts[k],
-            diagnosis=lambda k=k, interfere=interfere, ref_params=ref_params: (
-                f"Two {name} instances interfere: stepped alternately they end elsewhere than "
-                "stepped alone. Keep the optimizer's state on the instance (e.g. self.v = {} "
-                f"in __init__), not on the class or in globals {tag('state_shared')}."
-                if interfere
-                else _diagnose_optimizer(
-                    actual_params=snapshot(params[k]), expected_params=snapshot(ref_params),
-                    optimizer=name, start=snapshot(starts[k]), grads=snapshot(list(grads[k])),
-                    hyper=dict(hyper), reference_cls=reference)
-            ),
-        )
+        def shared(k: int = k, interfere: bool = interfere,
+                   ref_params: Params = ref_params) -> str | None:
+            if interfere:
+                return (f"Two {name} instances interfere: stepped alternately they end elsewhere "
+                        "than stepped alone. Keep the optimizer's state on the instance (e.g. "
+                        "self.v = {} in __init__), not on the class or in globals "
+                        f"{tag('state_shared')}.")
+            return _diagnose_optimizer(
+                actual_params=snapshot(params[k]), expected_params=snapshot(ref_params),
+                optimizer=name, start=snapshot(starts[k]), grads=snapshot(list(grads[k])),
+                hyper=dict(hyper), reference_cls=reference)
+
+        _compare_params(params[k], ref_params, name=name, checked=checked, start=starts[k],
+                        diagnosis=shared)
 
 
 def _scalar(fn, label: str, *args, **kwargs) -> float:
@@ -221,7 +224,7 @@ def check_schedules_sane(step_decay, exponential_decay, cosine_annealing, linear
     """Public check of the schedules' defining properties (values at the ends, constant
     ratios, monotonicity), each result a float."""
 
-    def need(ok: bool, text: str) -> None:
+    def need(ok: bool | np.bool_, text: str) -> None:
         if not ok:
             fail(text)
 
