@@ -21,10 +21,13 @@ sandbox-tools:
 	      || echo "note: could not install bubblewrap; grading runs with reduced isolation"; \
 	  else echo "note: bwrap not found; grading runs with reduced isolation"; fi; }
 
+# mypy runs beside pytest (pytest keeps about one core busy); both must pass.
 test: $(STAMP) sandbox-tools
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	@$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & typing=$$!; \
+	  $(PY) -m pytest -q; tests=$$?; \
+	  wait $$typing; typed=$$?; echo "mypy:"; cat $(VENV)/mypy.log; \
+	  [ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 
 # The inner loop: lint and every test not marked slow (no otter runs, no sandbox batteries).
 test-fast: $(STAMP)

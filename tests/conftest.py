@@ -6,16 +6,14 @@ the same settings; a test only ever lowers or raises ``max_examples`` (and says 
 Otter: ``otter run`` is the slowest thing the suite does (a Jupyter kernel per notebook), so each
 example notebook goes through it exactly once per session (``otter_results``), shared by the
 end-to-end tests (test_otter_e2e.py) and the parity test of ``bplab grade``
-(test_grade_cli.py). When a selected test needs those runs, they start in background threads at
-the first test, and the tests that need them are moved to the end of the run: the otter
-subprocesses work while the rest of the suite does.
+(test_grade_cli.py); likewise ``bplab_graded`` grades each assignment's examples once.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,55 +37,32 @@ settings.register_profile("explore", settings.get_profile("bplab"), derandomize=
                           max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "bplab"))
 
-OTTER_FIXTURE = "otter_results"
 Key = tuple[str, str]  # (assignment, example stem)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that wait for the otter runs go last, so the runs overlap everything else."""
-    items.sort(key=lambda item: OTTER_FIXTURE in getattr(item, "fixturenames", ()))
-
-
-class OtterRuns:
-    """``otter run`` of every example notebook of every assignment, ``jobs`` at a time."""
-
-    def __init__(self, root: Path, jobs: int):
-        self._pool = ThreadPoolExecutor(jobs, thread_name_prefix="otter-run")
-        self._futures: dict[Key, Future[OtterResult]] = {}
-        for assignment in Assignment.all():
-            notebooks = assignment.example_notebooks()
-            if not notebooks or not assignment.test_files():
-                continue
-            out = root / assignment.name
-            release = build(assignment, out / "dist")
-            for nb in notebooks:
-                self._futures[(assignment.name, nb.stem)] = self._pool.submit(
-                    otter_run, release.autograder_zip, nb, out / "runs" / nb.stem)
-
-    def results(self) -> dict[Key, OtterResult]:
-        return {key: future.result() for key, future in self._futures.items()}
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _otter_runs(request: pytest.FixtureRequest,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[OtterRuns | None]:
-    """Starts the otter runs at the first test, when any selected test needs them."""
-    if not any(OTTER_FIXTURE in getattr(i, "fixturenames", ()) for i in request.session.items):
-        yield None
-        return
-    runs = OtterRuns(tmp_path_factory.mktemp("otter"), default_jobs())
-    yield runs
-    runs.close()
-
-
 @pytest.fixture(scope="session")
-def otter_results(_otter_runs: OtterRuns | None) -> dict[Key, OtterResult]:
-    """``(assignment, example stem) -> OtterResult`` for every bundled example."""
-    assert _otter_runs is not None, "the collection hook saw no test needing otter_results"
-    return _otter_runs.results()
+def otter_results(tmp_path_factory: pytest.TempPathFactory) -> dict[Key, OtterResult]:
+    """``(assignment, example stem) -> OtterResult``: every bundled example of every assignment
+    through ``otter run`` once, all assignments in one pool of ``default_jobs()`` runs.
+
+    In the foreground on purpose: with reduced isolation the sandbox makes the test process the
+    reaper of its orphans and SIGKILLs every child it did not start (grade/sandbox.py), so an
+    otter run left going in the background while sandbox tests run is killed mid-way.
+    """
+    root = tmp_path_factory.mktemp("otter")
+    jobs: list[tuple[Key, Path, Path, Path]] = []
+    for assignment in Assignment.all():
+        notebooks = assignment.example_notebooks()
+        if not notebooks or not assignment.test_files():
+            continue
+        out = root / assignment.name
+        release = build(assignment, out / "dist")
+        jobs += [((assignment.name, nb.stem), release.autograder_zip, nb, out / "runs" / nb.stem)
+                 for nb in notebooks]
+    with ThreadPoolExecutor(default_jobs()) as pool:
+        futures = {key: pool.submit(otter_run, zip_path, nb, out)
+                   for key, zip_path, nb, out in jobs}
+        return {key: future.result() for key, future in futures.items()}
 
 
 GradeRun = tuple[GradingDir, str]  # the output folder and what the command printed

@@ -1,9 +1,8 @@
 """The suite's own set-up (tests/conftest.py): the hypothesis profile every @given test runs
-under, and the otter runs shared by the tests that need them."""
+under."""
 
 from __future__ import annotations
 
-import conftest
 from hypothesis import HealthCheck, settings
 
 
@@ -18,8 +17,3 @@ def test_a_local_example_count_keeps_the_rest_of_the_profile():
     local = settings(max_examples=5)
     assert local.max_examples == 5 and local.derandomize and local.deadline is None
 
-
-def test_tests_waiting_for_otter_run_last(request):
-    waits = [conftest.OTTER_FIXTURE in getattr(i, "fixturenames", ())
-             for i in request.session.items]
-    assert waits == sorted(waits), "a test needing otter_results runs before other tests"
