@@ -251,3 +251,22 @@ def test_every_generated_quiz_cell_is_a_define_and_check_pair():
         assert roles[i + 1] == {"check": "quiz"}
         stub = nb.cells[i].source
         assert "None" in stub and all(f'"{k}": None' in stub for k in KEYS[hw])
+
+
+def test_test_names_keep_the_underscores_of_graded_names_and_messages_one_prefix():
+    from bplab.definitions import load_definitions
+    from bplab_checks.diagnose import explain
+
+    names = set()
+    for hw in HWS:
+        names |= {n for n in load_definitions(ROOT / "solutions" / f"{hw}.py") if "_" in n}
+    case_names = []
+    for path in (ROOT / "autograder").glob("hw*/*.py"):
+        case_names += re.findall(r'test_case\(name="([^"]+)"', path.read_text())
+    assert case_names
+    for case in case_names:
+        for graded in names:
+            assert graded.replace("_", " ") not in case, f"{case!r} spells {graded} with spaces"
+    sentence = explain("wrong_dtype", block="linreg_loss_and_grad",
+                       what="linreg_loss_and_grad: dtheta", dtype="float32")
+    assert sentence.count("linreg_loss_and_grad") == 1, sentence

@@ -27,63 +27,63 @@ def every_item_is_answered_in_the_right_form(quiz_answers):
 
 
 @test_case(name="quiz: q1", hidden=True)
-def q1(quiz_answers):
+def item_q1_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q1"], key["q1"])
 
 
 @test_case(name="quiz: q2", hidden=True)
-def q2(quiz_answers):
+def item_q2_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q2"], key["q2"])
 
 
 @test_case(name="quiz: q3", hidden=True)
-def q3(quiz_answers):
+def item_q3_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q3"], key["q3"])
 
 
 @test_case(name="quiz: q4", hidden=True)
-def q4(quiz_answers):
+def item_q4_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q4"], key["q4"])
 
 
 @test_case(name="quiz: q5", hidden=True)
-def q5(quiz_answers):
+def item_q5_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q5"], key["q5"])
 
 
 @test_case(name="quiz: q6", hidden=True)
-def q6(quiz_answers):
+def item_q6_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q6"], key["q6"])
 
 
 @test_case(name="quiz: q7", hidden=True)
-def q7(quiz_answers):
+def item_q7_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q7"], key["q7"])
 
 
 @test_case(name="quiz: q8", hidden=True)
-def q8(quiz_answers):
+def item_q8_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q8"], key["q8"])
 
 
 @test_case(name="quiz: q9", hidden=True)
-def q9(quiz_answers):
+def item_q9_is_right(quiz_answers):
     from solutions.hw2 import quiz_answers as key
 
     check_quiz_item(quiz_answers, ITEMS["q9"], key["q9"])
