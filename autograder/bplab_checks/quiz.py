@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bplab_checks.diagnose import tag
 from bplab_checks.feedback import fail
 
 # Numeric answers are compared with this relative tolerance unless an item sets its own: the
@@ -130,8 +131,12 @@ def check_quiz_form(answers, items: Sequence[Item], name: str = "quiz_answers") 
     if extra:
         problems.append(f"unknown keys {extra[:5]}: the items are {', '.join(sorted(known))}")
     if problems:
+        # A quiz left as the stub (every answer None) is "not written yet", like a stub's
+        # NotImplementedError: reports count it with the same tag.
+        blank = all(answers.get(item.id) is None for item in items)
         fail(f"{name}: {len(problems)} problem(s) with the form of your answers "
-             "(this check looks only at the form, not at whether they are right):",
+             "(this check looks only at the form, not at whether they are right)"
+             + (f": no item is answered yet {tag('not_implemented')}" if blank else ":"),
              *(f"- {p}" for p in problems))
 
 
@@ -150,7 +155,8 @@ def check_quiz_item(answers, item: Item, key, name: str = "quiz_answers") -> Non
     answers = _as_dict(answers, name)
     problem = form_error(answers, item)
     if problem:
-        fail(f"{name}: {problem}.")
+        unanswered = item.id in answers and answers[item.id] is None
+        fail(f"{name}: {problem} {tag('not_implemented')}" if unanswered else f"{name}: {problem}.")
     if not is_right(answers[item.id], key, item):
         fail(f"{name}: {item.id} is not right yet. Reread \"{item.section}\" in the notebook, "
              "which teaches it, and work the item out again.")
