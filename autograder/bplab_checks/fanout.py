@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bplab_checks.diagnose import DIFFER_RTOL, MATCH_RTOL, tag
+from bplab_checks.diagnose import DIFFER_RTOL, MATCH_RTOL
 from bplab_checks.feedback import (
     as_float64,
     assert_close,
@@ -37,6 +37,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
 NAME = "fan_out_grad"

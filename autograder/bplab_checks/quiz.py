@@ -25,8 +25,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bplab_checks.diagnose import tag
 from bplab_checks.feedback import fail
+from bplab_checks.tag import tag
 
 # Numeric answers are compared with this relative tolerance unless an item sets its own: the
 # notebook asks for three significant digits, and 1% accepts any correct rounding of them.
