@@ -119,6 +119,35 @@ def test_quiz_form_check_says_what_is_wrong_and_never_the_answer():
         with pytest.raises(AssertionError, match=re.escape(text)):
             check_quiz_form(answers, items)
     check_quiz_form({"q1": " B ", "q2": "0.5"}, items)  # case, spaces, a numeric string
+    check_quiz_form({"q1": "b", "q2": np.float64(0.5)}, items)  # computed with numpy
+    check_quiz_form({"q1": "b", "q2": np.array(0.5)}, items)
+
+
+def test_quiz_is_not_fooled_by_objects_that_claim_to_be_right():
+    class Always(str):
+        def __eq__(self, other):
+            return True
+
+        def strip(self, *args):
+            return self
+
+        def lower(self):
+            return self
+
+    class Close(float):
+        def __sub__(self, other):
+            return 0.0
+
+    class Yes(dict):
+        def __getitem__(self, key):
+            return Always("a")
+
+    with pytest.raises(AssertionError, match="not right yet|must be"):
+        check_quiz_item({"q1": Always("z")}, choice("q1", "Part 1"), "c")
+    with pytest.raises(AssertionError, match="finite number"):
+        check_quiz_item({"q2": Close(99.0)}, number("q2", "Part 2"), 0.5)
+    with pytest.raises(AssertionError):
+        check_quiz_item(Yes(q1="a"), choice("q1", "Part 1"), "c")
 
 
 def test_quiz_item_tolerance_and_letters():

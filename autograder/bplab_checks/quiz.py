@@ -14,9 +14,10 @@ and grades them with
 Feedback on a wrong item names the item and the section to reread, never the answer, nor how
 far off the answer was (a "too large" would leak it one bisection step at a time).
 
-Answers may be grader proxies' plain values (docs/architecture.md): only ``str``, ``int`` and
-``float`` values (and numeric strings for numeric items) are accepted; anything else is a
-form error, never a call into student code.
+Answers may be grader proxies' plain values (docs/architecture.md): only values of the exact
+types ``str``, ``int``, ``float``, numpy scalars and 0-d arrays (and numeric strings for numeric
+items) are accepted; anything else, subclasses included, is a form error, never a call into
+student code.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from bplab_checks.feedback import fail
 from bplab_checks.tag import tag
@@ -78,8 +81,15 @@ def _letter(value) -> str | None:
     return text if len(text) == 1 else None
 
 
+# Exact types only: a subclass could redefine comparison or conversion. numpy scalars and 0-d
+# arrays are numbers too (an answer computed with np.cos is an np.float64).
+_NUMBER_TYPES = (int, float, np.float64, np.float32, np.float16, np.int64, np.int32)
+
+
 def _number(value) -> float | None:
-    if type(value) in (int, float):
+    if type(value) is np.ndarray and value.shape == () and value.dtype.kind in "fi":
+        x = float(value.item())
+    elif type(value) in _NUMBER_TYPES:
         x = float(value)
     elif type(value) is str:
         try:
@@ -109,7 +119,7 @@ def form_error(answers, item: Item) -> str | None:
 
 
 def _shown(value) -> str:
-    if type(value) in (int, float, bool) or value is None:
+    if type(value) in (*_NUMBER_TYPES, bool) or value is None:
         return repr(value)
     if type(value) is str:
         return repr(value[:20] + ("..." if len(value) > 20 else ""))
