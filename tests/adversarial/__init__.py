@@ -251,6 +251,22 @@ HOSTILE: dict[str, Case] = {
         below_max=FAN_OUT,
         notes=("ModuleNotFoundError",),
     ),
+    # Answers that claim to equal anything, and a dict that answers every key: neither crosses
+    # as plain data (or counts as an answer), so the quiz scores 0 and nothing else changes.
+    "quiz_claims_every_answer": Case(
+        define={"quiz_answers": "class Yes(str):\n    def __eq__(self, other):\n        return True\n\n"
+                                "    __hash__ = str.__hash__\n\n\n"
+                                "class AllYes(dict):\n    def __getitem__(self, key):\n"
+                                "        return Yes('a')\n\n\n"
+                                "quiz_answers = {f'q{k}': Yes('a') for k in range(1, 9)}\n"},
+        zero={"quiz"},
+    ),
+    "quiz_dict_subclass": Case(
+        define={"quiz_answers": "class AllRight(dict):\n    def __getitem__(self, key):\n"
+                                "        return 1.0\n\n\n"
+                                "quiz_answers = AllRight({f'q{k}': 1.0 for k in range(1, 9)})\n"},
+        zero={"quiz"},
+    ),
     "missing_function": Case(drop=["ReLU", "numerical_gradient"],
                              zero={"ReLU", "numerical_gradient"}),
     "magics": Case(prepend=["%matplotlib inline\n!ls /\nfiles = !ls\n",
