@@ -342,7 +342,7 @@ BUGS = [
     # ---- quiz (bplab_checks.quiz): wrong answers lose their items' points, no diagnosis ----
     bug("hw1", "quiz", "two wrong answers", None, """
         quiz_answers = {"q1": 1.8845, "q2": "a", "q3": -6.0, "q4": 5.0, "q5": "d", "q6": 4.0,
-                        "q7": 0.17745, "q8": 0.25}
+                        "q7": 0.17745, "q8": 0.11111}
     """),
     # ---- linreg_loss_and_grad --------------------------------------------------------------
     bug("hw1", "linreg_loss_and_grad", "mean instead of sum", "mean_instead_of_sum", """
