@@ -78,8 +78,10 @@ def test_quiz_key_form_points_and_items_agree(hw):
     assert module["points"] == len(items)
     check_quiz_form(KEYS[hw], items.values())  # the key itself is well formed
     notebook = Assignment.named(hw).notebook.read_text()
-    for item_id in items:
+    for item_id, item in items.items():
         assert f"**{item_id}**" in notebook, f"{hw}: {item_id} is not asked in the notebook"
+        heading = item.section.split(":")[0]
+        assert f"# {heading}" in notebook, f"{hw}: {item_id} names no heading ({heading!r})"
 
 
 @pytest.mark.parametrize("hw", HWS)
