@@ -301,3 +301,21 @@ def test_test_names_keep_the_underscores_of_graded_names_and_messages_one_prefix
     sentence = explain("wrong_dtype", block="linreg_loss_and_grad",
                        what="linreg_loss_and_grad: dtheta", dtype="float32")
     assert sentence.count("linreg_loss_and_grad") == 1, sentence
+
+
+def test_answers_dict_definitions_stub_every_key_and_refuse_bad_fences():
+    from bplab.definitions import FenceError, parse_definitions
+
+    good = ('PLAIN = {"a": 1}\n\nanswers = {\n    # BEGIN SOLUTION\n    "q1": "b",\n'
+            '    "q2": 2.5,\n    # END SOLUTION\n}\n')
+    defs = parse_definitions(good)
+    assert list(defs) == ["answers"]  # an unfenced dict is not graded
+    assert defs["answers"].stub.splitlines() == [
+        "answers = {", "    # YOUR CODE HERE", '    "q1": None,', '    "q2": None,', "}"]
+    assert '"q1": "b",' in defs["answers"].reference
+    assert defs["answers"].solution_lines() == ['    "q1": "b",', '    "q2": 2.5,']
+    for bad in (good.replace("    # END SOLUTION\n", ""),
+                good.replace('"q2"', "2"),
+                good.replace("    # END SOLUTION", "  # END SOLUTION")):
+        with pytest.raises(FenceError):
+            parse_definitions(bad)
