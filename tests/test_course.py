@@ -148,7 +148,7 @@ def test_quiz_is_not_fooled_by_objects_that_claim_to_be_right():
         check_quiz_item({"q1": Always("z")}, choice("q1", "Part 1"), "c")
     with pytest.raises(AssertionError, match="finite number"):
         check_quiz_item({"q2": Close(99.0)}, number("q2", "Part 2"), 0.5)
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="must be a dict"):
         check_quiz_item(Yes(q1="a"), choice("q1", "Part 1"), "c")
 
 
