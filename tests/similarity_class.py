@@ -192,11 +192,16 @@ def notebook_text(student: Student) -> str:
     return notebook.dumps(nb)
 
 
+def independents(n: int, seed: int = 0) -> dict[str, Student]:
+    """``n`` independent correct students, ``ind000`` ... (seeded)."""
+    rng = random.Random(seed)
+    return {f"ind{i:03d}": independent(rng) for i in range(n)}
+
+
 def make_class(n_independent: int = 27, seed: int = 0) -> tuple[dict[str, Student], set]:
     """``(students by stem, copy pairs)``: independents (some with planted bugs, two sharing
     one bug), a renamed-and-commented copy, a copy with one bug added, a copy of a buggy one."""
-    rng = random.Random(seed)
-    students = {f"ind{i:03d}": independent(rng) for i in range(n_independent)}
+    students = independents(n_independent, seed)
     bugs = list(BUGS)
     for k, bug in enumerate([*bugs, "square_factor"]):  # two independents share one bug
         stem = f"ind{n_independent - 1 - k:03d}"

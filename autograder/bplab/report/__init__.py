@@ -34,7 +34,10 @@ def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | Non
         issues = roster_issues(rows, roster_id)
     title = f"Class report: {out_dir.resolve().name}"
     path = out_dir / REPORT_NAME
-    path.write_text(render_html(results, title, issues), encoding="utf-8")
+    from bplab.similarity.render import report_section  # empty until `bplab similarity` ran
+
+    path.write_text(render_html(results, title, issues, report_section(out_dir)),
+                    encoding="utf-8")
     return path
 
 

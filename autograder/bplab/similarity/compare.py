@@ -138,13 +138,17 @@ class Comparison:
     pairs: list[Pair]
     common: dict[str, set[int]]
 
-    def spans(self, pair: Pair, question: str) -> tuple[list, list]:
-        """Matched token ranges of ``pair`` on ``question``, in a's code and in b's."""
+    def spans(self, pair: Pair, question: str) -> tuple[tuple[list, list], tuple[list, list]]:
+        """Token ranges of ``pair`` on ``question`` (in a's code, in b's): matched, then shared
+        but common in the class."""
         a, b = self.students[pair.a].codes.get(question), self.students[pair.b].codes.get(question)
         if a is None or b is None:
-            return [], []
-        shared = shared_hashes(a, b, self.common.get(question, set()))
-        return matched_spans(a, shared), matched_spans(b, shared)
+            return ([], []), ([], [])
+        common = self.common.get(question, set())
+        shared = shared_hashes(a, b, common)
+        both_common = (a.hashes & b.hashes) & common
+        return ((matched_spans(a, shared), matched_spans(b, shared)),
+                (matched_spans(a, both_common), matched_spans(b, both_common)))
 
 
 def compare(students: list[Student], questions: list[str], limit: int = 2000) -> Comparison:

@@ -32,7 +32,8 @@ _STYLE = REPORT_STYLE + """
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
 pre { background: #fafafa; border: 1px solid #e4e4e4; padding: .5rem; overflow-x: auto;
       font-size: 13px; white-space: pre; }
-pre .tpl { color: #9e9e9e; } mark { background: #ffcc80; }
+pre .tpl { color: #9e9e9e; } mark { background: #ffcc80; } mark.common { background: #eceff1; }
+.sides > div { min-width: 0; }
 """
 
 
@@ -48,24 +49,38 @@ def _page(title: str, body: str) -> str:
 
 
 def _char_spans(code: Code, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    toks = code.tokens
-    return [(toks[a].start, toks[min(b, len(toks)) - 1].end) for a, b in spans if a < len(toks)]
+    """Character ranges of the tokens in ``spans``, joined only within a line (the template
+    lines between two kept tokens are never marked)."""
+    toks, text = code.tokens, code.snippet.text
+    out: list[tuple[int, int]] = []
+    for first, stop in spans:
+        for tok in toks[first:min(stop, len(toks))]:
+            if tok.kind == ";":  # a line end: marking it would mark the next line's indent
+                continue
+            if out and out[-1][1] <= tok.start and "\n" not in text[out[-1][1]:tok.start]:
+                out[-1] = (out[-1][0], tok.end)
+            else:
+                out.append((tok.start, tok.end))
+    return out
 
 
-def code_html(code: Code, spans: list[tuple[int, int]]) -> str:
-    """The snippet as ``<pre>`` lines: template lines greyed, token ``spans`` marked."""
+def code_html(code: Code, spans: list[tuple[int, int]],
+              common: list[tuple[int, int]] = ()) -> str:
+    """The snippet as ``<pre>`` lines: template lines greyed, token ``spans`` marked, and
+    ``common`` spans (shared, but with much of the class) marked lightly."""
     text, written = code.snippet.text, code.snippet.written
-    marks = sorted(_char_spans(code, spans))
+    marks = sorted([(a, b, "") for a, b in _char_spans(code, spans)]
+                   + [(a, b, ' class="common"') for a, b in _char_spans(code, list(common))])
     lines, pos = [], 0
     for number, line in enumerate(text.split("\n")):
         start, end = pos, pos + len(line)
         pieces, cursor = [], start
-        for a, b in marks:
+        for a, b, cls in marks:
             a, b = max(a, start), min(b, end)
             if a >= b or b <= cursor:
                 continue
             a = max(a, cursor)
-            pieces.append(escape(text[cursor:a]) + f"<mark>{escape(text[a:b])}</mark>")
+            pieces.append(escape(text[cursor:a]) + f"<mark{cls}>{escape(text[a:b])}</mark>")
             cursor = b
         pieces.append(escape(text[cursor:end]))
         cls = "" if number in written else ' class="tpl"'
@@ -83,19 +98,22 @@ def pair_page(comparison: Comparison, whole: Pair, rows: dict[str, Pair]) -> str
     """The pair view of two students: every question either wrote, side by side."""
     a, b = comparison.students[whole.a], comparison.students[whole.b]
     parts = [f"<p>Whole notebook: similarity {whole.similarity:.2f}, {whole.matched_tokens} "
-             f"matched tokens; rare diagnoses both were given: {_dx(whole)}.</p>"]
+             f"matched tokens; rare diagnoses both were given: {_dx(whole)}.</p>"
+             '<p class="muted">Grey lines: the released template. <mark>Marked</mark>: '
+             'passages both wrote. <mark class="common">Lightly marked</mark>: passages both '
+             "wrote that much of the class wrote too (they count nowhere).</p>"]
     for n, q in enumerate(comparison.questions):
         ca, cb = a.codes.get(q), b.codes.get(q)
         if ca is None and cb is None:
             continue
-        sa, sb = comparison.spans(whole, q)
+        (sa, sb), (ca_common, cb_common) = comparison.spans(whole, q)
         row = rows.get(q)
         head = (f"similarity {row.similarity:.2f}, {row.matched_tokens} matched tokens"
                 if row else "no shared passage listed")
         sides = "".join(
             f"<div><h3>{escape(s.label)}</h3>"
-            + (code_html(c, sp) if c else '<p class="muted">no cell for this question</p>')
-            + "</div>" for s, c, sp in ((a, ca, sa), (b, cb, sb)))
+            + (code_html(c, sp, cs) if c else '<p class="muted">no cell for this question</p>')
+            + "</div>" for s, c, sp, cs in ((a, ca, sa, ca_common), (b, cb, sb, cb_common)))
         parts.append(f'<h2 id="q{n}">{escape(q)}</h2><p class="muted">{head}</p>'
                      f'<div class="sides">{sides}</div>')
     return _page(f"{a.label} and {b.label}", "".join(parts))
@@ -136,7 +154,10 @@ def write_pages(out: Path, comparison: Comparison, title: str) -> Path:
         if (p.a, p.b) in listed:
             rows.setdefault((p.a, p.b), {})[p.question] = p
     pages: dict[tuple[int, int], str] = {}
-    for k, key in enumerate(sorted(listed, key=lambda ab: rows[ab].get(WHOLE) is None)):
+    rank = {}
+    for p in comparison.pairs:  # pages are numbered in ranking order, whole-notebook rows first
+        rank.setdefault((p.a, p.b), len(rank))
+    for k, key in enumerate(sorted(listed, key=rank.__getitem__)):
         pair_rows = rows[key]
         top = pair_rows.get(WHOLE) or Pair(*key, WHOLE, 0.0, 0, [])
         pages[key] = f"pair-{k + 1}.html"

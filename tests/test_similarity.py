@@ -1,0 +1,336 @@
+"""`bplab similarity`: template-aware, winnowed similarity of notebook submissions (issue 18).
+
+The class of 30 comes from tests/similarity_class.py: 27 independent students (each fence of
+hw1 written one of three ways; seven with planted bugs, two of them the same bug), a renamed and
+commented copy, a copy with one bug added and a copy of a buggy notebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bplab.cli import main
+from bplab.similarity import compare as compare_module
+from bplab.similarity import fingerprint as fp
+from bplab.similarity.extract import MAX_CELL_CHARS, extract, load_template, written_lines
+from bplab.similarity.store import CSV_COLUMNS, store_path
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from oracle_helpers import FAST
+from similarity_class import (
+    BUGS,
+    HW1,
+    Student,
+    independents,
+    make_class,
+    notebook_text,
+    write_class,
+)
+
+pytestmark = pytest.mark.hw1
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(main, ["similarity", *map(str, args)], catch_exceptions=False)
+
+
+def rows(out: Path, question: str = "*") -> list[dict[str, str]]:
+    with open(out / "similarity.csv", newline="", encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if r["question"] == question]
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory) -> tuple[Path, Path, set, dict]:
+    students, copies = make_class()
+    subs, out = write_class(tmp_path_factory.mktemp("class"), students)
+    result = run(out, "-a", "hw1", "--submissions", subs)
+    assert result.exit_code == 0, result.output
+    return subs, out, copies, students
+
+
+# --- the issue's "done when" ------------------------------------------------------------------
+
+def _check_ranking(out: Path, copies: set) -> list[dict[str, str]]:
+    ranked = rows(out)
+    is_copy = [(r["a"], r["b"]) in copies or (r["b"], r["a"]) in copies for r in ranked]
+    assert sum(is_copy) == len(copies), f"copy pairs found: {sum(is_copy)} of {len(copies)}"
+    last_copy = max(i for i, c in enumerate(is_copy) if c)
+    first_other = min((i for i, c in enumerate(is_copy) if not c), default=len(ranked))
+    assert last_copy < first_other, (
+        f"an independent pair ({ranked[first_other]['a']}, {ranked[first_other]['b']}, "
+        f"{ranked[first_other]['similarity']}) ranks above a copy pair "
+        f"({ranked[last_copy]['a']}, {ranked[last_copy]['b']}, {ranked[last_copy]['similarity']})")
+    return ranked
+
+
+def test_class_of_30_ranks_every_copy_above_every_independent_pair(klass):
+    _, out, copies, students = klass
+    assert len(students) == 30
+    ranked = _check_ranking(out, copies)
+    first = ranked[0]
+    assert {first["a"], first["b"]} == {"ind026", "copy_of_buggy"}
+    assert first["shared_diagnosis"] == "MatMul:transposed"
+    # Two independent students with the same planted bug share a rare diagnosis, not the code.
+    same_bug = [r for r in ranked if {r["a"], r["b"]} == {"ind022", "ind020"}]
+    assert same_bug and same_bug[0]["shared_diagnosis"] == "Square:missing_factor_2"
+    assert float(same_bug[0]["similarity"]) < float(ranked[2]["similarity"])
+
+
+def test_ranking_check_fails_without_identifier_normalisation(tmp_path, monkeypatch):
+    """Planted bug: names kept as written. The renamed copy then drops below independents, so
+    the ranking check above can fail."""
+    real = fp._norm
+    monkeypatch.setattr(fp, "_norm", lambda kind, value, prev: value if kind == "name"
+                        else real(kind, value, prev))
+    students, copies = make_class()
+    subs, out = write_class(tmp_path, students)
+    assert run(out, "-a", "hw1", "--submissions", subs).exit_code == 0
+    with pytest.raises(AssertionError, match="ranks above a copy pair"):
+        _check_ranking(out, copies)
+
+
+def test_csv_columns_and_per_question_rows(klass):
+    _, out, _, _ = klass
+    with open(out / "similarity.csv", newline="") as f:
+        reader = csv.reader(f)
+        assert tuple(next(reader)) == CSV_COLUMNS
+        body = list(reader)
+    questions = {r[2] for r in body}
+    assert "*" in questions and "MatMul" in questions and questions <= {"*", *load_template(
+        HW1).questions}
+    assert all(0.0 <= float(r[3]) <= 1.0 and int(r[4]) > 0 for r in body)
+    matmul = [r for r in body if r[2] == "MatMul" and {r[0], r[1]} == {"ind026", "copy_of_buggy"}]
+    assert matmul[0][5] == "transposed"
+
+
+# --- template removal, tokens, fingerprints ---------------------------------------------------
+
+def test_an_untouched_template_has_nothing_to_compare():
+    template = load_template(HW1)
+    stub = extract(HW1.notebook.read_bytes(), template)
+    assert set(stub.snippets) == set(template.questions)
+    assert all(not s.written for s in stub.snippets.values()), "template lines count as written"
+    mine = extract(notebook_text(independents(1)["ind000"]).encode(), template)
+    assert all(s.written for s in mine.snippets.values())
+
+
+def test_written_lines_are_what_the_student_added():
+    stub = "def f(x):\n    '''Doc.'''\n    # YOUR CODE HERE\n    raise NotImplementedError\n"
+    mine = "def f(x):\n    '''Doc.'''\n    y = x + 1\n\n    return y\n"
+    assert written_lines(mine, stub) == {2, 4}
+
+
+def test_renaming_and_comments_do_not_change_tokens_but_api_calls_do():
+    a = fp.tokens("total = np.sum(values)  # add\nreturn total * 2\n")
+    b = fp.tokens("# mine\ns   =   np.sum( xs )\n\nreturn s * 3\n")
+    c = fp.tokens("total = np.mean(values)\nreturn total * 2\n")
+    assert [t.kind for t in a] == [t.kind for t in b]
+    assert [t.kind for t in a] != [t.kind for t in c]
+
+
+def test_broken_syntax_falls_back_to_the_regex_lexer():
+    text = "x = (1 +\n  'unterminated\n   y = x @ z\n"
+    kinds = [t.kind for t in fp.tokens(text)]
+    assert kinds[:4] == ["V", "=", "(", "N"] and "@" in kinds
+    assert all(text[t.start:t.end] for t in fp.tokens(text))
+
+
+def test_fingerprints_do_not_depend_on_the_process():
+    code = "from bplab.similarity import fingerprint as f; " \
+           "print(f.fingerprints(f.tokens('a = b @ c.T\\nreturn a, b, c, d + 1\\n')))"
+    outs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                text=True, check=True).stdout)
+    assert len(outs) == 1 and outs.pop().startswith("[(")
+
+
+@FAST
+@given(st.lists(st.sampled_from(["x", "+", "(", ")", "1", "np", ".", "sum", "*", "\n"]),
+                min_size=0, max_size=30),
+       st.lists(st.sampled_from(["a", "-", "2", "@", "\n"]), min_size=0, max_size=30),
+       st.lists(st.sampled_from(["b", "/", "3", "@", "\n"]), min_size=0, max_size=30))
+def test_winnowing_finds_every_long_shared_passage(passage, left, right):
+    """Any passage of at least W + K - 1 tokens shared by two texts shares a fingerprint."""
+    shared = " ".join(["z", "=", "q", "*", "w", "+", "y", "-", "v", *passage])
+    one, two = fp.tokens(" ".join(left) + "\n" + shared), fp.tokens(shared + "\n" + " ".join(right))
+    assert {h for h, _ in fp.fingerprints(one)} & {h for h, _ in fp.fingerprints(two)}
+
+
+# --- hostile submissions ----------------------------------------------------------------------
+
+def _nb(cells: list[dict]) -> bytes:
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
+
+
+def _code(source, define: str | None = None) -> dict:
+    meta = {"bplab": {"define": define}} if define else {}
+    return {"cell_type": "code", "source": source, "metadata": meta, "outputs": []}
+
+
+def test_hostile_notebooks_are_read_as_capped_text():
+    template = load_template(HW1)
+    huge = "class MatMul:\n" + "    x = 1\n" * 200_000
+    got = extract(_nb([_code(huge, "MatMul")]), template).snippets["MatMul"]
+    assert len(got.text) == MAX_CELL_CHARS and "cut at" in got.note
+    assert extract(b"\xff\xfe{not json", template).problem == "not a JSON notebook"
+    assert extract(b"[1, 2]", template).problem == "no cells"
+    odd = _nb([{"cell_type": "code", "source": [1, None], "metadata": "x"}, "junk", None])
+    assert extract(odd, template).snippets == {}
+    invalid_utf8 = _nb([_code("class MatMul:\n    s = 'caf\udcff'\n", "MatMul")])
+    assert "MatMul" in extract(invalid_utf8.replace(b"\\udcff", b"\xff"), template).snippets
+    # a cell without metadata still counts for what it defines; the last definition wins
+    cells = [_code("class MatMul:\n    first = 1\n"), _code("class MatMul:\n    last = 2\n")]
+    assert "last" in extract(_nb(cells), template).snippets["MatMul"].text
+
+
+def test_html_in_code_and_names_is_escaped(tmp_path):
+    students = independents(6)
+    evil = Student(students["ind000"].bodies, {})
+    evil.bodies[("MatMul", 0)] = "s = '</pre><script>alert(1)</script>'\nreturn A @ B, s"
+    students = {**students, "copy": Student(evil.bodies, {}), "evil": evil}
+    subs, out = write_class(tmp_path, students)
+    assert run(out, "-a", "hw1", "--submissions", subs).exit_code == 0
+    # A hostile stem (grade never writes one; a hand-edited folder or store might).
+    hostile = '<img src=x onerror="alert(1)">'
+    for path in (out / "grades.csv", store_path(out)):
+        path.write_text(path.read_text().replace("evil", hostile.replace('"', "'")))
+    result = run(out)
+    assert result.exit_code == 0, result.output
+    pages = [out / "similarity.html", *(out / "similarity").glob("pair-*.html")]
+    assert len(pages) > 1
+    for page in pages:
+        text = page.read_text()
+        assert "<script>" not in text and "<img" not in text
+    assert any("&lt;/pre&gt;&lt;script&gt;" in p.read_text() for p in pages)
+    assert any("&lt;img src=x" in p.read_text() for p in pages)
+
+
+def test_export_for_jplag_and_dolos(klass, tmp_path):
+    _, out, _, students = klass
+    for tool in ("jplag", "dolos"):
+        dest = tmp_path / tool
+        assert run(out, "--export-for", tool, dest).exit_code == 0
+        folders = sorted(p.name for p in (dest / "students").iterdir())
+        assert folders == sorted(students)
+        assert (dest / "students" / "ind000" / "MatMul.py").read_text().startswith("class MatMul")
+        assert (dest / "template" / "MatMul.py").is_file() if tool == "jplag" else (
+            dest / "template.py").is_file()
+    result = run(out, "--export-for", "jplag", tmp_path / "jplag")
+    assert result.exit_code == 2 and "not empty" in result.output
+
+
+def test_export_keeps_stems_apart_on_case_insensitive_disks(tmp_path):
+    from bplab.similarity.store import export_for
+
+    a = compare_module.Student("Bob", {}, {})
+    b = compare_module.Student("bob", {}, {})
+    export_for("dolos", tmp_path, [a, b], load_template(HW1))
+    assert sorted(p.name for p in (tmp_path / "students").iterdir()) == ["Bob", "bob-2"]
+
+
+# --- an earlier cohort, usage errors ----------------------------------------------------------
+
+def test_against_an_earlier_cohort(klass, tmp_path):
+    _, earlier, _, old = klass
+    new = {"new_copy": Student(old["ind005"].bodies, {}), **independents(4, seed=7)}
+    subs, out = write_class(tmp_path, new)
+    result = run(out, "-a", "hw1", "--submissions", subs, "--against", earlier)
+    assert result.exit_code == 0, result.output
+    ranked = rows(out)
+    cohort = earlier.resolve().name
+    assert (ranked[0]["a"], ranked[0]["b"]) == ("new_copy", f"{cohort}/ind005")
+    assert not any(r["a"].startswith(cohort + "/") and r["b"].startswith(cohort + "/")
+                   for r in ranked), "pairs within the earlier cohort are not this class's"
+
+
+def test_bad_inputs_are_usage_errors_and_write_nothing(klass, tmp_path):
+    subs, earlier, _, students = klass
+    _, out = write_class(tmp_path / "new", {"x": students["ind000"]})
+    assert run(out).exit_code == 2  # no code anywhere, no assignment
+    result = run(out, "-a", "hw1")
+    assert result.exit_code == 2 and "--submissions" in result.output
+    assert run(out, "-a", "hw99", "--submissions", subs).exit_code == 2
+    stale = tmp_path / "stale"
+    store_path(stale).parent.mkdir(parents=True)
+    store_path(stale).write_text(json.dumps({"scheme": "copydetect-salted", "students": {}}))
+    result = run(out, "-a", "hw1", "--submissions", subs, "--against", stale)
+    assert result.exit_code == 2 and "scheme" in result.output
+    assert not (out / "similarity.csv").exists() and not store_path(out).exists()
+
+
+def test_a_second_run_reuses_the_store(klass):
+    _, out, copies, _ = klass
+    before = (out / "similarity.csv").read_text()
+    assert run(out).exit_code == 0
+    assert (out / "similarity.csv").read_text() == before
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+def test_report_has_the_similarity_section_with_links(klass):
+    from bplab.report import write_report
+
+    _, out, _, _ = klass
+    html = write_report(out).read_text()
+    section = html[html.index('<h2 id="similarity">'):]
+    assert "never a verdict" in section and 'href="similarity.html"' in section
+    assert 'href="similarity/pair-1.html"' in section and "MatMul:transposed" in section
+    assert '<a href="#similarity">' in html
+    assert (out / "similarity" / "pair-1.html").is_file()
+
+
+@pytest.mark.slow
+def test_similarity_pages_in_chromium(klass, tmp_path):
+    from test_report import _webdriver
+
+    _, out, _, _ = klass
+    from bplab.report import write_report
+
+    report = write_report(out)
+    proc, call = _webdriver(tmp_path)
+    try:
+        def script(js: str):
+            return call("POST", "/execute/sync", {"script": js, "args": []})
+
+        call("POST", "/url", {"url": report.as_uri()})
+        links = script("return Array.from(document.querySelectorAll('#similarity-table a'))"
+                       ".map(a => a.getAttribute('href'));")
+        assert links[0] == "similarity/pair-1.html"
+        call("POST", "/url", {"url": (out / links[0]).as_uri()})
+        got = script("""return {
+            title: document.title,
+            marks: document.querySelectorAll('mark:not(.common)').length,
+            sides: Array.from(document.querySelectorAll('.sides')).map(
+                d => d.children.length),
+            disclaimer: getComputedStyle(document.querySelector('.disclaimer')).borderLeftWidth,
+            side: document.querySelector('.sides > div').getBoundingClientRect().width};""")
+        assert got["title"] == "ind026 and copy_of_buggy"
+        assert got["marks"] > 20 and set(got["sides"]) == {2}
+        assert got["disclaimer"] == "4px", "the page's style was refused (CSP hash?)"
+        assert 300 < got["side"] < 700, "the two snippets are not side by side"
+        call("POST", "/url", {"url": (out / "similarity.html").as_uri()})
+        assert script("return document.querySelectorAll('table').length") > 1
+        logs = call("POST", "/se/log", {"type": "browser"})
+        assert [e for e in logs if e["level"] in ("SEVERE", "WARNING")] == []
+    finally:
+        try:
+            call("DELETE", "")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def test_bug_table_codes_are_known():
+    from bplab_checks.diagnose import CODES
+
+    assert {code for *_, code in BUGS.values()} <= set(CODES)
