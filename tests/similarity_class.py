@@ -10,7 +10,9 @@ grader would. Copies (``renamed_copy``, ``copy_with_bug``) start from another st
 
 from __future__ import annotations
 
+import copy
 import csv
+import functools
 import json
 import random
 import re
@@ -173,9 +175,14 @@ def renamed_copy(original: Student) -> Student:
     return Student(bodies, original.diagnoses)
 
 
+@functools.cache
+def _definitions() -> dict:
+    return load_definitions(HW1.solution)
+
+
 def fill(name: str, bodies: dict[tuple[str, int], str]) -> str:
     """The definition ``name`` of hw1 with each fenced region replaced by the student's body."""
-    definition = load_definitions(HW1.solution)[name]
+    definition = _definitions()[name]
     out, i = [], 0
     for k, fence in enumerate(definition.fences):
         out.extend(definition.lines[i:fence.begin])
@@ -185,10 +192,18 @@ def fill(name: str, bodies: dict[tuple[str, int], str]) -> str:
     return "\n".join(out)
 
 
+@functools.cache
+def _released() -> notebook.NotebookNode:
+    return notebook.render(notebook.read(HW1.notebook), HW1, "stub")
+
+
 def notebook_text(student: Student) -> str:
-    nb = notebook.render(notebook.read(HW1.notebook), HW1, "stub")
-    for name in load_definitions(HW1.solution):
-        nb = notebook.replace_definition(nb, name, fill(name, student.bodies))
+    """The released hw1 notebook with each graded cell holding the student's code."""
+    nb = copy.deepcopy(_released())
+    for cell in nb.cells:
+        name = notebook.cell_role(cell).get("define")
+        if name:
+            cell.source = fill(name, student.bodies)
     return notebook.dumps(nb)
 
 

@@ -22,6 +22,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -39,7 +40,8 @@ WHOLE = "*"
 
 @dataclass
 class Code:
-    """One student's snippet for one question, with its winnowed ``(hash, position)`` prints."""
+    """One student's snippet for one question, with its winnowed ``(hash, position)`` prints
+    (in position order)."""
 
     snippet: Snippet
     prints: list[tuple[int, int]]
@@ -52,9 +54,9 @@ class Code:
             self._tokens = tokens(self.snippet.text, set(self.snippet.written))
         return self._tokens
 
-    @property
-    def hashes(self) -> set[int]:
-        return {h for h, _ in self.prints}
+    @functools.cached_property
+    def hashes(self) -> frozenset[int]:
+        return frozenset(h for h, _ in self.prints)
 
 
 def prepare(snippet: Snippet, template_hashes: set[int]) -> Code:
@@ -103,7 +105,7 @@ class Pair:
 def matched_spans(mine: Code, shared: set[int]) -> list[tuple[int, int]]:
     """Merged ``[start, stop)`` token ranges of ``mine`` covered by k-grams in ``shared``."""
     spans: list[tuple[int, int]] = []
-    for h, p in sorted(mine.prints, key=lambda hp: hp[1]):
+    for h, p in mine.prints:  # in position order, as winnowing makes them
         if h not in shared:
             continue
         if spans and p <= spans[-1][1]:

@@ -116,22 +116,39 @@ def _raw_tokens(text: str) -> list[tuple[str, str, int, int]]:
 
 
 def tokens(text: str, keep: set[int] | None = None) -> list[Token]:
-    """The normalised tokens of ``text`` that start on a 0-based line in ``keep`` (all if None).
+    """The normalised tokens of ``text`` that lie on a 0-based line in ``keep`` (all if None).
 
-    Statement ends (``;``) are kept only after a kept token, so dropped lines leave no trace.
+    Lines outside ``keep`` are blanked and every kept line is lexed without its indentation
+    (so that dropped lines can never make a kept one an indentation error); each token's span
+    is mapped back to ``text``. Statement ends (``;``) are kept only after another token.
     """
+    lines = text.split("\n")
     starts = _line_starts(text)
+    lead, flat_lines = [], []
+    for number, line in enumerate(lines):
+        if keep is None or number in keep:
+            stripped = line.lstrip()
+            lead.append(len(line) - len(stripped))
+            flat_lines.append(stripped)
+        else:
+            lead.append(0)
+            flat_lines.append("")
+    flat = "\n".join(flat_lines)
+    flat_starts = _line_starts(flat)
+
+    def original(offset: int) -> int:
+        row = bisect.bisect_right(flat_starts, offset) - 1
+        return starts[row] + lead[row] + offset - flat_starts[row]
+
     out: list[Token] = []
     previous = ""
-    for kind, value, start, end in _raw_tokens(text):
-        line = bisect.bisect_right(starts, start) - 1
+    for kind, value, start, end in _raw_tokens(flat):
         norm = _norm(kind, value, previous)
         previous = value
-        if keep is not None and line not in keep:
-            continue
         if norm == ";" and (not out or out[-1].kind == ";"):
             continue
-        out.append(Token(norm, start, end))
+        begin = original(start)
+        out.append(Token(norm, begin, max(begin, original(max(end - 1, start)) + 1)))
     return out
 
 
