@@ -49,8 +49,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t_small = bench(small, Path(tmp))
         t_big = bench(args.students, Path(tmp))
-    print(f"{small} submissions: {t_small:.2f} s ({1000 * t_small / small:.1f} ms each)")
-    print(f"{args.students} submissions: {t_big:.2f} s ({1000 * t_big / args.students:.1f} ms each)")
+    for n, seconds in ((small, t_small), (args.students, t_big)):
+        print(f"{n} submissions: {seconds:.2f} s ({1000 * seconds / n:.1f} ms each)")
     print(f"ratio {t_big / t_small:.2f} for {args.students / small:.0f}x the students; "
           "copy pairs ranked first in both")
 

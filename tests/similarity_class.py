@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bplab import notebook
 from bplab.definitions import load_definitions
-from bplab.layout import Assignment
+from bplab.layout import Assignment, GradingDir
 
 HW1 = Assignment.named("hw1")
 
@@ -231,16 +231,16 @@ def make_class(n_independent: int = 27, seed: int = 0) -> tuple[dict[str, Studen
 
 def write_class(root: Path, students: dict[str, Student]) -> tuple[Path, Path]:
     """Write ``root/subs/<stem>.ipynb`` and a grading folder ``root/out``; both paths."""
-    subs, out = root / "subs", root / "out"
-    (out / "results").mkdir(parents=True)
+    subs, out = root / "subs", GradingDir(root / "out")
+    out.make_dirs()
     subs.mkdir(parents=True)
-    with open(out / "grades.csv", "w", newline="") as f:
+    with open(out.grades_csv, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["submission", "status", "score", "max_score"])
+        w.writerow(GradingDir.GRADES_COLUMNS)
         for stem, s in students.items():
             (subs / f"{stem}.ipynb").write_text(notebook_text(s), encoding="utf-8")
             w.writerow([stem, "graded", 10, 29])
             results = {"score": 10, "tests": [], "extra_data": {"bplab": {
                 "status": "graded", "reason": "", "diagnoses": s.diagnoses}}}
-            (out / "results" / f"{stem}.json").write_text(json.dumps(results))
-    return subs, out
+            out.results(stem).write_text(json.dumps(results))
+    return subs, out.root

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from bplab.cli import main
+from bplab.layout import GradingDir
 from bplab.similarity import compare as compare_module
 from bplab.similarity import fingerprint as fp
 from bplab.similarity.extract import MAX_CELL_CHARS, extract, load_template, written_lines
@@ -202,7 +203,7 @@ def test_html_in_code_and_names_is_escaped(tmp_path):
     assert run(out, "-a", "hw1", "--submissions", subs).exit_code == 0
     # A hostile stem (grade never writes one; a hand-edited folder or store might).
     hostile = '<img src=x onerror="alert(1)">'
-    for path in (out / "grades.csv", store_path(out)):
+    for path in (GradingDir(out).grades_csv, store_path(out)):
         path.write_text(path.read_text().replace("evil", hostile.replace('"', "'")))
     result = run(out)
     assert result.exit_code == 0, result.output

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from bplab.layout import GradingDir
 from bplab.report.load import load_grading_dir
 from bplab.similarity.compare import WHOLE, Comparison, Student, compare, prepare, template_hashes
 from bplab.similarity.extract import Template, extract, load_template
@@ -43,7 +44,7 @@ def _from_paths(paths: list[Path], assignment: str) -> dict[str, bytes | None]:
 def _recorded_source(out: Path, stem: str, assignment: str) -> bytes | None:
     """The notebook bytes at the path the grader recorded for ``stem``, if any."""
     try:
-        data = json.loads((out / "results" / f"{stem}.json").read_text(encoding="utf-8"))
+        data = json.loads(GradingDir(out).results(stem).read_text(encoding="utf-8"))
         source = data["extra_data"]["bplab"]["source"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -79,7 +80,7 @@ def run_similarity(out: Path, assignment: str | None = None,
 
     out = Path(out)
     try:
-        graded = load_grading_dir(out)
+        graded = load_grading_dir(GradingDir(out))
     except (FileNotFoundError, ValueError) as e:
         raise click.UsageError(str(e)) from e
     diagnoses = {s.stem: s.diagnoses for s in graded.submissions if s.stem}
