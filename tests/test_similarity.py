@@ -335,3 +335,54 @@ def test_bug_table_codes_are_known():
     from bplab_checks.diagnose import CODES
 
     assert {code for *_, code in BUGS.values()} <= set(CODES)
+
+
+def test_code_from_the_source_path_a_record_names(tmp_path):
+    """When the grader records ``extra_data.bplab.source``, no --submissions is needed."""
+    students = {**independents(3), "twin": Student(independents(1)["ind000"].bodies, {})}
+    subs, out = write_class(tmp_path, students)
+    folder = GradingDir(out)
+    for stem in students:
+        data = json.loads(folder.results(stem).read_text())
+        data["extra_data"]["bplab"]["source"] = str(subs / f"{stem}.ipynb")
+        folder.results(stem).write_text(json.dumps(data))
+    result = run(out, "-a", "hw1")
+    assert result.exit_code == 0, result.output
+    assert {rows(out)[0]["a"], rows(out)[0]["b"]} == {"ind000", "twin"}
+
+
+def test_two_earlier_folders_of_the_same_name_stay_apart(klass, tmp_path):
+    _, earlier, _, old = klass
+    import shutil
+
+    second = tmp_path / "x" / earlier.name
+    shutil.copytree(earlier, second)
+    subs, out = write_class(tmp_path / "new", {"late": Student(old["ind003"].bodies, {})})
+    result = run(out, "-a", "hw1", "--submissions", subs, "--against", earlier, "--against",
+                 second)
+    assert result.exit_code == 0, result.output
+    partners = {r["b"] for r in rows(out) if r["a"] == "late"}
+    assert {f"{earlier.name}/ind003", f"{earlier.name}-2/ind003"} <= partners
+
+
+@pytest.mark.slow
+def test_after_a_real_grade_the_shared_bug_is_named(tmp_path):
+    """`bplab grade` then `bplab similarity` on the same paths: stems match and the grader's
+    own diagnosis marks the copied bug."""
+    from bplab.grade.command import run_grade
+
+    students = independents(4, seed=3)
+    students["buggy"] = students.pop("ind003").with_bug("matmul_db_transposed")
+    students["copy"] = Student(students["buggy"].bodies, {})
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for stem, s in students.items():
+        (subs / f"{stem}.ipynb").write_text(notebook_text(s), encoding="utf-8")
+    out = tmp_path / "out"
+    records = run_grade("hw1", [subs], out, jobs=2, quiet=True)
+    assert {r.stem for r in records} == set(students)
+    result = run(out, "-a", "hw1", "--submissions", subs)
+    assert result.exit_code == 0, result.output
+    first = rows(out)[0]
+    assert {first["a"], first["b"]} == {"buggy", "copy"}
+    assert "MatMul:transposed" in first["shared_diagnosis"].split("; ")
