@@ -213,13 +213,16 @@ def compare(students: list[Student], questions: list[str], limit: int = 2000) ->
 
 
 def _dice(shared: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Dice coefficients (n, n) from shared counts (n, n) and set sizes (n,); 0 where both are
+    empty."""
     denominator = size[:, None] + size[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, 2 * shared / np.maximum(denominator, 1), 0.0)
 
 
 def _best(dice: np.ndarray, allowed: np.ndarray, limit: int) -> list[tuple[int, int]]:
-    """Up to ``limit`` allowed (i, j) with ``dice >= MIN_SIMILARITY``, most similar first."""
+    """Up to ``limit`` index pairs (i, j) where ``allowed`` (n, n) holds and ``dice`` (n, n) is
+    at least ``MIN_SIMILARITY``, the most similar ones when there are more."""
     score = np.where(allowed & (dice >= MIN_SIMILARITY), dice, -1.0)
     flat = np.flatnonzero(score >= 0)
     if len(flat) > limit:

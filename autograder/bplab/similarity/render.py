@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bplab.report.render import _STYLE as REPORT_STYLE
 from bplab.report.render import _csp_hash
-from bplab.similarity.compare import WHOLE, Code, Comparison, Pair
+from bplab.similarity.compare import RARE_BONUS, WHOLE, Code, Comparison, Pair
 from bplab.similarity.store import FOLDER
 
 PAGE_NAME = "similarity.html"
@@ -167,7 +167,9 @@ def write_pages(out: Path, comparison: Comparison, title: str) -> Path:
     against = f" and {n_earlier} of earlier cohorts" if n_earlier else ""
     body = [f"<p>{n_current} submissions of this class{against}. Only what students wrote is "
             "compared: the released template, and passages more than half of the class share, "
-            "count nowhere. All ranked pairs are in similarity.csv.</p>",
+            "count nowhere. A pair that shares a rare diagnosis (both lost points with the "
+            f"same uncommon mistake) ranks as if {RARE_BONUS:.0%} more similar. All ranked "
+            "pairs are in similarity.csv.</p>",
             '<h2 id="whole">Whole notebook</h2>',
             _table(comparison, shown, pages, f"{FOLDER}/") if shown
             else '<p class="muted">No pair shares a passage.</p>']
