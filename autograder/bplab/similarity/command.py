@@ -5,7 +5,8 @@ Where each student's code comes from, first found wins:
 1. ``--submissions PATH...`` (with ``--assignment``): the same paths as given to ``bplab grade``;
    submissions are found exactly as grade finds them (``bplab.grade.intake``), so stems match.
 2. ``extra_data.bplab.source`` of a student's ``results/<stem>.json``, when the grader recorded
-   the submission's path there.
+   the submission's path there (a notebook, a folder, or a zip: then the submission of that stem
+   in it, or its only one).
 3. The store that an earlier ``bplab similarity OUT`` wrote (``OUT/similarity/fingerprints.json``).
 
 Every input is checked before anything is written: a bad option, a missing store or a store of
@@ -50,8 +51,10 @@ def _recorded_source(out: Path, stem: str, assignment: str) -> bytes | None:
         return None
     if not isinstance(source, str) or not Path(source).exists():
         return None
-    found = list(_from_paths([Path(source)], assignment).values())
-    return found[0] if len(found) == 1 else None
+    found = _from_paths([Path(source)], assignment)
+    if stem in found:  # e.g. a bulk zip: the submission of that name in it
+        return found[stem]
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _students(codes: dict[str, bytes | None], template: Template,
