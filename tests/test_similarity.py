@@ -345,8 +345,9 @@ def test_code_from_the_source_path_a_record_names(tmp_path):
     for stem in students:
         data = json.loads(folder.results(stem).read_text())
         data["extra_data"]["bplab"]["source"] = str(subs / f"{stem}.ipynb")
+        data["extra_data"]["bplab"]["assignment"] = "hw1"
         folder.results(stem).write_text(json.dumps(data))
-    result = run(out, "-a", "hw1")
+    result = run(out)  # the assignment too comes from the records
     assert result.exit_code == 0, result.output
     assert {rows(out)[0]["a"], rows(out)[0]["b"]} == {"ind000", "twin"}
 

@@ -2,12 +2,11 @@
 
 Where each student's code comes from, first found wins:
 
-1. ``--submissions PATH...`` (with ``--assignment``): the same paths as given to ``bplab grade``;
-   submissions are found exactly as grade finds them (``bplab.grade.intake``), so stems match.
-2. ``extra_data.bplab.source`` of a student's ``results/<stem>.json``, when the grader recorded
-   the submission's path there (a notebook, a folder, or a zip: then the submission of that stem
-   in it, or its only one).
-3. The store that an earlier ``bplab similarity OUT`` wrote (``OUT/similarity/fingerprints.json``).
+1. ``--submissions PATH...``: the same paths as given to ``bplab grade`` (``sources.from_paths``);
+2. the store that an earlier ``bplab similarity OUT`` wrote (``OUT/similarity/fingerprints.json``);
+3. the notebook each record says it was graded from (``sources.from_record``).
+
+The assignment is ``--assignment``, else the store's, else the one the records name.
 
 Every input is checked before anything is written: a bad option, a missing store or a store of
 another scheme or assignment is a usage error (exit 2) and writes nothing. Student code is read
@@ -16,7 +15,6 @@ as text and never run.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -25,6 +23,7 @@ from bplab.layout import GradingDir
 from bplab.report.load import load_grading_dir
 from bplab.similarity.compare import WHOLE, Comparison, Student, compare, prepare, template_hashes
 from bplab.similarity.extract import Template, extract, load_template
+from bplab.similarity.sources import from_paths, from_record, recorded_assignment
 from bplab.similarity.store import (
     CSV_NAME,
     StoreError,
@@ -34,27 +33,6 @@ from bplab.similarity.store import (
     store_path,
     write_csv,
 )
-
-
-def _from_paths(paths: list[Path], assignment: str) -> dict[str, bytes | None]:
-    from bplab.grade.intake import find_submissions
-
-    return {s.stem: s.data for s in find_submissions(paths, assignment)}
-
-
-def _recorded_source(out: Path, stem: str, assignment: str) -> bytes | None:
-    """The notebook bytes at the path the grader recorded for ``stem``, if any."""
-    try:
-        data = json.loads(GradingDir(out).results(stem).read_text(encoding="utf-8"))
-        source = data["extra_data"]["bplab"]["source"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not isinstance(source, str) or not Path(source).exists():
-        return None
-    found = _from_paths([Path(source)], assignment)
-    if stem in found:  # e.g. a bulk zip: the submission of that name in it
-        return found[stem]
-    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _students(codes: dict[str, bytes | None], template: Template,
@@ -82,8 +60,9 @@ def run_similarity(out: Path, assignment: str | None = None,
     from bplab.similarity.render import write_pages
 
     out = Path(out)
+    folder = GradingDir(out)
     try:
-        graded = load_grading_dir(GradingDir(out))
+        graded = load_grading_dir(folder)
     except (FileNotFoundError, ValueError) as e:
         raise click.UsageError(str(e)) from e
     diagnoses = {s.stem: s.diagnoses for s in graded.submissions if s.stem}
@@ -93,9 +72,10 @@ def run_similarity(out: Path, assignment: str | None = None,
             assignment, stored = load_store(out, assignment)
         except StoreError as e:
             raise click.UsageError(str(e)) from e
+    assignment = assignment or recorded_assignment(folder)
     if assignment is None:
-        raise click.UsageError("--assignment is needed (e.g. -a hw1) with --submissions, or "
-                               "when OUT has no similarity store yet")
+        raise click.UsageError("--assignment is needed (e.g. -a hw1): neither a similarity store "
+                               "nor the records of OUT name it")
     try:
         template = load_template(Assignment.named(assignment))
     except (ValueError, OSError) as e:
@@ -116,14 +96,14 @@ def run_similarity(out: Path, assignment: str | None = None,
     if export is not None and export[1].exists() and any(export[1].iterdir()):
         raise click.UsageError(f"--export-for: {export[1]} exists and is not empty")
     if submissions:
-        codes = _from_paths(list(submissions), assignment)
+        codes = from_paths(list(submissions), assignment)
         current = _students(codes, template, diagnoses)
     elif stored is not None:
         known = {s.stem: s for s in stored}
         current = [Student(stem, known[stem].codes if stem in known else {}, dx)
                    for stem, dx in diagnoses.items()]
     else:
-        codes = {stem: _recorded_source(out, stem, assignment) for stem in diagnoses}
+        codes = {stem: from_record(folder, stem, assignment) for stem in diagnoses}
         if not any(codes.values()):
             raise click.UsageError("no student code found: pass --submissions PATH... (the "
                                    "paths given to `bplab grade`)")
