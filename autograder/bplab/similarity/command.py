@@ -82,21 +82,21 @@ def run_similarity(out: Path, assignment: str | None = None,
         raise click.UsageError(f"cannot read the template of {assignment!r}: {e}") from e
     earlier: list[Student] = []
     cohorts: set[str] = set()
-    for folder in against or []:
-        name = Path(folder).resolve().name or "earlier"
+    for previous in against or []:
+        name = Path(previous).resolve().name or "earlier"
         cohort, n = name, 1
         while cohort in cohorts:  # two earlier folders of the same name stay apart
             n += 1
             cohort = f"{name}-{n}"
         cohorts.add(cohort)
         try:
-            earlier += load_store(Path(folder), assignment, cohort)[1]
+            earlier += load_store(Path(previous), assignment, cohort)[1]
         except StoreError as e:
-            raise click.UsageError(f"--against {folder}: {e}") from e
+            raise click.UsageError(f"--against {previous}: {e}") from e
     if export is not None and export[1].exists() and any(export[1].iterdir()):
         raise click.UsageError(f"--export-for: {export[1]} exists and is not empty")
     if submissions:
-        codes = from_paths(list(submissions), assignment)
+        codes = from_paths(list(submissions), assignment, folder)
         current = _students(codes, template, diagnoses)
     elif stored is not None:
         known = {s.stem: s for s in stored}

@@ -32,15 +32,32 @@ def _bytes(sub: object, assignment: str) -> bytes | None:
         return None
 
 
-def from_paths(paths: list[Path], assignment: str) -> dict[str, bytes | None]:
-    """Stem -> notebook bytes (None when the submission has no usable notebook)."""
+def from_paths(paths: list[Path], assignment: str,
+               folder: GradingDir | None = None) -> dict[str, bytes | None]:
+    """Stem -> notebook bytes (None when the submission has no usable notebook).
+
+    Where intake leaves stems to the grading folder (they depend on the records already there),
+    a submission gets the stem of the record graded from the same source, else the stem it asks
+    for.
+    """
     from bplab.grade import intake
 
     if "assignment" in inspect.signature(intake.find_submissions).parameters:
         subs = intake.find_submissions(paths, assignment)
     else:
         subs = intake.find_submissions(paths)
-    return {s.stem: _bytes(s, assignment) for s in subs}
+    by_source: dict[str, str] = {}
+    if folder is not None and any(not getattr(s, "stem", "") for s in subs):
+        for stem in folder.results_stems():
+            identity = _results(folder, stem).get("extra_data", {}).get("bplab", {}).get(
+                "identity")
+            if isinstance(identity, dict) and isinstance(identity.get("source"), str):
+                by_source.setdefault(identity["source"], stem)
+    found = {}
+    for sub in subs:
+        stem = sub.stem or by_source.get(sub.origin) or getattr(sub, "wanted", "")
+        found[stem] = _bytes(sub, assignment)
+    return found
 
 
 def _results(folder: GradingDir, stem: str) -> dict:
