@@ -415,3 +415,31 @@ def test_template_check_fails_when_the_template_is_compared(tmp_path, monkeypatc
     monkeypatch.setattr(command, "template_hashes", lambda stub: set())
     with pytest.raises(AssertionError):
         test_the_shared_template_does_not_make_independent_students_similar(tmp_path)
+
+
+def test_submissions_meet_their_records_by_source_when_intake_leaves_stems_open(
+        tmp_path, monkeypatch):
+    """An intake that names no stems (they depend on the grading folder) and reads lazily:
+    each submission takes the stem of the record graded from the same source."""
+    from types import SimpleNamespace
+
+    from bplab.grade import intake
+    from bplab.similarity.sources import from_paths
+
+    students = {"alice": independents(1)["ind000"], "bob": independents(2, seed=9)["ind001"]}
+    subs, out = write_class(tmp_path, students)
+    folder = GradingDir(out)
+    for stem in students:  # the records say where they came from, under other stems
+        data = json.loads(folder.results(stem).read_text())
+        data["extra_data"]["bplab"]["identity"] = {"source": f"upload-of-{stem}"}
+        folder.results(stem).write_text(json.dumps(data))
+
+    def find_submissions(paths):
+        return [SimpleNamespace(stem="", wanted=f"wanted-{stem}", origin=f"upload-of-{stem}",
+                                read=lambda assignment, stem=stem: (subs / f"{stem}.ipynb")
+                                .read_bytes()) for stem in students]
+
+    monkeypatch.setattr(intake, "find_submissions", find_submissions)
+    found = from_paths([subs], "hw1", folder)
+    assert sorted(found) == ["alice", "bob"] and all(found.values())
+    assert sorted(from_paths([subs], "hw1")) == ["wanted-alice", "wanted-bob"]
