@@ -443,3 +443,18 @@ def test_submissions_meet_their_records_by_source_when_intake_leaves_stems_open(
     found = from_paths([subs], "hw1", folder)
     assert sorted(found) == ["alice", "bob"] and all(found.values())
     assert sorted(from_paths([subs], "hw1")) == ["wanted-alice", "wanted-bob"]
+
+
+def test_a_record_added_after_the_store_is_read_from_its_source(tmp_path):
+    students = independents(3, seed=4)
+    subs, out = write_class(tmp_path, students)
+    assert run(out, "-a", "hw1", "--submissions", subs).exit_code == 0
+    late = tmp_path / "late.ipynb"
+    late.write_text(notebook_text(students["ind002"]), encoding="utf-8")
+    folder = GradingDir(out)
+    with open(folder.grades_csv, "a", newline="") as f:
+        csv.writer(f).writerow(["late", "graded", 10, 29])
+    folder.results("late").write_text(json.dumps({"score": 10, "tests": [], "extra_data": {
+        "bplab": {"status": "graded", "source": str(late)}}}))
+    assert run(out).exit_code == 0
+    assert {rows(out)[0]["a"], rows(out)[0]["b"]} == {"ind002", "late"}

@@ -96,18 +96,22 @@ def run_similarity(out: Path, assignment: str | None = None,
     if export is not None and export[1].exists() and any(export[1].iterdir()):
         raise click.UsageError(f"--export-for: {export[1]} exists and is not empty")
     if submissions:
-        codes = from_paths(list(submissions), assignment, folder)
+        try:
+            codes = from_paths(list(submissions), assignment, folder)
+        except ValueError as e:  # grade's intake refuses the paths (e.g. an empty archive)
+            raise click.UsageError(f"--submissions: {e}") from e
         current = _students(codes, template, diagnoses)
-    elif stored is not None:
-        known = {s.stem: s for s in stored}
-        current = [Student(stem, known[stem].codes if stem in known else {}, dx)
-                   for stem, dx in diagnoses.items()]
-    else:
-        codes = {stem: from_record(folder, stem, assignment) for stem in diagnoses}
-        if not any(codes.values()):
+    else:  # the store's code; for records it does not know, the notebook the record names
+        known = {s.stem: s for s in stored or []}
+        codes = {stem: from_record(folder, stem, assignment)
+                 for stem in diagnoses if stem not in known}
+        if not known and not any(codes.values()):
             raise click.UsageError("no student code found: pass --submissions PATH... (the "
                                    "paths given to `bplab grade`)")
-        current = _students(codes, template, diagnoses)
+        fresh = {s.stem: s for s in _students(codes, template,
+                                              {stem: diagnoses[stem] for stem in codes})}
+        current = [Student(stem, known[stem].codes, dx) if stem in known else fresh[stem]
+                   for stem, dx in diagnoses.items()]
     comparison = compare([*current, *earlier], list(template.questions))
     save_store(out, assignment, current)
     write_csv(out / CSV_NAME, comparison)
