@@ -183,6 +183,9 @@ def test_hostile_notebooks_are_read_as_capped_text():
     huge = "class MatMul:\n" + "    x = 1\n" * 200_000
     got = extract(_nb([_code(huge, "MatMul")]), template).snippets["MatMul"]
     assert len(got.text) == MAX_CELL_CHARS and "cut at" in got.note
+    assert len(compare_module.prepare(got, set()).prints) > 100
+    deep = extract(_nb([_code("class MatMul:\n    x = " + "(" * 50_000, "MatMul")]), template)
+    assert compare_module.prepare(deep.snippets["MatMul"], set()).tokens  # lexed, capped
     assert extract(b"\xff\xfe{not json", template).problem == "not a JSON notebook"
     assert extract(b"[1, 2]", template).problem == "no cells"
     odd = _nb([{"cell_type": "code", "source": [1, None], "metadata": "x"}, "junk", None])
