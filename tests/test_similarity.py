@@ -143,15 +143,44 @@ def test_broken_syntax_falls_back_to_the_regex_lexer():
     assert all(text[t.start:t.end] for t in fp.tokens(text))
 
 
-def test_fingerprints_do_not_depend_on_the_process():
-    code = "from bplab.similarity import fingerprint as f; " \
-           "print(f.fingerprints(f.tokens('a = b @ c.T\\nreturn a, b, c, d + 1\\n')))"
-    outs = set()
-    for seed in ("1", "2"):
+_STABILITY_CODE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from bplab.similarity import fingerprint as f
+texts = [open(sys.argv[2]).read(), 'x = f"a{b + 1:>{w}}c" + rb"s"\\nreturn x\\n',
+         "def f(:\\n  'unterminated\\n    y = x @ z\\n"]
+print([f.fingerprints(f.tokens(t)) for t in texts])
+"""
+
+
+def _other_pythons() -> list[str]:
+    """Other CPython versions on this machine (pyenv), to compare fingerprints with."""
+    import shutil
+
+    pyenv = shutil.which("pyenv")
+    if not pyenv:
+        return []
+    root = Path(subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip())
+    found = []
+    for minor in ("3.10", "3.12", "3.13"):
+        found += sorted(str(p) for p in root.glob(f"versions/{minor}*/bin/python{minor}"))[-1:]
+    return found
+
+
+def test_fingerprints_do_not_depend_on_the_process_or_the_python_version():
+    """Stored fingerprints are compared with later cohorts: no salted hash, and the same
+    tokens from every Python that lexes f-strings differently (3.12+ gives their parts)."""
+    import bplab
+
+    args = [_STABILITY_CODE, str(Path(bplab.__file__).parents[1]), str(HW1.solution)]
+    outs = {}
+    for python, seed in [(sys.executable, "1"), (sys.executable, "2"),
+                         *((p, "0") for p in _other_pythons())]:
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                text=True, check=True).stdout)
-    assert len(outs) == 1 and outs.pop().startswith("[(")
+        outs[(python, seed)] = subprocess.run([python, "-c", *args], env=env,
+                                              capture_output=True, text=True, check=True).stdout
+    assert len(set(outs.values())) == 1, {k: v[:80] for k, v in outs.items()}
+    assert outs[(sys.executable, "1")].startswith("[[(")
 
 
 @FAST

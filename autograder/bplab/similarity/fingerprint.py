@@ -6,8 +6,9 @@ Contract:
   Comments, blank lines and indentation are dropped; identifiers become ``V`` except keywords,
   builtins, well-known module names (``np``) and attribute names after a ``.`` (so ``np.sum``
   and ``np.mean`` stay apart, but renaming a variable changes nothing); numbers become ``N``
-  and strings ``S``; operators stay. Where :mod:`tokenize` gives up (a syntax error in the
-  student's cell) the rest is lexed by a plain regular expression into the same kinds. Only
+  and strings ``S`` (an f-string is one string on every Python version); operators stay. When
+  :mod:`tokenize` gives up (a syntax error in the student's cell), the whole snippet is lexed by a
+  plain regular expression into the same kinds, so tokens never depend on the Python version. Only
   tokens starting on a line in ``keep`` (the lines the student wrote, see ``extract``) are
   kept; each remembers its character span in ``text`` for the pair view.
 - ``fingerprints(toks)`` hashes every ``K``-gram of normalised tokens with blake2b (8 bytes,
@@ -39,6 +40,10 @@ _KEEP_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
     "np", "numpy", "math", "self", "cls"}
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
          tokenize.ENDMARKER, tokenize.TYPE_COMMENT}
+# f-strings (3.12+) and t-strings (3.14+) come in parts: one string token, as on 3.11.
+_STRING_START = {getattr(tokenize, n) for n in ("FSTRING_START", "TSTRING_START")
+                 if hasattr(tokenize, n)}
+_STRING_END = {getattr(tokenize, n) for n in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, n)}
 # The fallback lexer: strings (incl. prefixes and triple quotes), numbers, names, operators.
 _FALLBACK = re.compile(r"""
     (?P<comment>\#[^\n]*)
@@ -93,25 +98,33 @@ def _raw_tokens(text: str) -> list[tuple[str, str, int, int]]:
     """(kind, value, start, end) for ``text``: tokenize where it can, the regex after that."""
     starts = _line_starts(text)
     out: list[tuple[str, str, int, int]] = []
-    resume = 0
+    depth = 0  # inside an f-string (Python 3.12+ lexes its parts; older ones give one STRING)
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type in _SKIP:
                 continue
             start = starts[tok.start[0] - 1] + tok.start[1] if tok.start[0] <= len(starts) else 0
             end = starts[tok.end[0] - 1] + tok.end[1] if tok.end[0] <= len(starts) else len(text)
+            if tok.type in _STRING_START or tok.type in _STRING_END or depth:
+                if tok.type in _STRING_START:
+                    if not depth:
+                        out.append(("string", tok.string, start, end))
+                    depth += 1
+                elif tok.type in _STRING_END:
+                    depth -= 1
+                    if not depth:
+                        out[-1] = ("string", out[-1][1], out[-1][2], end)
+                continue
             kind = {tokenize.NAME: "name", tokenize.NUMBER: "number", tokenize.STRING: "string",
                     tokenize.NEWLINE: "newline"}.get(tok.type, "op")
             if tok.type == tokenize.OP or kind != "op":
                 out.append((kind, tok.string or "\n", start, max(end, start)))
-                resume = max(resume, end)
             if len(out) >= MAX_TOKENS:
                 return out
     except (tokenize.TokenError, SyntaxError, ValueError):  # IndentationError is a SyntaxError
-        # Lex the rest of the text from the line where tokenize stopped.
-        line_start = text.rfind("\n", 0, resume) + 1 if resume else 0
-        out = [t for t in out if t[3] <= line_start]
-        out += _fallback(text, line_start)
+        # Where tokenize gives up differs between Python versions: lex the whole text again,
+        # so that stored fingerprints do not depend on the version.
+        out = _fallback(text, 0)
     return out[:MAX_TOKENS]
 
 
