@@ -23,7 +23,6 @@ Contract:
 from __future__ import annotations
 
 import bisect
-import builtins
 import hashlib
 import io
 import keyword
@@ -36,7 +35,15 @@ W = 4  # winnowing window: every shared passage of >= W + K - 1 = 9 tokens is fo
 SCHEME = f"bplab-sim-1-k{K}-w{W}"  # bump when tokens or hashing change: old stores are refused
 MAX_TOKENS = 20_000  # per snippet; a longer cell is cut here (a student can paste anything)
 
-_KEEP_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
+# Names kept as written. Spelled out rather than dir(builtins), which grows with each Python
+# version: a fingerprint must not change with the interpreter that computed it.
+_BUILTINS = """abs all any bool callable dict divmod enumerate filter float frozenset getattr
+    hasattr isinstance issubclass iter len list map max min next object pow print range repr
+    reversed round set setattr slice sorted str sum super tuple type zip
+    Exception ValueError TypeError NotImplementedError RuntimeError AssertionError IndexError
+    KeyError ZeroDivisionError FloatingPointError OverflowError StopIteration NotImplemented
+    staticmethod classmethod property""".split()
+_KEEP_NAMES = frozenset(keyword.kwlist) | frozenset(_BUILTINS) | {
     "np", "numpy", "math", "self", "cls"}
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
          tokenize.ENDMARKER, tokenize.TYPE_COMMENT}
