@@ -1,6 +1,7 @@
 """A generated hw1 class for the similarity tests and benchmark (task: similarity, issue 18).
 
-Every graded fence of ``solutions/hw1.py`` has three independent ways of writing it (VARIANTS);
+Every graded fence of ``solutions/hw1.py`` has three independent ways of writing it (VARIANTS;
+a fence without variants, such as the quiz's answers, is the reference for everyone);
 an independent student picks one per fence at random, with comments and blank lines of their
 own. Planted bugs (BUGS) replace one fence by a wrong body and give the diagnosis code the
 grader would. Copies (``renamed_copy``, ``copy_with_bug``) start from another student's code.
@@ -87,6 +88,22 @@ VARIANTS: dict[tuple[str, int], list[str]] = {
     ("ReLU", 1): ["mask = cache\nreturn (dout * mask,)",
                   "return (np.where(cache, dout, 0.0),)",
                   "dX = dout.copy()\ndX[~cache] = 0\nreturn (dX,)"],
+    ("Multiply", 0): ["return A * B, (A, B)", "out = A * B\nreturn out, (A, B)",
+                      "return np.multiply(A, B), (A.copy(), B.copy())"],
+    ("Multiply", 1): ["A, B = cache\nreturn dout * B, dout * A",
+                      "A, B = cache\ndA = dout * B\ndB = dout * A\nreturn dA, dB",
+                      "return dout * cache[1], dout * cache[0]"],
+    ("fan_out_grad", 0): [
+        "q, c_sub = Subtract.forward(x, y)\np, c_mul = Multiply.forward(q, x)\n"
+        "f, c_sum = Sum.forward(p)\n\n(dp,) = Sum.backward(1.0, c_sum)\n"
+        "dq, dx_direct = Multiply.backward(dp, c_mul)\n"
+        "dx_through_q, dy = Subtract.backward(dq, c_sub)\ndx = dx_direct + dx_through_q\n"
+        "return float(f), dx, dy",
+        "diff, c1 = Subtract.forward(x, y)\nprod, c2 = Multiply.forward(diff, x)\n"
+        "total, c3 = Sum.forward(prod)\ng = Sum.backward(1.0, c3)[0]\n"
+        "g_diff, g_x1 = Multiply.backward(g, c2)\ng_x2, g_y = Subtract.backward(g_diff, c1)\n"
+        "return float(total), g_x1 + g_x2, g_y",
+        "f = float(np.sum((x - y) * x))\ndx = 2 * x - y\ndy = -x\nreturn f, dx, dy"],
     ("linreg_loss_and_grad", 0): [
         "mu, c_mm = MatMul.forward(X, theta)\ndelta, c_sub = Subtract.forward(mu, Y)\n"
         "sq, c_sq = Square.forward(delta)\nloss, c_sum = Sum.forward(sq)\n\n"
@@ -186,7 +203,10 @@ def fill(name: str, bodies: dict[tuple[str, int], str]) -> str:
     out, i = [], 0
     for k, fence in enumerate(definition.fences):
         out.extend(definition.lines[i:fence.begin])
-        out += [fence.indent + line if line else "" for line in bodies[(name, k)].split("\n")]
+        if (name, k) in bodies:
+            out += [fence.indent + line if line else "" for line in bodies[(name, k)].split("\n")]
+        else:  # no variants (the quiz's answers dict): everyone writes the reference
+            out.extend(definition.lines[fence.begin + 1:fence.end])
         i = fence.end + 1
     out.extend(definition.lines[i:])
     return "\n".join(out)
