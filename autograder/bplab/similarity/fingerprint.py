@@ -28,7 +28,7 @@ import io
 import keyword
 import re
 import tokenize
-from dataclasses import dataclass
+from typing import NamedTuple
 
 K = 6  # tokens per k-gram: one short statement ("V = V @ V . T" is 8)
 W = 4  # winnowing window: every shared passage of >= W + K - 1 = 9 tokens is found
@@ -64,8 +64,7 @@ _FALLBACK = re.compile(r"""
 """, re.VERBOSE)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: hundreds of thousands are made per class
     """One normalised token and its ``[start, end)`` character span in the snippet's text."""
 
     kind: str
