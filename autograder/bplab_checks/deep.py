@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bplab_checks.cases import Case
+from bplab_checks.diagnose import tag
 from bplab_checks.feedback import (
     as_float64,
-    assert_close,
     assert_directional,
     call,
     check_shape,
@@ -132,8 +132,11 @@ def check_mlp_lecture_example(mlp_loss) -> None:
     if not isinstance(out, tuple | list) or len(out) != 2:
         fail(f"mlp_loss returned {describe(out)}; expected (loss, grads).")
     checked = "lecture 5's 2-2-1 example (the notebook's worked example), activation='sigmoid'"
-    compare_value(out[0], ex["loss"], what="loss", block="mlp_loss", checked=checked, rtol=1e-9,
-                  reveal=True)
+    loss = as_float64(out[0], "mlp_loss: loss", block="mlp_loss", scalar=True)
+    if rel_error(loss, ex["loss"]) > 1e-9:
+        fail(f"mlp_loss returned the loss {float(loss):.6g}; the worked example's is "
+             f"{ex['loss']:.6f} (z1 = x W1 + b1, a1 = sigmoid(z1), p = sigmoid(a1 W2 + b2), "
+             "loss = -log p).", f"Checked: {checked}.")
     expected = {k: np.array(v) for k, v in ex["grads"].items()}
     # The printed gradients have 8 decimals: compare to that precision.
     compare_value(out[1], expected, what="grads", block="mlp_loss", checked=checked, rtol=1e-6,
@@ -143,6 +146,7 @@ def check_mlp_lecture_example(mlp_loss) -> None:
 def check_mlp_gradients(mlp_loss, cases: Sequence[Case] | None = None) -> None:
     """Public: the loss equals the network's BCE and every gradient matches central
     differences of it (L = 1, 2, 4, each activation, a one-row batch)."""
+    reveal = cases is None  # hidden cases never show an expected value
     for k, case in enumerate(cases or mlp_cases(public=True)):
         params, X, y = (case.args[n] for n in ("params", "X", "y"))
         activation = case.kwargs["activation"]
@@ -156,9 +160,12 @@ def check_mlp_gradients(mlp_loss, cases: Sequence[Case] | None = None) -> None:
         checked = f"mlp_loss on X {X.shape}, y {y.shape} ({case.note})"
         loss = as_float64(out[0], "mlp_loss: loss", block="mlp_loss", scalar=True)
         expected = mlp_bce(params, X, y, activation)
-        assert_close(loss, np.asarray(expected), what="loss", block="mlp_loss",
-                     checked=checked + ": the mean BCE of sigmoid(z_L)", rtol=REF_RTOL,
-                     reveal=True)
+        # A scalar off by a "factor" says nothing: say what the loss is, without a diagnosis.
+        if rel_error(loss, expected) > REF_RTOL:
+            fail(f"mlp_loss returned the loss {float(loss):.6g}"
+                 + (f", but the network's mean BCE is {expected:.6g}" if reveal else "")
+                 + ": a0 = X, z_l = a_{l-1} W_l + b_l, act(z_l) for every layer but the last, "
+                 "p = sigmoid(z_L), loss = bce_loss(p, y).", f"Checked: {checked}.")
         grads = out[1]
         if not isinstance(grads, dict) or set(map(str, grads)) != set(params):
             fail(f"mlp_loss grads is {describe(grads)}; expected a dict with the keys "
@@ -174,7 +181,7 @@ def check_mlp_gradients(mlp_loss, cases: Sequence[Case] | None = None) -> None:
             check = directional_derivatives(f, params[key], g, seed=31 * k + len(key))
             assert_directional(g, check, what=f"grads[{key!r}]", wrt=key, block="mlp_loss",
                                function="the network's mean BCE loss", checked=checked,
-                               rtol=GRAD_RTOL)
+                               rtol=GRAD_RTOL, diagnose_details={"inputs": (X, y)})
 
 
 # ------------------------------------------------------------------------ gradient_norms
@@ -204,6 +211,34 @@ def _norms(gradient_norms, depth, width, activation, scale, seed) -> list[float]
     return norms
 
 
+def _compare_norms(got: list[float], expected: list[float], checked: str, reveal: bool) -> None:
+    """The norms as one vector (a list of scalars has no per-entry "factor" to diagnose)."""
+    g, e = np.asarray(got), np.asarray(expected)
+    if rel_error(g, e) <= REF_RTOL:
+        return
+    hint = ""
+    if rel_error(g, e * NORMS_BATCH) < 1e-8:
+        hint = (f"every norm is {NORMS_BATCH} times too large: L is the batch *mean* of "
+                f"sum(a_depth), so the gradient reaching a_depth is ones / {NORMS_BATCH} "
+                f"{tag('sum_instead_of_mean')}")
+    elif len(e) > 1 and rel_error(g, e[::-1]) < 1e-8:
+        hint = "the norms are in reverse order: the list starts with the first layer, l = 1."
+    k = int(np.argmax(np.abs(g - e) / np.maximum(np.abs(e), 1e-300)))
+    fail(hint or None, f"Checked: {checked}.",
+         f"norms: relative error {rel_error(g, e):.2e} (allowed {REF_RTOL:.0e}); worst layer "
+         f"l = {k + 1}: yours {g[k]:.6g}" + (f" (expected {e[k]:.6g})." if reveal else "."))
+
+
+def check_gradient_norms_matches(gradient_norms, reference) -> None:
+    """Hidden: the norms equal the reference's for other depths, widths, scales and seeds."""
+    for case in gradient_norms_cases():
+        d, w, a, s = (case.args[n] for n in ("depth", "width", "activation", "scale"))
+        seed = case.kwargs["seed"]
+        got = _norms(gradient_norms, d, w, a, s, seed)
+        checked = f"gradient_norms({d}, {w}, {a!r}, {s:.4g}, seed={seed})"
+        _compare_norms(got, reference(d, w, a, s, seed=seed), checked, reveal=False)
+
+
 def _local_derivative(name: str, z: np.ndarray) -> np.ndarray:
     a = _act(name, z)
     if name == "relu":
@@ -217,19 +252,23 @@ def check_gradient_norms_values(gradient_norms) -> None:
         X, (W,) = norms_setup(1, 5, scale, seed)
         dW = X.T @ _local_derivative(activation, X @ W) / NORMS_BATCH
         got = _norms(gradient_norms, 1, 5, activation, scale, seed)
-        compare_value(got[0], float(np.linalg.norm(dW)), what="norm of dL/dW_1",
-                      block="gradient_norms", rtol=REF_RTOL, reveal=True,
-                      checked=f"a 1-layer stack, width 5, {activation}, scale {scale}, "
-                      f"seed {seed}: ||X^T (act'(X W_1) / 64)||")
+        _compare_norms(got, [float(np.linalg.norm(dW))], reveal=True,
+                       checked=f"a 1-layer stack, width 5, {activation}, scale {scale}, "
+                       f"seed {seed}: ||X^T (act'(X W_1) / 64)||")
     X, Ws = norms_setup(3, 6, 1.5, 1)
     a = X
     for W in Ws[:-1]:
         a = _act("tanh", a @ W)
     dW = a.T @ _local_derivative("tanh", a @ Ws[-1]) / NORMS_BATCH
     got = _norms(gradient_norms, 3, 6, "tanh", 1.5, 1)
-    compare_value(got[-1], float(np.linalg.norm(dW)), what="norm of dL/dW_3",
-                  block="gradient_norms", rtol=REF_RTOL, reveal=True,
-                  checked="the last layer of a 3-layer tanh stack, width 6, scale 1.5, seed 1")
+    last = float(np.linalg.norm(dW))
+    if rel_error(got[0], last) < 1e-8 <= rel_error(got[-1], last):
+        fail("gradient_norms lists the norms in reverse order: the list starts with the first "
+             "layer, l = 1 (the one nearest the input), and ends with l = depth.",
+             "Checked: a 3-layer tanh stack, width 6, scale 1.5, seed 1.")
+    _compare_norms(got[-1:], [last], reveal=True,
+                   checked="the last layer (l = 3) of a 3-layer tanh stack, width 6, scale 1.5, "
+                   "seed 1")
 
 
 # Depth and width of the property checks; the bars and what the reference gives (seeds 0-9):
@@ -303,7 +342,8 @@ def _range_test(lr_range_test, loss_and_grad, params, label, **kwargs):
     return lrs, losses
 
 
-def check_lr_range_quadratic(lr_range_test, a: float = 4.0, seed: int = 0, **kwargs) -> None:
+def check_lr_range_quadratic(lr_range_test, a: float = 4.0, seed: int = 0, reveal: bool = True,
+                             **kwargs) -> None:
     """The range test on a quadratic: the learning rates, the losses (closed form), where it
     stops (just past lr = 2 / a, where the steps diverge), and params left untouched."""
     settings = {"lr_min": 1e-3, "lr_max": 10.0, "factor": 1.2, "diverge": 4.0, **kwargs}
@@ -320,9 +360,9 @@ def check_lr_range_quadratic(lr_range_test, a: float = 4.0, seed: int = 0, **kwa
              f"(divergence starts above lr = 2 / a = {2 / a:g}): {rule}.",
              f"Your last learning rates: {[float(f'{v:.4g}') for v in lrs[-3:]]}.")
     compare_value(lrs, exp_lrs, what="lrs", block="lr_range_test", checked=label, rtol=REF_RTOL,
-                  reveal=True)
+                  reveal=reveal)
     compare_value(losses, exp_losses, what="losses", block="lr_range_test", checked=label,
-                  rtol=REF_RTOL, reveal=True)
+                  rtol=REF_RTOL, reveal=reveal)
 
 
 def check_suggest_lr(suggest_lr) -> None:

@@ -134,20 +134,20 @@ class Spec:
 
 
 def diamond_spec() -> Spec:
-    """s = sin(x) feeds Exp and Mix: f = sum(R * exp(s) * sin(s)). s's consumers sit at
+    """s = sin(x) feeds Exp and Mix: f = sum(R * s * sin(exp(s))). s's consumers sit at
     different depths below the output, so a breadth-first walk visits s too early."""
     def f(x, R):
         s = np.sin(x)
-        return float(np.sum(R * np.exp(s) * np.sin(s)))
+        return float(np.sum(R * s * np.sin(np.exp(s))))
 
     def paths(x, R):
-        s = np.sin(x)
-        return {"x": [R * np.sin(s) * np.exp(s) * np.cos(x), R * np.exp(s) * np.cos(s) * np.cos(x)],
-                "R": [np.exp(s) * np.sin(s)]}
+        s, c = np.sin(x), np.cos(x)
+        e = np.exp(s)
+        return {"x": [R * np.sin(e) * c, R * s * np.cos(e) * e * c], "R": [s * np.sin(e)]}
 
-    nodes = [("s", Sin, ("x",)), ("e", Exp, ("s",)), ("m", Mix, ("e", "s")),
+    nodes = [("s", Sin, ("x",)), ("e", Exp, ("s",)), ("m", Mix, ("s", "e")),
              ("out", Inner, ("m", "R"))]
-    return Spec("a diamond: s = Sin(x) used by Exp(s) and by Mix(Exp(s), s)",
+    return Spec("a diamond: s = Sin(x) used by Exp(s) and by Mix(s, Exp(s))",
                 {"x": (3, 4), "R": (3, 4)}, nodes, f, paths)
 
 
@@ -245,7 +245,7 @@ def check_visits(built: Built, start: int) -> None:
     for parent, consumers in _consumers(spec).items():
         for child in consumers:
             if position[child] > position[parent]:
-                fail(f"Graph.backward ran node {parent!r}'s backward before that of its "
+                fail(f"Graph.backward ran the backward of node {parent!r} before that of its "
                      f"consumer {child!r} ({spec.title}): {parent!r} had not yet received all "
                      "of its gradient. Visit the nodes in reverse topological order (every "
                      f"consumer before the nodes it uses). {tag('visit_order')}",
@@ -290,6 +290,7 @@ def run_and_check(built: Built, seed: int, during: str = "") -> None:
     start = len(built.log)
     grads = call("Graph.backward", built.backward)
     check_untouched({"feed": before}, {"feed": arg}, block=NAME, during="Graph.forward/backward")
+    check_visits(built, start)
     if not isinstance(grads, Mapping) or set(map(str, grads)) != set(spec.shapes):
         fail(f"Graph.backward returned {describe(grads)}; expected a dict keyed by the input "
              f"names {sorted(spec.shapes)}.", f"Checked: {checked}.")
@@ -312,7 +313,6 @@ def run_and_check(built: Built, seed: int, during: str = "") -> None:
                            function=f"the output of {spec.title}",
                            checked=checked + "; the output is sum(... * R) with a random R, "
                            "so R is the upstream gradient")
-    check_visits(built, start)
 
 
 def check_graph(Graph, specs: Sequence[Spec], seeds: Sequence[int] = (0,),

@@ -1,10 +1,9 @@
 """gradient_norms: vanishing and exploding gradients, measured (bplab_checks.deep)."""
 
-from bplab_checks import check_matches_reference
 from bplab_checks.deep import (
+    check_gradient_norms_matches,
     check_gradient_norms_properties,
     check_gradient_norms_values,
-    gradient_norms_cases,
 )
 from otter.test_files import test_case
 
@@ -28,6 +27,6 @@ def properties(gradient_norms):
 def matches_reference(gradient_norms):
     from solutions.hw3 import gradient_norms as reference
 
-    check_matches_reference(gradient_norms, reference, "gradient_norms", gradient_norms_cases())
+    check_gradient_norms_matches(gradient_norms, reference)
     for seed in (5, 6):
         check_gradient_norms_properties(gradient_norms, seed=seed)

@@ -30,9 +30,11 @@ def steepest_descent(suggest_lr):
 
 @test_case(name="lr_range_test: other quadratics and lr_max", hidden=True)
 def other_quadratics(lr_range_test):
-    check_lr_range_quadratic(lr_range_test, a=0.7, seed=3, lr_min=1e-2, factor=1.35)
-    check_lr_range_quadratic(lr_range_test, a=25.0, seed=4, diverge=2.5)
-    check_lr_range_quadratic(lr_range_test, a=0.01, seed=5, lr_max=3.3)  # never diverges
+    check_lr_range_quadratic(lr_range_test, a=0.7, seed=3, reveal=False, lr_min=1e-2,
+                             factor=1.35)
+    check_lr_range_quadratic(lr_range_test, a=25.0, seed=4, reveal=False, diverge=2.5)
+    # a = 0.01 never diverges below lr_max = 3.3: the run ends at lr_max.
+    check_lr_range_quadratic(lr_range_test, a=0.01, seed=5, reveal=False, lr_max=3.3)
 
 
 @test_case(name="lr_range_test: WDBC with a fixed seed, and its suggestion", hidden=True)
