@@ -1,6 +1,7 @@
 """``make demo``: build each assignment, grade its bundled examples in the sandbox, report.
 
-For every assignment of ``ASSIGNMENTS`` whose notebook exists this builds ``dist/hwN/``, grades every
+For every assignment of ``ASSIGNMENTS`` whose notebook exists this builds ``dist/hwN/``,
+grades every
 notebook of ``examples/hwN/`` with ``bplab grade`` into ``demo-out/hwN/`` (grades.csv, results/,
 feedback/, report.html), prints the score table, one student's feedback file, and whether each
 example scored as it should: the full solution gets every point, the blank notebook none, and a
