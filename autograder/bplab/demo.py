@@ -2,9 +2,9 @@
 
 For every assignment of ``ASSIGNMENTS`` whose notebook exists this builds ``dist/hwN/``, grades
 every notebook of ``examples/hwN/`` with ``bplab grade`` into ``demo-out/hwN/`` (grades.csv,
-results/, feedback/, report.html), prints the score table, one student's feedback file, and whether each
-example scored as it should: the full solution gets every point, the blank notebook none, and a
-single-bug notebook loses points exactly on the questions its bug touches
+results/, feedback/, report.html), prints the score table, one student's feedback file, and
+whether each example scored as it should: the full solution gets every point, the blank notebook
+none, and a single-bug notebook loses points exactly on the questions its bug touches
 (``examples/hwN/bugs.py``). Exits 1 when an example did not.
 """
 
