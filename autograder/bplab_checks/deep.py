@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bplab_checks.cases import Case
-from bplab_checks.diagnose import tag
 from bplab_checks.feedback import (
     as_float64,
     assert_directional,
@@ -29,6 +28,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")

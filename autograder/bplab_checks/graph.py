@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bplab_checks.diagnose import tag
 from bplab_checks.feedback import (
     as_float64,
     assert_directional,
@@ -36,6 +35,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, NUDGE, REF_RTOL
 
 NAME = "Graph"
