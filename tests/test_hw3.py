@@ -102,3 +102,51 @@ def test_student_code_reaches_only_the_static_methods_of_a_grader_block(worker):
             keep.poke(k, name)
     with pytest.raises(Exception):  # noqa: B017 - calling the class builds an unsendable object
         keep.call(k)
+
+
+JUNK = {
+    "Graph": '''
+class Graph:
+    def __init__(self):
+        self.n, self.names, self.values = 0, [], {}
+    def input(self, name):
+        self.names.append(name)
+        self.n += 1
+        return self.n - 1
+    def apply(self, block, *parents):
+        self.n += 1
+        return self.n - 1
+    def forward(self, feed):
+        self.values = dict(feed)
+        return 0.0
+    def backward(self):
+        return {k: np.zeros_like(v) for k, v in self.values.items()}
+''',
+    "mlp_loss": '''
+def mlp_init(sizes, seed=0):
+    return {f"{p}{l}": np.zeros((sizes[l - 1], sizes[l]) if p == "W" else sizes[l])
+            for l in range(1, len(sizes)) for p in "Wb"}
+
+def mlp_loss(params, X, y, activation="relu"):
+    return 0.6931471805599453, {k: np.zeros_like(v) for k, v in params.items()}
+''',
+    "gradient_norms": '''
+def gradient_norms(depth, width, activation, scale, seed=0):
+    return [1.0] * depth
+''',
+    "lr_range_test": '''
+def lr_range_test(loss_and_grad, params, lr_min=1e-6, lr_max=10.0, factor=1.1, diverge=4.0):
+    lrs = [lr_min * factor ** k for k in range(10)]
+    return lrs, [1.0] * 10
+
+def suggest_lr(lrs, losses):
+    return lrs[0]
+''',
+}
+
+
+@pytest.mark.parametrize("question", sorted(JUNK))
+def test_junk_answers_score_zero(question):
+    test_file = run_question("hw3", question, environment("hw3", JUNK[question]))
+    assert test_file.score == 0, [r.test_case.name for r in test_file.test_case_results
+                                  if r.passed]
