@@ -378,6 +378,24 @@ def check_suggest_lr(suggest_lr) -> None:
                  f"losses[{k}] to losses[{k + 1}]).", f"losses: {curve}.")
 
 
+def trusted_wdbc():
+    """Hidden cases only: hw2's WDBC split, ``(X_train, y_train, X_val, y_val)``, loaded from the
+    trusted copy next to the ``solutions`` package (``files/data`` in the autograder,
+    ``assignments/hw2/data`` in the repository), never from a folder the student controls."""
+    import importlib.util
+    from pathlib import Path
+
+    import solutions
+
+    root = Path(solutions.__file__).resolve().parent.parent
+    candidates = (root / "data" / "wdbc.py", root / "assignments" / "hw2" / "data" / "wdbc.py")
+    spec = importlib.util.spec_from_file_location(
+        "bplab_trusted_wdbc", next(p for p in candidates if p.is_file()))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load_data()
+
+
 def wdbc_loss_and_grad(mlp_loss, X, y):
     """Full-batch loss of the WDBC network with the reference mlp_loss (hidden cases)."""
     def loss_and_grad(params):

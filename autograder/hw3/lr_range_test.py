@@ -9,6 +9,7 @@ from bplab_checks.deep import (
     check_lr_range_quadratic,
     check_suggest_lr,
     compare_range_tests,
+    trusted_wdbc,
     wdbc_loss_and_grad,
 )
 from otter.test_files import test_case
@@ -39,26 +40,14 @@ def other_quadratics(lr_range_test):
 
 @test_case(name="lr_range_test: WDBC with a fixed seed, and its suggestion", hidden=True)
 def wdbc_with_a_fixed_seed(lr_range_test, suggest_lr):
-    import importlib.util
-    from pathlib import Path
-
     import numpy as np
     from bplab_checks.feedback import as_float64, call, fail
 
-    import solutions
     from solutions.hw3 import lr_range_test as reference
     from solutions.hw3 import mlp_init, mlp_loss
     from solutions.hw3 import suggest_lr as reference_suggest
 
-    # The trusted copy of the data, as in hw2's train_two_layer: never a student folder.
-    root = Path(solutions.__file__).resolve().parent.parent
-    candidates = (root / "data" / "wdbc.py", root / "assignments" / "hw2" / "data" / "wdbc.py")
-    spec = importlib.util.spec_from_file_location(
-        "bplab_hw3_wdbc", next(p for p in candidates if p.is_file())
-    )
-    wdbc = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(wdbc)
-    X_train, y_train, _, _ = wdbc.load_data()
+    X_train, y_train, _, _ = trusted_wdbc()
 
     settings = {"lr_min": 1e-4, "lr_max": 100.0, "factor": 1.25, "diverge": 4.0}
     label = "lr_range_test(WDBC network [30, 16, 1], mlp_init seed 0, " + ", ".join(

@@ -22,34 +22,9 @@ def _edit(question: str, name: str, code: str | None, define: str,
     return bug("hw3", question, name, code, source)
 
 
-_BACKWARD_HEAD = '''
-class Graph:
-    def __init__(self):
-        self.blocks, self.parents, self.names, self.values, self.caches = [], [], [], [], []
-
-    def input(self, name):
-        self.blocks.append(None)
-        self.parents.append(())
-        self.names.append(name)
-        return len(self.blocks) - 1
-
-    def apply(self, block, *parents):
-        self.blocks.append(block)
-        self.parents.append(tuple(parents))
-        self.names.append(None)
-        return len(self.blocks) - 1
-
-    def forward(self, feed):
-        self.values, self.caches = [], []
-        for node, block in enumerate(self.blocks):
-            if block is None:
-                value, cache = feed[self.names[node]], None
-            else:
-                value, cache = block.forward(*[self.values[p] for p in self.parents[node]])
-            self.values.append(value)
-            self.caches.append(cache)
-        return self.values[-1]
-
+# The reference Graph up to its backward method: a variant replaces backward only.
+_GRAPH_HEAD = _REFERENCE["Graph"].reference.split("    def backward(self):")[0]
+_INPUTS = '''
     def _inputs(self, grads):
         return {self.names[n]: np.asarray(grads.get(n, np.zeros_like(self.values[n])), float)
                 for n in range(len(self.blocks)) if self.blocks[n] is None}
@@ -57,7 +32,8 @@ class Graph:
 
 
 def _graph(backward: str) -> str:
-    return _BACKWARD_HEAD + backward
+    """The reference Graph with ``backward`` (a method, indented) in place of its own."""
+    return _GRAPH_HEAD + backward.strip("\n") + "\n" + _INPUTS
 
 
 BUGS = [
