@@ -1,11 +1,11 @@
-"""lr_range_test and suggest_lr: the learning-rate range test (bplab_checks.deep).
+"""lr_range_test and suggest_lr: the learning-rate range test (bplab_checks.lr_range).
 
 Every case hands lr_range_test a loss function of the grader's: a quadratic whose divergence is
 known in closed form (lr > 2 / a), or the reference mlp_loss on the WDBC training split (hidden),
 so a bug in the student's mlp_loss never costs points here.
 """
 
-from bplab_checks.deep import (
+from bplab_checks.lr_range import (
     check_lr_range_quadratic,
     check_suggest_lr,
     compare_range_tests,
