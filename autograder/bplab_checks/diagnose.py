@@ -94,6 +94,7 @@ CODES: dict[str, str] = {
     "fanout_overwritten": "a node used several times keeps some paths' gradients, not their sum",
     "visit_order": "a node's backward ran before all of its consumers had passed their gradient",
     "backward_twice": "a block's backward was called more than once in one backward pass",
+    "stale_state": "a value or gradient left over from the previous forward/backward",
 }
 
 

@@ -264,9 +264,26 @@ def _path_diagnosis(actual: np.ndarray, contributions: Sequence[np.ndarray], nam
     return None
 
 
-def run_and_check(built: Built, seed: int, during: str = "") -> None:
+STALE = ("Graph keeps state from the previous forward/backward: every forward must run all "
+         "nodes on the new feed (replacing the values and caches), and every backward must start "
+         f"from fresh gradients, not add to the last call's. {tag('stale_state')}")
+
+
+def _history_matters(built: Built, feed: dict[str, np.ndarray], name: str, first) -> bool:
+    """Whether running the same feed forward and backward once more changes d``name``."""
+    try:
+        built.forward({k: v.copy() for k, v in feed.items()})
+        again = np.asarray(built.backward()[name], dtype=np.float64)
+        return again.shape == np.shape(first) and rel_error(again, first) > 1e-10
+    except Exception:  # noqa: BLE001 - a diagnosis never fails a check by itself
+        return False
+
+
+def run_and_check(built: Built, seed: int, during: str = "",
+                  previous: dict[str, np.ndarray] | None = None) -> None:
     """One forward and one backward of ``built`` on a seeded feed: the output value, every
-    input's gradient (central differences), the visits, and the feed left untouched."""
+    input's gradient (central differences), the visits, and the feed left untouched.
+    ``previous`` is the feed of the run before (its leftovers are named ``stale_state``)."""
     spec = built.spec
     feed = spec.feed(seed)
     before = snapshot(feed)
@@ -277,6 +294,10 @@ def run_and_check(built: Built, seed: int, during: str = "") -> None:
     out = as_float64(value, "Graph.forward result", block=NAME, scalar=True)
     expected_value = spec.f(**feed)
     if rel_error(out, expected_value) > REF_RTOL:
+        old_value = None if previous is None else spec.f(**previous)
+        if old_value is not None and rel_error(out, old_value) < 1e-8:
+            fail(STALE, f"Graph.forward returned the output of the previous feed. Checked: "
+                 f"{checked}.")
         fail(f"Graph.forward returned {float(out):.6g}, but the output of {spec.title} is "
              f"{expected_value:.6g}: run the nodes in creation order, each block on the values "
              "of its parents in argument order, and return the value of the last node created.",
@@ -300,6 +321,9 @@ def run_and_check(built: Built, seed: int, during: str = "") -> None:
 
         check = directional_derivatives(f, feed[name], g, seed=seed + 17)
         if check.error > GRAD_RTOL:
+            if _history_matters(built, feed, name, g):
+                fail(STALE, f"d{name} changed when the same feed was run again. Checked: "
+                     f"{checked}.")
             sentence = _path_diagnosis(g, paths[name], name, spec)
             if sentence:
                 fail(sentence, f"Checked: {checked}.")
@@ -316,7 +340,7 @@ def check_graph(Graph, specs: Sequence[Spec], seeds: Sequence[int] = (0,),
         built = build(Graph, spec, blocks)
         for k, seed in enumerate(seeds):
             during = "" if k == 0 else f", after {k} earlier forward/backward on other values"
-            run_and_check(built, seed, during)
+            run_and_check(built, seed, during, spec.feed(seeds[k - 1]) if k else None)
 
 
 def check_graph_public(Graph) -> None:

@@ -85,11 +85,11 @@ BUGS = [
           "Graph", ("for node in reversed(order):", "for node in order:"),
           ("grads = {output: 1.0}", "grads = {n: 0.0 for n in range(len(self.blocks))}\n"
            "        grads[output] = 1.0")),
-    _edit("Graph", "gradients kept from the previous backward call", None, "Graph",
+    _edit("Graph", "gradients kept from the previous backward call", "stale_state", "Graph",
           ("grads = {output: 1.0}",
            "grads = getattr(self, '_grads', {})\n        self._grads = grads\n"
            "        grads[output] = 1.0")),
-    _edit("Graph", "forward runs only the first time (stale values)", None, "Graph",
+    _edit("Graph", "forward runs only the first time (stale values)", "stale_state", "Graph",
           ("self.values, self.caches = [], []",
            "if self.values:\n            return self.values[-1]\n"
            "        self.values, self.caches = [], []")),
