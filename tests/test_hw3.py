@@ -150,3 +150,30 @@ def test_junk_answers_score_zero(question):
     test_file = run_question("hw3", question, environment("hw3", JUNK[question]))
     assert test_file.score == 0, [r.test_case.name for r in test_file.test_case_results
                                   if r.passed]
+
+
+def test_the_sandboxed_grader_scores_the_variants_as_the_bank_does(tmp_path):
+    """Every correct variant and the Graph bugs through `bplab grade` (grader blocks crossing
+    into the sandbox): the same per-question score as the in-process bank run."""
+    import re
+
+    from bplab import notebook
+    from bplab.grade.command import run_grade
+    from bugs.hw3 import CORRECT
+
+    hw3 = Assignment.named("hw3", ROOT)
+    full = notebook.render(notebook.read(hw3.notebook), hw3, "reference")
+    chosen = CORRECT + [b for b in BUGS if b.question == "Graph"]
+    expected = {}
+    for k, variant in enumerate(chosen):
+        define = re.match(r"(?:class|def) (\w+)", variant.source).group(1)
+        path = tmp_path / f"v{k:02d}.ipynb"
+        path.write_text(notebook.dumps(notebook.replace_definition(full, define, variant.source)))
+        in_process = run_question("hw3", variant.question, environment("hw3", variant.source))
+        expected[path.stem] = (variant.id, variant.question, in_process.score)
+    records = run_grade("hw3", sorted(tmp_path.glob("*.ipynb")), tmp_path / "out", jobs=2,
+                        quiet=True)
+    for record in records:
+        vid, question, score = expected[record.stem]
+        got = {q.name: q.score for q in record.questions}
+        assert got[question] == pytest.approx(score, abs=1e-9), vid
