@@ -28,6 +28,13 @@ def test_a_bug_costs_points_on_its_own_question_only(planted):
             assert test_file.grade == 1.0, f"{planted.id} also cost points on {question}"
 
 
+@pytest.mark.parametrize("planted", [pytest.param(b, id=b.id) for b in BUGS])
+def test_every_planted_bug_fails_a_public_case(planted):
+    """The contract's promise: public checks state every rule, so no bank bug passes them all."""
+    test_file = run_question("hw3", planted.question, environment("hw3", planted.source))
+    assert any(not r.passed for r in test_file.test_case_results if not r.test_case.hidden)
+
+
 def test_visit_check_accepts_any_valid_order_and_names_a_wrong_one():
     spec = diamond_spec()
 

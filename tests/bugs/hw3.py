@@ -107,6 +107,8 @@ BUGS = [
           ('[activation]', '["relu"]')),
     _edit("mlp_loss", "init with Xavier's sqrt(1 / fan_in), not He's", "constant_factor",
           "mlp_init", ("np.sqrt(2 / fan_in)", "np.sqrt(1 / fan_in)")),
+    _edit("mlp_loss", "init draws W_l with its shape transposed", "transposed", "mlp_init",
+          ("rng.standard_normal((fan_in, sizes[l]))", "rng.standard_normal((sizes[l], fan_in))")),
     _edit("mlp_loss", "init draws every bias at random", None, "mlp_init",
           ('params[f"b{l}"] = np.zeros(sizes[l])',
            'params[f"b{l}"] = rng.standard_normal(sizes[l]) * 0.01')),
