@@ -184,3 +184,26 @@ def test_the_sandboxed_grader_scores_the_variants_as_the_bank_does(tmp_path):
         vid, question, score = expected[record.stem]
         got = {q.name: q.score for q in record.questions}
         assert got[question] == pytest.approx(score, abs=1e-9), vid
+
+
+@pytest.mark.parametrize("layout", ["files/solutions", "source/lib/solutions", "missing"])
+def test_the_trusted_wdbc_copy_is_found_in_every_autograder_layout(tmp_path, monkeypatch, layout):
+    import shutil
+
+    from bplab_checks.lr_range import trusted_wdbc
+
+    import solutions
+
+    package = tmp_path / layout
+    package.mkdir(parents=True)
+    if layout == "files/solutions":  # otter run: files/data next to files/solutions
+        shutil.copytree(ROOT / "assignments" / "hw2" / "data", tmp_path / "files" / "data")
+    elif layout == "source/lib/solutions":  # the sandboxed Gradescope zip: source/data
+        shutil.copytree(ROOT / "assignments" / "hw2" / "data", tmp_path / "source" / "data")
+    monkeypatch.setattr(solutions, "__file__", str(package / "__init__.py"))
+    if layout == "missing":
+        with pytest.raises(FileNotFoundError, match="trusted WDBC"):
+            trusted_wdbc()
+    else:
+        X_train, y_train, X_val, y_val = trusted_wdbc()
+        assert X_train.shape == (456, 30) and X_val.shape == (113, 30)

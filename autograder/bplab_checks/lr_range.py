@@ -104,17 +104,21 @@ def check_suggest_lr(suggest_lr) -> None:
 
 def trusted_wdbc():
     """Hidden cases only: hw2's WDBC split, ``(X_train, y_train, X_val, y_val)``, loaded from the
-    trusted copy next to the ``solutions`` package (``files/data`` in the autograder,
-    ``assignments/hw2/data`` in the repository), never from a folder the student controls."""
+    trusted copy found from the ``solutions`` package, never from a folder the student controls."""
     import importlib.util
     from pathlib import Path
 
     import solutions
 
     root = Path(solutions.__file__).resolve().parent.parent
-    candidates = (root / "data" / "wdbc.py", root / "assignments" / "hw2" / "data" / "wdbc.py")
-    spec = importlib.util.spec_from_file_location(
-        "bplab_trusted_wdbc", next(p for p in candidates if p.is_file()))
+    # files/data next to files/solutions (otter run), data/ next to lib/solutions (the sandboxed
+    # Gradescope autograder), assignments/hw2/data in the repository.
+    candidates = [root / "data" / "wdbc.py", root.parent / "data" / "wdbc.py",
+                  root / "assignments" / "hw2" / "data" / "wdbc.py"]
+    found = [p for p in candidates if p.is_file()]
+    if not found:
+        raise FileNotFoundError(f"the trusted WDBC copy is missing (looked in {candidates})")
+    spec = importlib.util.spec_from_file_location("bplab_trusted_wdbc", found[0])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.load_data()
