@@ -2,8 +2,7 @@
 
 Every top-level definition below becomes one notebook cell. The lines between
 ``# BEGIN SOLUTION`` and ``# END SOLUTION`` are what students write; the build replaces them
-with a stub. A definition without fences (``Multiply``) is provided code: its stub is its
-reference. Keep each definition self-contained (no module-level helpers); a definition may use
+with a stub. Keep each definition self-contained (no module-level helpers); a definition may use
 the provided hw1 blocks, hw2 blocks and losses (already implemented in the notebook), as a
 student's notebook would.
 
@@ -15,25 +14,8 @@ costs points on its own question only.
 import numpy as np
 
 # Provided to hw3 students as already-implemented code (notebook cells), under the same names.
-from solutions.hw1 import MatMul, ReLU, Sigmoid, Square, Subtract, Sum  # noqa: F401
+from solutions.hw1 import MatMul, Multiply, ReLU, Sigmoid, Square, Subtract, Sum  # noqa: F401
 from solutions.hw2 import Add, LeakyReLU, Tanh, bce_loss, mse_loss, softmax_cross_entropy  # noqa: F401
-
-
-class Multiply:
-    """out = A * B, elementwise (same shapes). Provided: hw3 gives it already implemented.
-
-    forward(A, B): A (N, M), B (N, M) -> out (N, M), cache
-    backward(dout, cache): dout (N, M) -> (dA (N, M), dB (N, M)) = (dout * B, dout * A)
-    """
-
-    @staticmethod
-    def forward(A, B):
-        return A * B, (A, B)
-
-    @staticmethod
-    def backward(dout, cache):
-        A, B = cache
-        return dout * B, dout * A
 
 
 class Graph:
@@ -294,3 +276,21 @@ def suggest_lr(lrs, losses):
     slopes[~np.isfinite(slopes)] = np.inf
     return float(lrs[int(np.argmin(slopes))])
     # END SOLUTION
+
+
+# The concept questions (question ``quiz``): item ids, questions and choices are printed in the
+# notebook; the items' sections and tolerances are in autograder/hw3/quiz.py. The answers below
+# are the key: they reach only the solution notebook and the hidden checks, never the release.
+quiz_answers = {
+    # BEGIN SOLUTION
+    "q1": 7.0,
+    "q2": 3.0,
+    "q3": "c",
+    "q4": 641.0,
+    "q5": -0.24863,
+    "q6": "b",
+    "q7": 0.25,
+    "q8": "b",
+    "q9": "a",
+    # END SOLUTION
+}

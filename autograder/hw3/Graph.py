@@ -22,9 +22,8 @@ def chain_diamond_and_triple_use(Graph):
 
 @test_case(name="Graph: hw1's linear regression and a Tanh/Sigmoid diamond", hidden=True)
 def linear_regression_and_reference_blocks(Graph):
-    from solutions.hw1 import MatMul, Sigmoid, Square, Subtract, Sum, linreg_loss_and_grad
+    from solutions.hw1 import MatMul, Multiply, Sigmoid, Square, Subtract, Sum, linreg_loss_and_grad
     from solutions.hw2 import Tanh
-    from solutions.hw3 import Multiply
 
     specs = reference_specs(MatMul, Subtract, Square, Sum, Tanh, Sigmoid, Multiply)
     check_graph_linreg(Graph, specs[0], linreg_loss_and_grad)
