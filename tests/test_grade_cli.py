@@ -19,7 +19,7 @@ def examples(assignment: str) -> list[Path]:
     return sorted((ROOT / "examples" / assignment).glob("*.ipynb"))
 
 
-@pytest.fixture(scope="module", params=["hw1", "hw2"])
+@pytest.fixture(scope="module", params=["hw1", "hw2", "hw3"])
 def graded(request, tmp_path_factory):
     """Every bundled example of one assignment, graded once by the command line."""
     assignment = request.param

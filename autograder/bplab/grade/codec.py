@@ -124,7 +124,9 @@ class Encoder:
     def _enc_array(a: np.ndarray, out: list[bytes]) -> None:
         if a.ndim > MAX_NDIM:
             raise Unsendable("array has too many dimensions")
-        a = np.ascontiguousarray(a)
+        # ascontiguousarray turns a 0-d array into shape (1,): keep the shape (a scalar's 0-d
+        # array must stay 0-d, e.g. the output gradient a student's Graph seeds backward with).
+        a = np.ascontiguousarray(a).reshape(a.shape)
         d = a.dtype.str.encode()
         head = b"a" + bytes([len(d)]) + d + bytes([a.ndim])
         head += b"".join(_I64.pack(n) for n in a.shape)

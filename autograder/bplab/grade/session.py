@@ -35,6 +35,19 @@ _WARNINGS = {
 }
 
 
+MAX_CALLBACKS = 100_000  # grader functions and block classes one worker may hold
+
+
+def _static_method(cls: Any, name: str) -> Any:
+    """``cls.name`` when ``cls`` is a class whose own (or base's) dict defines ``name`` as a
+    static method: all that student code may call on a grader block (``block.forward(X)``)."""
+    if isinstance(cls, type) and not name.startswith("_"):
+        for klass in cls.__mro__[:-1]:
+            if isinstance(vars(klass).get(name), staticmethod):
+                return getattr(cls, name)
+    raise AttributeError(f"{getattr(cls, '__name__', 'grader function')} has no method {name!r}")
+
+
 class Session:
     """A worker for one submission and the requests the grader makes of it."""
 
@@ -46,6 +59,7 @@ class Session:
         self.restarts = 0
         self.worker: WorkerProcess | None = None
         self._callbacks: dict[int, Any] = {}
+        self._callback_ids: dict[int, int] = {}  # id(grader object) -> its callback id
         self._depth = 0
         self._call_deadline = float("inf")
         self._enc = codec.Encoder(self._reference)
@@ -55,6 +69,8 @@ class Session:
     def start(self) -> None:
         """Start a worker and wait for its ``ready`` (a failure here is the grader's)."""
         self.generation += 1
+        self._callbacks.clear()
+        self._callback_ids.clear()
         try:
             self.worker = self.sandbox.spawn()
         except OSError as exc:
@@ -152,8 +168,15 @@ class Session:
         if isinstance(value, StudentObject):
             return b"h", self._id(value), ""
         if callable(value):
-            cid = len(self._callbacks) + 1
-            self._callbacks[cid] = value
+            # One id per object for the worker's lifetime: a block class handed to a student's
+            # Graph in one call is called back in later ones (hw3).
+            cid = self._callback_ids.get(id(value))
+            if cid is None or self._callbacks.get(cid) is not value:
+                if len(self._callbacks) >= MAX_CALLBACKS:
+                    raise codec.Unsendable("too many grader functions passed to student code")
+                cid = len(self._callbacks) + 1
+                self._callbacks[cid] = value
+                self._callback_ids[id(value)] = cid
             return b"k", cid, getattr(value, "__name__", "function")[:60]
         raise codec.Unsendable(f"the grader cannot pass a {type(value).__name__} to student code")
 
@@ -170,7 +193,6 @@ class Session:
         outer = self._depth == 0
         if outer:
             self._call_deadline = min(time.monotonic() + timeout, self.deadline)
-            self._callbacks.clear()
         self._depth += 1
         try:
             try:
@@ -191,11 +213,14 @@ class Session:
                 self._call_deadline = float("inf")
 
     def _serve_callback(self, msg: tuple) -> None:
-        if len(msg) != 4 or type(msg[1]) is not int or type(msg[2]) is not tuple \
-                or type(msg[3]) is not dict or msg[1] not in self._callbacks:
+        if len(msg) not in (4, 5) or type(msg[1]) is not int or type(msg[2]) is not tuple \
+                or type(msg[3]) is not dict or msg[1] not in self._callbacks \
+                or (len(msg) == 5 and type(msg[4]) is not str):
             raise self._protocol("bad callback request")
         fn = self._callbacks[msg[1]]
         try:
+            if len(msg) == 5:
+                fn = _static_method(fn, msg[4])
             result = fn(*msg[2], **{str(k): v for k, v in msg[3].items()})
             payload = self._enc.encode(("ok", result))
         except (WorkerLost, GraderFault):

@@ -12,7 +12,9 @@ Requests (grader -> worker), each answered by one reply:
   ("op", name, h, args)                 ``__array__``/``__float__``/``__len__``/... of obj(h)
 Replies: ("ok", value[, writeback, warnings]), ("err", type, message, warnings),
 ("cellerr", text). While a call runs, the worker may itself send ("cb", id, args, kwargs) to
-call a grader function passed as an argument; the grader answers ("ok", v) or ("err", t, m).
+call a grader function passed as an argument, or ("cb", id, args, kwargs, method) to call a
+static method of a grader block class (valid for the worker's lifetime); the grader answers
+("ok", v) or ("err", t, m).
 """
 
 import os
@@ -105,15 +107,34 @@ class _Enc(codec.Encoder):
 ENC = _Enc(_other)
 
 
-def _callback(cid: int, label: str):
-    def call_grader(*args, **kwargs):
-        reply = _request(("cb", cid, args, kwargs))
-        if reply[0] == "ok":
-            return reply[1]
-        raise _exception(reply[1], reply[2])
+def _call_grader(cid: int, args: tuple, kwargs: dict, method: str | None = None):
+    msg = ("cb", cid, args, kwargs) if method is None else ("cb", cid, args, kwargs, method)
+    reply = _request(msg)
+    if reply[0] == "ok":
+        return reply[1]
+    raise _exception(reply[1], reply[2])
 
-    call_grader.__name__ = call_grader.__qualname__ = label or "grader_function"
-    return call_grader
+
+class _GraderCallable:
+    """A grader function or block class passed to student code: calling it, or calling one of
+    its public methods (``block.forward(X)``: a block class of the grader used by hw3's
+    ``Graph``), sends a ``cb`` request. The grader decides what may be called."""
+
+    def __init__(self, cid: int, label: str):
+        self._cid = cid
+        self.__name__ = self.__qualname__ = label or "grader_function"
+
+    def __call__(self, *args, **kwargs):
+        return _call_grader(self._cid, args, kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: _call_grader(self._cid, args, kwargs, name)
+
+
+def _callback(cid: int, label: str):
+    return _GraderCallable(cid, label)
 
 
 def _handle(h: int, label: str):
