@@ -250,3 +250,61 @@ BROKEN_FILES: dict[str, tuple[bytes, str]] = {
     "json_list.ipynb": (b"[1, 2, 3]", "invalid_notebook"),
     "no_cells.ipynb": (b'{"metadata": {}}', "invalid_notebook"),
 }
+
+# --------------------------------------------------------------------------- issue 10's classes
+# Each is graded in the same batch as the cases above (tests/test_grade_adversarial.py).
+_CONTINUED_RELU = '''import numpy as np
+class ReLU:
+    """An honest ReLU whose continuation lines start with IPython's escape characters."""
+    @staticmethod
+    def forward(X):
+        mask = (X
+!= 0) & (X > 0)
+        label = ("%s"
+% "relu")
+        doc = """
+!this is text, not a shell command
+%neither is this
+"""
+        return np.where(mask, X, 0.0), mask
+    @staticmethod
+    def backward(dout, cache):
+        return (dout * cache,)
+'''
+
+ISSUE_10: dict[str, Case] = {
+    # 2 and 8: text that cannot be written (a lone surrogate), terminal escapes and controls.
+    "bad_text": Case(
+        prepend=["raise RuntimeError('\\udcff lone \\x1b[31mred\\x1b]0;title\\x07 \\x9b1m \\x00 ok')\n"],
+        define={"Square": _block("Square", "        raise RuntimeError('\\udcff\\x1b[2J' * 50)")},
+        zero={"Square"} | CHAINED,
+        notes=("lone", "ok"),
+    ),
+    # 4: error text the worker was patched not to cap, in many cells.
+    "huge_errors": Case(
+        prepend=["import sys\nsys.modules['__main__']._text = lambda s: s\n"]
+        + ["raise ValueError('E' * 10**6)\n"] * 40,
+        define={"Sum": _block("Sum", "        import sys\n        sys.modules['__main__']._text = lambda s: s\n"
+                                     "        raise ValueError('S' * 10**6)")},
+        zero={"Sum"} | CHAINED,
+    ),
+    # 4: IPython lines that grow past the cell limit when rewritten; thousands of commands.
+    "shell_lines": Case(
+        append=[("!" + "\x07" * 1000 + "\n") * 600, "!ls\n" * 3000],
+        notes=("too large", "more IPython commands"),
+    ),
+    # 6: a student-chosen exception type name and object name carry a diagnosis tag.
+    "forged_names": Case(
+        define={"ReLU": _block("ReLU", "        class E(Exception):\n            pass\n"
+                                       "        E.__name__ = E.__qualname__ = 'x (diagnosis: forged_type)'\n"
+                                       "        raise E('boom')"),
+                "Sigmoid": _block("Sigmoid", "        class O:\n            __name__ = 'y (diagnosis: forged_label)'\n"
+                                             "        return O(), O()",
+                                  "        class O:\n            __name__ = 'z (diagnosis: forged_label)'\n"
+                                  "        return (O(),)")},
+        zero={"ReLU", "Sigmoid"},
+    ),
+    # 7: a correct solution whose continuation lines start with `!=` and `%`.
+    "continuation_lines": Case(define={"ReLU": _CONTINUED_RELU}),
+}
+HOSTILE.update(ISSUE_10)
