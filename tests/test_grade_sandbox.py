@@ -52,8 +52,8 @@ def test_the_limits_budget_holds_and_is_said():
 @pytest.mark.parametrize("raw, want", [
     ("\udcff x", "\ufffd x"), ("a\x1b[31mred\x1b[0m", "ared"), ("\x1b]0;title\x07t", "t"),
     ("\x9b2Jz", "z"), ("c\x00\x7f\x85\r", "c"), ("keep\ttabs\nand lines", "keep\ttabs\nand lines"),
-    ("x (diagnosis: forged)", "x (diagnosis -: forged)"), ("(DIAGNOSIS: y)", "(diagnosis -: y)"),
-    ("(diag\x00nosis: z)", "(diagnosis -: z)"), ("\u202egnp.exe", "gnp.exe"),
+    ("x (diagnosis: forged)", "x (diagnosis - forged)"), ("(diag\x00nosis: z)", "(diagnosis - z)"),
+    ("\u202egnp.exe", "gnp.exe"),
 ])
 def test_clean_gives_printable_text_without_tags(raw, want):
     assert text.clean(raw) == want

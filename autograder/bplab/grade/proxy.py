@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bplab.grade.record import FaultCause
 from bplab.grade.text import neutralize
 
 
@@ -32,7 +33,11 @@ class WorkerLost(BaseException):  # noqa: N818 - a condition, not an error of th
 
 
 class GraderFault(BaseException):  # noqa: N818
-    """A fault of the grader itself (never charged to the student)."""
+    """A fault of the grader itself (never charged to the student); ``cause`` says which."""
+
+    def __init__(self, detail: str, cause: FaultCause = "sandbox"):
+        super().__init__(detail)
+        self.cause: FaultCause = cause
 
 
 class StudentError(Exception):

@@ -202,7 +202,7 @@ class Session:
             try:
                 payload = self._enc.encode(msg)
             except codec.Unsendable as exc:
-                raise GraderFault(str(exc)) from None
+                raise GraderFault(str(exc), cause="test_inputs") from None
             self._send(payload)
             while True:
                 reply = self._receive()
@@ -236,8 +236,8 @@ class Session:
         assert self.worker is not None
         try:
             codec.write_frame(self.worker.to_worker, payload, self._wait_writable)
-        except codec.Unsendable as exc:
-            raise GraderFault(str(exc)) from None
+        except codec.Unsendable as exc:  # more than a frame: what the test file sends
+            raise GraderFault(str(exc), cause="test_inputs") from None
         except (BrokenPipeError, OSError):
             raise self._lost() from None
 

@@ -4,8 +4,9 @@ Contract of ``clean(text)``: the result is valid, printable UTF-8 text. Lone sur
 U+FFFD; terminal escape sequences (ANSI CSI, OSC, DCS/APC/PM/SOS strings, their 8-bit forms)
 are removed whole; every other C0/C1 control except newline and tab is removed, and so are the
 bidirectional overrides (they make a line read differently from what it holds). Last, no
-student text can carry a diagnosis tag: ``neutralize`` defuses ``(diagnosis`` wherever it is,
-so a tag can neither be written whole nor completed by grader text that follows.
+student text can carry a diagnosis tag: ``neutralize`` breaks every tag with
+``bplab_checks.tag.defang`` (the one home of the tag's format), after the removals above, so
+no tag can be assembled from pieces that a removal joins.
 
 ``cap(text, limit)`` bounds one item; ``TextBudget`` bounds everything a submission's worker
 may add to its record (see ``session``): the sizes the student controls stay the student's.
@@ -14,6 +15,8 @@ may add to its record (see ``session``): the sizes the student controls stay the
 from __future__ import annotations
 
 import re
+
+from bplab_checks.tag import defang
 
 ITEM_LIMIT = 4000  # characters of one message (a cell error, an exception, a warning)
 LABEL_LIMIT = 120  # characters of a name (an exception type, a handle's label)
@@ -31,7 +34,6 @@ _ESCAPES = re.compile(
 )
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TAG = re.compile(r"\(\s*diagnosis(?! -)", re.IGNORECASE)  # idempotent: leaves its own result
 
 
 def clean(text: str) -> str:
@@ -45,8 +47,8 @@ def clean(text: str) -> str:
 
 
 def neutralize(text: str) -> str:
-    """Student-made text cannot forge, or begin, a diagnosis tag (reports count those)."""
-    return _TAG.sub("(diagnosis -", text)
+    """Student-made text cannot forge a diagnosis tag (reports count those)."""
+    return defang(text)
 
 
 def cap(text: str, limit: int = ITEM_LIMIT) -> str:
