@@ -15,7 +15,16 @@ import time
 from pathlib import Path
 
 import pytest
-from adversarial import BROKEN_FILES, HOSTILE, HW1_POINTS, MARKER, SECRETS, write
+from adversarial import (
+    BROKEN_FILES,
+    HOSTILE,
+    HW1_POINTS,
+    MARKER,
+    RESOURCE_PROBES,
+    SECRETS,
+    STOP_READING,
+    write,
+)
 from bplab.grade.command import run_grade
 from bplab.grade.proxy import WorkerLost
 from bplab.grade.record import Config
@@ -263,9 +272,6 @@ def _session(**kw):
     return session
 
 
-STOP_READING = ("import sys, time\n"
-                "sys.modules['__main__'].READER.read = lambda *a, **k: time.sleep(3600)\n")
-
 
 def test_a_worker_that_stops_reading_is_a_timeout_not_a_hang():
     # Class 1: a send of more than a pipe's buffer used to block the grader forever.
@@ -287,57 +293,6 @@ def test_the_submission_deadline_bounds_every_wait():
     assert time.monotonic() - started < 10
     session.close()
 
-
-RESOURCE_PROBES = r'''
-import ctypes, errno, os
-libc = ctypes.CDLL(None, use_errno=True)
-probe = {}
-def attempt(name, fn):
-    try:
-        ok = fn()
-    except OSError as exc:
-        probe[name] = f"refused {exc.errno}"
-        return
-    probe[name] = "allowed" if ok else f"refused {ctypes.get_errno()}"
-def sys_call(nr, *args):
-    return lambda: libc.syscall(nr, *args) >= 0
-attempt("memfd_create", lambda: os.memfd_create("hog") >= 0)
-attempt("shmget", lambda: libc.shmget(0, 2**20, 0o1600) >= 0)  # IPC_PRIVATE | IPC_CREAT
-attempt("unshare_user", lambda: libc.unshare(0x10000000) == 0)  # CLONE_NEWUSER
-attempt("unshare_net", lambda: libc.unshare(0x40000000) == 0)  # CLONE_NEWNET
-attempt("mount", lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0)
-attempt("setns", sys_call(308, 0, 0))
-attempt("ptrace", sys_call(101, 0, 0, 0, 0))  # PTRACE_TRACEME
-attempt("keyctl", sys_call(250, 0, -1, 0, 0, 0))
-attempt("bpf", sys_call(321, 0, 0, 0))
-attempt("perf_event_open", sys_call(298, 0, 0, -1, -1, 0))
-attempt("userfaultfd", sys_call(323, 0))
-attempt("io_uring_setup", sys_call(425, 1, 0))
-def fill(prefix):
-    for i in range(32):  # 256 MiB in all, in files under RLIMIT_FSIZE: more than a tmpfs holds
-        with open(f"{prefix}{i}", "wb") as f:
-            f.write(b"x" * 2**23)
-    return True
-attempt("fill_dev_shm", lambda: fill("/dev/shm/hog"))
-attempt("fill_tmp", lambda: fill("/tmp/hog"))
-kids = 0
-for _ in range(40):
-    try:
-        pid = os.fork()
-    except OSError:
-        break
-    if pid == 0:
-        import time
-        time.sleep(30)
-        os._exit(0)
-    kids += 1
-probe["forks"] = kids
-try:
-    import torch
-    probe["torch"] = "importable"
-except ImportError:
-    probe["torch"] = "absent"
-'''
 
 
 def test_whole_submission_resources_are_bounded():

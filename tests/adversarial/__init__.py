@@ -252,6 +252,64 @@ BROKEN_FILES: dict[str, tuple[bytes, str]] = {
 }
 
 # --------------------------------------------------------------------------- issue 10's classes
+# Cells run straight in a session (tests/test_grade_adversarial.py) and in the benchmark.
+# Student code makes the worker stop reading its requests (the next send then blocks).
+STOP_READING = ("import sys, time\n"
+                "sys.modules['__main__'].READER.read = lambda *a, **k: time.sleep(3600)\n")
+
+# Each probe records how the kernel answered ("refused <errno>") in the dict `probe`.
+RESOURCE_PROBES = r'''
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+probe = {}
+def attempt(name, fn):
+    try:
+        ok = fn()
+    except OSError as exc:
+        probe[name] = f"refused {exc.errno}"
+        return
+    probe[name] = "allowed" if ok else f"refused {ctypes.get_errno()}"
+def sys_call(nr, *args):
+    return lambda: libc.syscall(nr, *args) >= 0
+attempt("memfd_create", lambda: os.memfd_create("hog") >= 0)
+attempt("shmget", lambda: libc.shmget(0, 2**20, 0o1600) >= 0)  # IPC_PRIVATE | IPC_CREAT
+attempt("unshare_user", lambda: libc.unshare(0x10000000) == 0)  # CLONE_NEWUSER
+attempt("unshare_net", lambda: libc.unshare(0x40000000) == 0)  # CLONE_NEWNET
+attempt("mount", lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0)
+attempt("setns", sys_call(308, 0, 0))
+attempt("ptrace", sys_call(101, 0, 0, 0, 0))  # PTRACE_TRACEME
+attempt("keyctl", sys_call(250, 0, -1, 0, 0, 0))
+attempt("bpf", sys_call(321, 0, 0, 0))
+attempt("perf_event_open", sys_call(298, 0, 0, -1, -1, 0))
+attempt("userfaultfd", sys_call(323, 0))
+attempt("io_uring_setup", sys_call(425, 1, 0))
+def fill(prefix):
+    for i in range(32):  # 256 MiB in all, in files under RLIMIT_FSIZE: more than a tmpfs holds
+        with open(f"{prefix}{i}", "wb") as f:
+            f.write(b"x" * 2**23)
+    return True
+attempt("fill_dev_shm", lambda: fill("/dev/shm/hog"))
+attempt("fill_tmp", lambda: fill("/tmp/hog"))
+kids = 0
+for _ in range(40):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        import time
+        time.sleep(30)
+        os._exit(0)
+    kids += 1
+probe["forks"] = kids
+try:
+    import torch
+    probe["torch"] = "importable"
+except ImportError:
+    probe["torch"] = "absent"
+'''
+
+
 # Each is graded in the same batch as the cases above (tests/test_grade_adversarial.py).
 _CONTINUED_RELU = '''import numpy as np
 class ReLU:

@@ -4,16 +4,9 @@ Started as ``python -I -S worker.py FD_IN FD_OUT [UID] [SITE_DIR...]`` inside th
 Everything here is untrusted once student code has run (student code can rewrite this module);
 the grader relies only on what it decodes, never on this file behaving.
 
-The message names are constants in ``codec`` (``codec.EXEC`` is "exec", and so on).
-Requests (grader -> worker), each answered by one reply:
-  ("exec", n, source)                   run cell ``n`` in the notebook namespace
-  ("names", [name, ...])                values of globals (plain data or handles)
-  ("getattr", h, name)                  ``getattr(obj(h), name)``
-  ("call", h, args, kwargs, errstate)   ``obj(h)(*args, **kwargs)`` under ``np.errstate``
-  ("op", name, h, args)                 ``__array__``/``__float__``/``__len__``/... of obj(h)
-Replies: ("ok", value[, writeback, warnings]), ("err", type, message, warnings),
-("cellerr", text). While a call runs, the worker may itself send ("cb", id, args, kwargs) to
-call a grader function passed as an argument; the grader answers ("ok", v) or ("err", t, m).
+Requests and replies are the messages named in ``codec`` (``codec.EXEC``, ``codec.CALL``, ...,
+each with its shape): every request is answered by one reply; while a call runs, the worker
+may itself send ``codec.CALLBACK`` to call a grader function passed as an argument.
 """
 
 import os
