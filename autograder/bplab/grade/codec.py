@@ -15,7 +15,6 @@ depends on nothing but the standard library and numpy.
 
 from __future__ import annotations
 
-import errno
 import os
 import struct
 from collections.abc import Callable
@@ -28,7 +27,8 @@ MAX_DEPTH = 40  # nesting of containers
 MAX_ITEMS = 2_000_000  # values in one message
 MAX_NDIM = 32
 
-# The protocol's message names (first item of every message; see ``worker``'s docstring).
+# The protocol's message names: the first item of every message. Every request is answered
+# by one reply; the rest of each message is as shown.
 # Requests, grader -> worker:
 EXEC = "exec"  # (EXEC, n, source): run notebook cell n
 NAMES = "names"  # (NAMES, [name, ...]): values of globals
@@ -167,7 +167,6 @@ class Decoder:
         self.handle = handle
         self.callback = callback
         self.text = text
-        self._errors = "replace" if text is not None else "surrogatepass"
 
     def decode(self, data: bytes) -> Any:
         self._data = bytes(data)
@@ -213,8 +212,13 @@ class Decoder:
         if tag == 0x73:  # s
             n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
             end = self._span(pos + 4, n)
-            text = str(data[pos + 4 : end], "utf-8", self._errors)
-            return (text if self.text is None else self.text(text)), end
+            if self.text is None:
+                return str(data[pos + 4 : end], "utf-8", "surrogatepass"), end
+            try:  # a lone surrogate is one character (cleaned below), invalid bytes are replaced
+                text = str(data[pos + 4 : end], "utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                text = str(data[pos + 4 : end], "utf-8", "replace")
+            return self.text(text), end
         if tag == 0x61:  # a
             return self._array(pos)
         if tag == 0x74 or tag == 0x6C:  # t, l
@@ -348,11 +352,7 @@ def write_frame(fd: int, payload: bytes, wait: Callable[[], None] | None = None)
     while data:
         try:
             n = os.write(fd, data)
-        except BlockingIOError:
-            n = 0
-        except OSError as exc:
-            if exc.errno != errno.EAGAIN:
-                raise
+        except BlockingIOError:  # EAGAIN: the pipe is full
             n = 0
         if n == 0 and wait is not None:
             wait()

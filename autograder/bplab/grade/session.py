@@ -161,7 +161,8 @@ class Session:
         if kind == codec.ERR and len(reply) == 4 and type(reply[1]) is str \
                 and type(reply[2]) is str:
             self._reemit(reply[3])
-            raise student_exception(self.budget.take(reply[1], text.LABEL_LIMIT),
+            # The type name is capped, not charged: a spent budget must not change the type.
+            raise student_exception(text.cap(reply[1], text.LABEL_LIMIT),
                                     self.budget.take(reply[2]))
         raise self._protocol(f"unexpected reply {str(kind)[:20]!r}")
 
