@@ -378,6 +378,7 @@ ISSUE_10: dict[str, Case] = {
         define={"Sum": _block("Sum", "        import sys\n        sys.modules['__main__']._text = lambda s: s\n"
                                      "        raise ValueError('S' * 10**6)")},
         zero={"Sum"} | CHAINED,
+        below_max=FAN_OUT,
     ),
     # 4: IPython lines that grow past the cell limit when rewritten; thousands of commands.
     "shell_lines": Case(
