@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,8 @@ FAN_OUT = {"fan_out"}
 # Strings that exist only in hidden test cases or in the reference solution bodies.
 SECRETS = ("from solutions.hw1 import MatMul as reference", "dB = A.T @ dout",
            "check_block_matches_reference(\n")
-MARKER = "bplab-adversarial-1234.5678"
+# The daemon's `sleep` argument: unique per test run, since other runs may share the machine.
+MARKER = f"bplab-adversarial-{os.getpid()}.5678"
 
 
 @dataclass
