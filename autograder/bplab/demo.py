@@ -1,11 +1,11 @@
 """``make demo``: build each assignment, grade its bundled examples in the sandbox, report.
 
-For every assignment whose notebook exists (hw1, hw2) this builds ``dist/hwN/``, grades every
-notebook of ``examples/hwN/`` with ``bplab grade`` into ``demo-out/hwN/`` (grades.csv, results/,
-feedback/, report.html), prints the score table, one student's feedback file, and whether each
-example scored as it should: the full solution gets every point, the blank notebook none, and a
-single-bug notebook loses points exactly on the questions its bug touches
-(``examples/hwN/bugs.py``). Exits 1 when an example did not.
+For every assignment whose notebook exists (``Assignment.all()``, in number order) this builds
+``dist/hwN/``, grades every notebook of ``examples/hwN/`` with ``bplab grade`` into
+``demo-out/hwN/`` (grades.csv, results/, feedback/, report.html), prints the score table, one
+student's feedback file, and whether each example scored as it should: the full solution gets
+every point, the blank notebook none, and a single-bug notebook loses points exactly on the
+questions its bug touches (``examples/hwN/bugs.py``). Exits 1 when an example did not.
 """
 
 from __future__ import annotations
