@@ -5,37 +5,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 REPORT_NAME = "report.html"
 ROSTER_JOIN_NAME = "grades_with_roster.csv"
 
 
-def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | None = None) -> Path:
-    """Write ``out_dir/report.html`` from ``bplab grade``'s output and return its path.
+@dataclass(frozen=True)
+class Report:
+    """What ``write_report`` did: the page, and a warning when the roster join went badly."""
 
-    With ``roster`` (a CSV) and ``roster_id`` (its id column), also writes
-    ``out_dir/grades_with_roster.csv`` (see ``bplab.roster``) and lists missing students and
-    unsettled matches in the report.
+    path: Path
+    warning: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.warning else 0
+
+
+def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | None = None) -> Path:
+    """Write ``out_dir/report.html`` (see ``write_checked_report``) and return its path."""
+    return write_checked_report(out_dir, roster, roster_id).path
+
+
+def write_checked_report(out_dir: Path, roster: Path | None = None,
+                         roster_id: str | None = None) -> Report:
+    """Write ``out_dir/report.html`` from ``bplab grade``'s output.
+
+    With ``roster`` (a Canvas gradebook, a Moodle worksheet, or a CSV whose id column is
+    ``roster_id``), also writes ``out_dir/grades_with_roster.csv`` (see ``bplab.roster``), lists
+    missing students and unsettled matches in the report, and warns when fewer than half of the
+    roster or of the submissions matched.
     """
     # Imported here: matplotlib is slow to import and `bplab --help` should not wait for it.
     from bplab.report.load import load_grading_dir
     from bplab.report.render import render_html
-    from bplab.roster import join_roster, roster_issues, write_rows
+    from bplab.roster import join_roster, match_counts, read_roster, roster_issues, write_rows
 
     out_dir = Path(out_dir)
     results = load_grading_dir(out_dir)
     issues = None
+    warning = ""
     if roster is not None:
-        if not roster_id:
-            raise ValueError("a roster needs the name of its id column (roster_id)")
+        id_column = read_roster(roster, roster_id).id_column
         rows = join_roster(out_dir / "grades.csv", roster, roster_id)
         write_rows(rows, out_dir / ROSTER_JOIN_NAME)
-        issues = roster_issues(rows, roster_id)
+        issues = roster_issues(rows, id_column)
+        counts = match_counts(rows, id_column)
+        if counts.poor:
+            warning = (f"warning: only {counts.describe()}; is it the right roster "
+                       "(or --roster-id)?")
     title = f"Class report: {out_dir.resolve().name}"
     path = out_dir / REPORT_NAME
-    path.write_text(render_html(results, title, issues), encoding="utf-8")
-    return path
+    path.write_text(render_html(results, title, issues, warning), encoding="utf-8")
+    return Report(path, warning)
 
 
-__all__ = ["REPORT_NAME", "ROSTER_JOIN_NAME", "write_report"]
+__all__ = ["REPORT_NAME", "ROSTER_JOIN_NAME", "Report", "write_checked_report", "write_report"]

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bplab.grade.identity import IDENTITY_COLUMNS
 from bplab.report.labels import diagnoses_in_text
 
 # The status `bplab grade` writes when every question was graded (bplab.grade.runner.STATUSES,
@@ -35,6 +36,10 @@ class Submission:
     reason: str = ""
     diagnoses: dict[str, list[str]] = field(default_factory=dict)  # question -> codes
     feedback: str | None = None  # path relative to the grading directory, if the file exists
+    name: str = ""  # display name from the LMS (any script)
+    late: bool = False
+    source: str = ""
+    flags: str = ""  # e.g. a stem clash
 
     @property
     def graded(self) -> bool:
@@ -77,7 +82,7 @@ def read_grades_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         missing = [c for c in _FIXED_COLUMNS if c not in header]
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        questions = [c for c in header if c not in _FIXED_COLUMNS]
+        questions = [c for c in header if c not in _FIXED_COLUMNS and c not in IDENTITY_COLUMNS]
         return questions, list(reader)
 
 
@@ -174,7 +179,9 @@ def load_grading_dir(out_dir: Path) -> ClassResults:
         if results:
             for q, m in _question_max_from_results(results, questions).items():
                 question_max[q] = max(m, question_max[q] or 0.0)
-        has_feedback = safe and (feedback_dir / f"{stem}.md").is_file()
+        feedback = next((f"feedback/{stem}.{ext}" for ext in ("html", "md")
+                         if safe and (feedback_dir / f"{stem}.{ext}").is_file()), None)
+        ident = row if row is not None else {}
         submissions.append(
             Submission(
                 stem=stem,
@@ -184,7 +191,11 @@ def load_grading_dir(out_dir: Path) -> ClassResults:
                 question_scores=scores,
                 reason=reason,
                 diagnoses=_diagnoses(results, questions) if results else {},
-                feedback=f"feedback/{stem}.md" if has_feedback else None,
+                feedback=feedback,
+                name=ident.get("name") or "",
+                late=bool(ident.get("late")),
+                source=ident.get("source") or "",
+                flags=ident.get("flags") or "",
             )
         )
     # Without results files, a question's points fall back to the best score seen.

@@ -44,6 +44,13 @@ th[aria-sort=ascending] button::after { content: " \\25B2"; }
 th[aria-sort=descending] button::after { content: " \\25BC"; }
 tr:target { background: #fff59d; }
 .scroll { overflow-x: auto; }
+/* The students table fits a 1400 px laptop screen: narrow numbers, text cells wrap. */
+#student-table { font-size: 13px; width: 100%; }
+#student-table th, #student-table td { padding: .2rem .35rem; }
+#student-table td, #student-table th button { overflow-wrap: anywhere; }
+#student-table td.who { max-width: 14rem; } #student-table td.diag { min-width: 10rem; }
+.tag { font-size: 11px; border: 1px solid #b71c1c; color: #b71c1c; border-radius: 3px;
+       padding: 0 .2rem; }
 """
 
 # Sorts the students table on a header click; numbers by data-v (empty cells last), text else.
@@ -122,9 +129,12 @@ def _attention_section(results: ClassResults, index: dict[str, int]) -> str:
     )
 
 
-def _roster_section(issues: list[RosterIssue] | None) -> str:
+def _roster_section(issues: list[RosterIssue] | None, warning: str = "") -> str:
     if issues is None:
         return ""
+    if warning:
+        return (f'<h2 id="roster">Roster</h2><p class="bad">{escape(warning)}</p>'
+                + _roster_section(issues)[len('<h2 id="roster">Roster</h2>'):])
     if not issues:
         return ('<h2 id="roster">Roster</h2><p class="ok">Every roster student has exactly one '
                 "submission and every submission matched a student.</p>")
@@ -226,14 +236,21 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
         name = escape(s.stem)
         if s.feedback:
             name += f' <a class="muted" href="{escape(quote(s.feedback))}">feedback</a>'
+        if s.name and s.name != s.stem:
+            name += f'<br><span class="muted">{escape(s.name)}</span>'
+        if s.late:
+            name += ' <span class="tag">late</span>'
+        if s.flags:
+            name += f' <span class="tag" title="{escape(s.flags)}">flagged</span>'
         codes = sorted({c for cs in s.diagnoses.values() for c in cs})
         diag = ", ".join(escape(label_for(c)) for c in codes)
         status_class = "" if s.graded else ' class="bad"'
         return (
-            f'<tr id="s{position}"><td>{name}</td><td{status_class}>{escape(s.status)}</td>'
+            f'<tr id="s{position}"><td class="who">{name}</td>'
+            f"<td{status_class}>{escape(s.status)}</td>"
             + score_cell(s.score) + score_cell(s.max_score)
             + "".join(score_cell(s.question_scores.get(q)) for q in qs)
-            + f"<td>{diag}</td></tr>"
+            + f'<td class="diag">{diag}</td></tr>'
         )
 
     order = sorted(enumerate(results.submissions), key=lambda p: p[1].stem)
@@ -251,7 +268,7 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
 
 
 def render_html(results: ClassResults, title: str,
-                roster_issues: list[RosterIssue] | None = None) -> str:
+                roster_issues: list[RosterIssue] | None = None, roster_warning: str = "") -> str:
     """The whole report page. ``roster_issues`` adds a Roster section when a roster was joined."""
     # Row anchors are positions (never student text); a stem links to its first row.
     index: dict[str, int] = {}
@@ -272,7 +289,7 @@ def render_html(results: ClassResults, title: str,
         '<a href="#questions">questions</a> · <a href="#diagnoses">diagnoses</a> · '
         '<a href="#students">students</a></p>'
         + _attention_section(results, index)
-        + _roster_section(roster_issues)
+        + _roster_section(roster_issues, roster_warning)
         + _scores_section(summary, scores)
         + _questions_section(question_stats(results))
         + _diagnoses_section(diagnosis_counts(results), len(results.graded), index)
