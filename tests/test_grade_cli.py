@@ -41,11 +41,14 @@ def test_writes_one_row_result_and_feedback_per_submission(graded):
     for p in EXAMPLES:
         data = json.loads((out / "results" / f"{p.stem}.json").read_text())
         assert {"score", "tests", "extra_data"} <= set(data)
-        assert set(data["extra_data"]["bplab"]) == {"status", "reason", "isolation", "diagnoses"}
+        assert set(data["extra_data"]["bplab"]) == {
+            "status", "reason", "isolation", "diagnoses", "assignment", "question_status",
+            "identity", "flags", "locators"}
         for t in data["tests"]:
             assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
         assert (out / "feedback" / f"{p.stem}.md").read_text().startswith(
             f"# {assignment} feedback")
+        assert f"<h1>{assignment} feedback" in (out / "feedback" / f"{p.stem}.html").read_text()
     assert "isolation:" in output
 
 

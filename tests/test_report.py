@@ -93,7 +93,7 @@ def _section(html: str, anchor: str) -> str:
 
 def _row_anchor(html: str, stem: str) -> str:
     """The id of the students-table row whose first cell is ``stem``."""
-    m = re.search(r'<tr id="(s\d+)"><td>' + re.escape(escape(stem)) + r"[ <]", html)
+    m = re.search(r'<tr id="(s\d+)"><td class="who">' + re.escape(escape(stem)) + r"[ <]", html)
     assert m, f"no table row for {stem!r}"
     return m.group(1)
 
@@ -174,9 +174,9 @@ def test_students_table_has_every_submission(report):
     assert body.count("<tr ") == len(CLASS)
     header = re.findall(r"<button type=\"button\">([^<]+)</button>", students)
     assert header == ["submission", "status", "score", "max", *QUESTIONS, "diagnoses"]
-    row = re.search(r'<tr id="s\d+"><td>carol .*?</tr>', body).group(0)
+    row = re.search(r'<tr id="s\d+"><td class="who">carol .*?</tr>', body).group(0)
     assert re.findall(r'data-v="([^"]*)"', row) == ["6.0", "8.0", "4.0", "1.0", "1.0"]
-    eve = re.search(r'<tr id="s\d+"><td>eve .*?</tr>', body).group(0)
+    eve = re.search(r'<tr id="s\d+"><td class="who">eve .*?</tr>', body).group(0)
     assert re.findall(r'data-v="([^"]*)"', eve) == ["", "8.0", "", "", ""]
 
 
@@ -235,13 +235,16 @@ def test_cli_roster_join_lists_missing_students(tmp_path):
     roster.write_text("email,name\nalice,Alice A\nbob,Bob B\nzoe,Zoe Z\n")
     result = CliRunner().invoke(
         main, ["report", str(root), "--roster", str(roster), "--roster-id", "email"])
-    assert result.exit_code == 0, result.output
+    # 2 of 7 submissions found a student: written, but a warning and a non-zero exit
+    assert result.exit_code == 1, result.output
+    assert "only 2 of 3 roster students and 2 of 7 submissions matched" in result.output
     rows = list(csv.DictReader((root / "grades_with_roster.csv").open()))
     assert [(r["email"], r["status"]) for r in rows[:3]] == [
         ("alice", "graded"), ("bob", "graded"), ("zoe", "missing")]
     roster_section = _section((root / "report.html").read_text(), "roster")
     assert re.search(r"<td class=\"bad\">missing</td><td>zoe</td>", roster_section)
     assert "1 missing" in roster_section and "unmatched" in roster_section
+    assert "only 2 of 3 roster students" in roster_section
 
 
 # --- in a real browser ------------------------------------------------------------------------

@@ -215,6 +215,13 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
         raise click.UsageError("missing option --assignment / -a")
     if roster_id and roster is None:
         raise click.UsageError("--roster-id needs --roster FILE")
+    if roster is not None:
+        from bplab.roster import read_roster
+
+        try:  # a roster that cannot be read is refused before anything is graded
+            read_roster(roster, roster_id)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise UsageProblem(str(exc)) from exc
     config = Config(cell_timeout, call_timeout, submission_timeout)
     run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir, config=config,
               single=single, use_bwrap=False if no_bwrap else None, force=force,

@@ -131,6 +131,7 @@ class Store:
             self.existing[stem] = Existing(stem, ident.key, ident.source, row)
             self.rows[stem] = row
         self._replaced: set[str] = set()
+        self._order: list[str] = list(self.rows)  # records already here, then this run's
 
     def place(self, subs: list[Submission]) -> None:
         """Give every submission its stem (see the module docstring); sets ``sub.stem``."""
@@ -163,6 +164,7 @@ class Store:
         for i, (stem, flag) in zip(fresh, stems, strict=True):
             subs[i].stem = stem
             subs[i].flags = "; ".join(f for f in (subs[i].flags, flag) if f)
+        self._order += [s.stem for s in subs if s.stem not in self.existing]
 
     def write(self, sub: Submission, record: Record) -> None:
         """Write one record's files atomically and its grades.csv row."""
@@ -192,12 +194,18 @@ class Store:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(self.header)
-        w.writerows(self.rows.values())
+        order = [*self._order, *(stem for stem in self.rows if stem not in set(self._order))]
+        w.writerows(self.rows[stem] for stem in dict.fromkeys(order) if stem in self.rows)
         self.out.mkdir(parents=True, exist_ok=True)
         atomic_write(self.csv_path, buf.getvalue())
 
     def dict_rows(self) -> list[dict[str, str]]:
         return [dict(zip(self.header, r, strict=False)) for r in self.rows.values()]
+
+    @property
+    def replaced(self) -> set[str]:
+        """Stems of records this run grades again (re-grades of the same submission)."""
+        return set(self._replaced)
 
 
 __all__ = ["FIXED_COLUMNS", "Store", "atomic_write", "row_from_results",
