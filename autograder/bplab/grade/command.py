@@ -258,4 +258,4 @@ def _assignment_of(out: Path) -> str:
                 "assignment"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-    raise click.UsageError(f"{out} has no record to regrade; pass -a and PATHs")
+    raise UsageProblem(f"{out} has no record to regrade; pass -a and PATHs")

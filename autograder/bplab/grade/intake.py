@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -259,11 +260,18 @@ def _gradescope(entries: list[Entry], origin: str, meta: Locator) -> list[Submis
             name=" & ".join(p.get("name", "") for p in people), lms="gradescope",
             user_id=first.get("sid", ""), submission_id=folder.removeprefix("submission_"),
             email=first.get("email", ""), sid=first.get("sid", ""),
-            late=bool(info.get("late")), submitted_at=str(info.get("created_at") or ""),
+            late=bool(info.get("late")), submitted_at=_iso(info.get("created_at")),
             source=f"{origin}:{folder}", folder=folder)
         wanted = safe_stem(first.get("name") or folder) + (f"_{ident.sid}" if ident.sid else "")
         subs.append(_group(wanted, ident, folders.get(folder, []), 1))
     return subs
+
+
+def _iso(value: object) -> str:
+    """A time as ISO 8601 (YAML gives a datetime for Gradescope's ``:created_at:``)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value or "")
 
 
 def _from_listing(entries: list[Entry], origin: str, named_zip: bool) -> list[Submission]:
