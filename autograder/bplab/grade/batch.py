@@ -12,7 +12,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,15 +119,26 @@ def _pool_pass(subs, todo, setup, jobs, done) -> list[int]:
     failed = []
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
                              initargs=(setup, counter)) as pool:
-        futures = {pool.submit(_grade_in_pool, subs[i]): i for i in todo}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                record = fut.result()
-            except BrokenProcessPool:
-                failed.append(i)
-                continue
-            done(i, record)
+        # A bounded window of work in flight, each future dropped once its record is handed on:
+        # neither queued submissions nor finished records pile up with the batch size.
+        queue = list(reversed(todo))
+        futures: dict = {}
+        while queue or futures:
+            while queue and len(futures) < 2 * jobs:
+                i = queue.pop()
+                try:
+                    futures[pool.submit(_grade_in_pool, subs[i])] = i
+                except BrokenProcessPool:
+                    failed.append(i)
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = futures.pop(fut)
+                try:
+                    record = fut.result()
+                except BrokenProcessPool:
+                    failed.append(i)
+                    continue
+                done(i, record)
     return sorted(failed)
 
 
