@@ -35,10 +35,10 @@ import click
 
 from bplab.grade.identity import Identity, safe_stem
 from bplab.late import LatePolicy, apply, parse_time
+from bplab.layout import GradingDir
 from bplab.roster import CANVAS_IDENTITY, read_roster
 
 FORMATS = ("canvas", "moodle", "csv")
-EXPORT_DIR = "export"
 MOODLE_COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade",
                   "Feedback comments")
 LATE_COLUMNS = ("submission", "name", "raw_score", "max_score", "late", "days_late", "penalty",
@@ -77,7 +77,8 @@ class Export:
 def load_graded(out: Path, policy: LatePolicy, due: datetime | None) -> list[Graded]:
     """Every record of ``out/results`` with its late policy applied (sorted by stem)."""
     rows = []
-    for path in sorted((Path(out) / "results").glob("*.json")):
+    folder = GradingDir(Path(out))
+    for path in map(folder.results, folder.results_stems()):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             bplab = data["extra_data"]["bplab"]
@@ -189,7 +190,7 @@ def _moodle(graded: list[Graded], out: Path, roster: Path | None, dest: Path,
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for pid, g in sorted(by_id.items()):
-            html = Path(out) / "feedback" / f"{g.stem}.html"
+            html = GradingDir(Path(out)).feedback_html(g.stem)
             if not html.is_file():
                 result.skipped.append(f"{g.stem}: no feedback HTML (grade it again to write one)")
                 continue
@@ -213,7 +214,7 @@ def export(out: Path, fmt: str, assignment: str, roster: Path | None = None,
     graded = load_graded(out, policy, due_at)
     if not graded:
         raise ValueError(f"{out}: no records in results/ (is it a `bplab grade --out` folder?)")
-    dest = Path(out) / EXPORT_DIR
+    dest = GradingDir(Path(out)).export_dir
     dest.mkdir(parents=True, exist_ok=True)
     result = Export()
     if fmt == "canvas":
@@ -257,7 +258,8 @@ def export_command(out: Path, fmt: str, roster: Path | None, late_penalty: str,
 
 
 def _assignment(out: Path) -> str:
-    for path in sorted((Path(out) / "results").glob("*.json")):
+    folder = GradingDir(Path(out))
+    for path in map(folder.results, folder.results_stems()):
         try:
             return str(json.loads(path.read_text(encoding="utf-8"))["extra_data"]["bplab"][
                 "assignment"])

@@ -36,11 +36,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bplab.layout import GradingDir
+
 MISSING = "missing"
 MATCHED = ("lms", "exact", "contains")
 AMBIGUOUS = "ambiguous"
 MATCH_COLUMN = "roster_match"
-_GRADE_FIXED = ("submission", "status", "score", "max_score")
 # Spreadsheets run a cell that starts with one of these as a formula; stems come from students.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -138,7 +139,7 @@ def join_roster(grades_csv: Path, roster_csv: Path,
     parsed = read_roster(roster_csv, id_column)
     roster_header, roster = parsed.header, parsed.rows
     grade_header, grades = _read_csv(grades_csv)
-    missing_cols = [c for c in _GRADE_FIXED if c not in grade_header]
+    missing_cols = [c for c in GradingDir.GRADES_COLUMNS if c not in grade_header]
     if missing_cols:
         raise ValueError(f"{grades_csv}: missing column(s) {', '.join(missing_cols)}")
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bplab.grade.intake import Submission, Unusable
-from bplab.grade.runner import Config, Record, empty_questions, grade_notebook
+from bplab.grade.record import Config, Record, Status, empty_questions
+from bplab.grade.runner import grade_notebook
 from bplab.grade.sandbox import Sandbox
 from bplab.grade.suite import Suite, load_suite
 
@@ -54,11 +55,11 @@ class Grader:
                               self.setup.config)
 
 
-def terminal_record(sub: Submission, suite: Suite, isolation: str, status: str,
+def terminal_record(sub: Submission, suite: Suite, isolation: str, status: Status,
                     reason: str) -> Record:
     """The record of a submission that has nothing to run."""
     record = Record(sub.stem, sub.origin, status, reason, isolation)
-    record.questions = empty_questions(suite, "not_graded", f"not graded: {reason}")
+    record.questions = empty_questions(suite.max_scores, "not_graded", f"not graded: {reason}")
     return record
 
 
@@ -108,9 +109,8 @@ def _grade_all(subs, setup, jobs, done, local) -> None:
             break
     for i in todo:  # broke the pool twice: a fault on our side, reported as such
         done(i, Record(subs[i].stem, subs[i].origin, "grader_error",
-                       "grader fault (not the student's): a grader process died",
-                       local.sandbox.isolation.describe(),
-                       empty_questions(local.suite, "grader_error", "grader fault")))
+                       isolation=local.sandbox.isolation.describe()).mark_grader_fault(
+            "grader_process", "a grader process died", local.suite.max_scores))
 
 
 def _pool_pass(subs, todo, setup, jobs, done) -> list[int]:

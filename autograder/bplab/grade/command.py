@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -23,10 +24,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from bplab.grade.batch import Setup, default_jobs, grade_all
 from bplab.grade.intake import IntakeError, Submission, Unusable, find_submissions, from_folder
 from bplab.grade.outputs import print_summary
-from bplab.grade.runner import Config, Record
+from bplab.grade.record import Config, FaultCause, Record, Status
 from bplab.grade.store import Store, submission_from_results
 from bplab.grade.suite import Suite, load_suite
-from bplab.layout import Assignment
+from bplab.layout import Assignment, GradingDir
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the command line needs of a record once it is written (a few bytes each)."""
+
+    stem: str
+    status: Status
+    cause: FaultCause | None
 
 
 class UsageProblem(click.ClickException):
@@ -85,7 +95,7 @@ def check_assignment(subs: list[Submission], assignment: str) -> None:
 def _regrade_subs(out: Path, stems: list[str]) -> list[Submission]:
     subs = []
     for stem in stems:
-        path = out / "results" / f"{stem}.json"
+        path = GradingDir(out).results(stem)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -102,8 +112,9 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
               regrade: list[str] | None = None, keep_records: bool = True) -> list:
     """Grade ``paths`` (or the ``regrade`` stems) into ``out``.
 
-    Returns the records (one per submission) when ``keep_records``, else ``[]`` (the CLI: memory
-    flat with the batch). Raises ``UsageProblem`` before writing anything.
+    Returns one entry per submission, in input order: its ``Record`` when ``keep_records``, else
+    an ``Outcome`` (the CLI: no record is held once written). Raises ``UsageProblem`` before
+    writing anything.
     """
     console = console or Console(stderr=True)
     assignment = canonical_assignment(assignment, tests_dir)
@@ -140,22 +151,22 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                         disable=quiet or len(subs) < 2, transient=True)
-    kept: dict[int, Record] = {}
+    kept: dict[int, Record | Outcome] = {}
     isolation = [""]
 
     def done(i: int, record: Record) -> None:
         store.write(subs[i], record)
         isolation[0] = record.isolation
-        if keep_records:
-            kept[i] = record
+        kept[i] = record if keep_records else Outcome(record.stem, record.status, record.cause)
         progress.advance(task)
 
     with progress:
         task = progress.add_task(f"grading {assignment}", total=len(subs))
         if broken:
             for i, s in enumerate(subs):
-                done(i, Record(s.stem, s.origin, "grader_error", "grader fault (not the "
-                               f"student's): the test files could not be loaded ({broken})"))
+                done(i, Record(s.stem, s.origin, "grader_error").mark_grader_fault(
+                    "test_files", f"the test files could not be loaded ({broken})",
+                    suite.max_scores))
         else:
             grade_all(subs, setup, jobs or default_jobs(), on_done=done)
     store.finish()
@@ -163,7 +174,8 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
         console.print(f"[red]error: the test files could not be loaded: {broken}[/red]")
     if not quiet:
         print_summary(store.dict_rows(), suite, console, isolation[0])
-        console.print(f"wrote {out / 'grades.csv'}, {out / 'results'}/, {out / 'feedback'}/")
+        folder = GradingDir(out)
+        console.print(f"wrote {folder.grades_csv}, {folder.results_dir}/, {folder.feedback_dir}/")
     return [kept[i] for i in sorted(kept)]
 
 
@@ -223,11 +235,10 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise UsageProblem(str(exc)) from exc
     config = Config(cell_timeout, call_timeout, submission_timeout)
-    run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir, config=config,
-              single=single, use_bwrap=False if no_bwrap else None, force=force,
-              regrade=list(regrade), keep_records=False)
-    rows = Store(out, load_suite_quiet(out, assignment, tests_dir)).dict_rows()
-    if not rows:
+    outcomes = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
+                         config=config, single=single, use_bwrap=False if no_bwrap else None,
+                         force=force, regrade=list(regrade), keep_records=False)
+    if not outcomes:
         click.echo("no submissions found", err=True)
         sys.exit(1)
     code = 0
@@ -238,21 +249,14 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
         report = write_checked_report(out, roster, roster_id)
         click.echo(f"report: {report.path}")
         code = report.exit_code
-    if all(r["status"] == "grader_error" for r in rows):
+    if all(o.cause == "test_files" for o in outcomes):
         code = 1  # records were written, but nothing could be graded
     sys.exit(code)
 
 
-def load_suite_quiet(out: Path, assignment: str, tests_dir: Path | None) -> Suite:
-    a = Assignment.named(canonical_assignment(assignment, tests_dir))
-    try:
-        return load_suite(a.name, tests_dir or a.tests_dir)
-    except Exception:  # noqa: BLE001 - already reported by run_grade
-        return Suite(a.name, [])
-
-
 def _assignment_of(out: Path) -> str:
-    for path in sorted((out / "results").glob("*.json")):
+    folder = GradingDir(out)
+    for path in map(folder.results, folder.results_stems()):
         try:
             return json.loads(path.read_text(encoding="utf-8"))["extra_data"]["bplab"][
                 "assignment"]

@@ -29,10 +29,12 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 import yaml
 
 from bplab.grade.identity import Identity, parse_canvas, parse_moodle, safe_stem
+from bplab.grade.record import Status
 
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 20_000
@@ -47,7 +49,7 @@ class IntakeError(ValueError):
 class Unusable(Exception):
     """A submission that has nothing to grade: its record's status and reason."""
 
-    def __init__(self, status: str, reason: str):
+    def __init__(self, status: Status, reason: str):
         super().__init__(reason)
         self.status, self.reason = status, reason
 
@@ -85,7 +87,7 @@ class Submission:
     identity: Identity
     notebooks: dict[str, Locator] = field(default_factory=dict)
     archive: Locator | None = None  # a nested zip, looked into when graded
-    status: str = "ok"
+    status: Literal["ok"] | Status = "ok"  # the record's status when it is not "ok"
     reason: str = ""
     stem: str = ""
     flags: str = ""

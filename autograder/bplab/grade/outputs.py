@@ -19,13 +19,14 @@ from rich.markup import escape as escape_rich
 from rich.table import Table
 
 from bplab.grade.identity import IDENTITY_COLUMNS, Identity
-from bplab.grade.runner import QuestionResult, Record
+from bplab.grade.record import QuestionResult, Record
 from bplab.grade.suite import Suite
+from bplab.layout import GradingDir
 
 VISIBILITY = "visible"  # feedback messages are written for students (no hidden data)
 MAX_TEXT = 20_000  # characters of one message, note or output in a record's files
 _BACKTICKS = re.compile(r"`+")
-FIXED_COLUMNS = ("submission", "status", "score", "max_score")
+FIXED_COLUMNS = GradingDir.GRADES_COLUMNS
 
 
 def cap(text: str, limit: int = MAX_TEXT) -> str:

@@ -33,8 +33,9 @@ from bplab.grade.outputs import (
     feedback_markdown,
     results_json,
 )
-from bplab.grade.runner import Record
+from bplab.grade.record import Record
 from bplab.grade.suite import Suite
+from bplab.layout import GradingDir
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -108,15 +109,14 @@ class Store:
     """``out``'s results/, feedback/ and grades.csv (see the module docstring)."""
 
     def __init__(self, out: Path, suite: Suite):
-        self.out, self.suite = Path(out), suite
-        self.results, self.feedback = self.out / "results", self.out / "feedback"
-        self.csv_path = self.out / "grades.csv"
+        self.folder, self.suite = GradingDir(Path(out)), suite
+        self.csv_path = self.folder.grades_csv
         self.header = csv_header(suite)
         self.rows: dict[str, list[str]] = {}
         self.existing: dict[str, Existing] = {}
         self.assignments: set[str] = set()
-        for path in sorted(self.results.glob("*.json")) if self.results.is_dir() else []:
-            stem = path.stem
+        for stem in self.folder.results_stems():
+            path = self.folder.results(stem)
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 row = row_from_results(stem, data, suite)
@@ -170,15 +170,13 @@ class Store:
         """Write one record's files atomically and its grades.csv row."""
         from bplab.grade.outputs import csv_row
 
-        self.results.mkdir(parents=True, exist_ok=True)
-        self.feedback.mkdir(parents=True, exist_ok=True)
+        self.folder.make_dirs()
         stem = record.stem
         data = results_json(record, self.suite, sub.identity, sub.flags, _locators(sub))
-        atomic_write(self.results / f"{stem}.json",
-                     json.dumps(data, indent=1, ensure_ascii=False))
+        atomic_write(self.folder.results(stem), json.dumps(data, indent=1, ensure_ascii=False))
         md = feedback_markdown(record, self.suite, sub.identity.name)
-        atomic_write(self.feedback / f"{stem}.md", md)
-        atomic_write(self.feedback / f"{stem}.html",
+        atomic_write(self.folder.feedback(stem), md)
+        atomic_write(self.folder.feedback_html(stem),
                      feedback_html(md, f"{self.suite.assignment} feedback: {stem}"))
         row = csv_row(record, self.suite, sub.identity, sub.flags)
         replacing = stem in self.rows
@@ -196,7 +194,7 @@ class Store:
         w.writerow(self.header)
         order = [*self._order, *(stem for stem in self.rows if stem not in set(self._order))]
         w.writerows(self.rows[stem] for stem in dict.fromkeys(order) if stem in self.rows)
-        self.out.mkdir(parents=True, exist_ok=True)
+        self.folder.root.mkdir(parents=True, exist_ok=True)
         atomic_write(self.csv_path, buf.getvalue())
 
     def dict_rows(self) -> list[dict[str, str]]:

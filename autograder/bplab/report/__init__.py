@@ -8,13 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-REPORT_NAME = "report.html"
-ROSTER_JOIN_NAME = "grades_with_roster.csv"
+from bplab.layout import GradingDir
 
 
 @dataclass(frozen=True)
 class Report:
-    """What ``write_report`` did: the page, and a warning when the roster join went badly."""
+    """What ``write_checked_report`` did: the page, and a warning if the roster join went badly."""
 
     path: Path
     warning: str = ""
@@ -43,23 +42,23 @@ def write_checked_report(out_dir: Path, roster: Path | None = None,
     from bplab.report.render import render_html
     from bplab.roster import join_roster, match_counts, read_roster, roster_issues, write_rows
 
-    out_dir = Path(out_dir)
-    results = load_grading_dir(out_dir)
+    folder = GradingDir(Path(out_dir))
+    results = load_grading_dir(folder)
     issues = None
     warning = ""
     if roster is not None:
         id_column = read_roster(roster, roster_id).id_column
-        rows = join_roster(out_dir / "grades.csv", roster, roster_id)
-        write_rows(rows, out_dir / ROSTER_JOIN_NAME)
+        rows = join_roster(folder.grades_csv, roster, roster_id)
+        write_rows(rows, folder.roster_csv)
         issues = roster_issues(rows, id_column)
         counts = match_counts(rows, id_column)
         if counts.poor:
             warning = (f"warning: only {counts.describe()}; is it the right roster "
                        "(or --roster-id)?")
-    title = f"Class report: {out_dir.resolve().name}"
-    path = out_dir / REPORT_NAME
+    title = f"Class report: {folder.root.resolve().name}"
+    path = folder.report_html
     path.write_text(render_html(results, title, issues, warning), encoding="utf-8")
     return Report(path, warning)
 
 
-__all__ = ["REPORT_NAME", "ROSTER_JOIN_NAME", "Report", "write_checked_report", "write_report"]
+__all__ = ["Report", "write_checked_report", "write_report"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from bplab.report import ROSTER_JOIN_NAME, write_checked_report
+from bplab.layout import GradingDir
+from bplab.report import write_checked_report
 
 
 @click.command()
@@ -30,7 +31,7 @@ def report(out_dir: Path, roster: Path | None, roster_id: str | None) -> None:
     except (FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from e
     if roster is not None:
-        click.echo(f"roster join: {out_dir / ROSTER_JOIN_NAME}", err=True)
+        click.echo(f"roster join: {GradingDir(out_dir).roster_csv}", err=True)
     click.echo(str(report.path))
     if report.warning:
         click.echo(report.warning, err=True)
