@@ -44,11 +44,16 @@ th[aria-sort=ascending] button::after { content: " \\25B2"; }
 th[aria-sort=descending] button::after { content: " \\25BC"; }
 tr:target { background: #fff59d; }
 .scroll { overflow-x: auto; }
-/* The students table fits a 1400 px laptop screen: narrow numbers, text cells wrap. */
+/* The students table fits a 1400 px laptop screen: question headers run upwards, numbers and
+   statuses never wrap, the name and diagnoses columns wrap within their widths. */
 #student-table { font-size: 13px; width: 100%; }
 #student-table th, #student-table td { padding: .2rem .35rem; }
-#student-table td, #student-table th button { overflow-wrap: anywhere; }
-#student-table td.who { max-width: 14rem; } #student-table td.diag { min-width: 10rem; }
+#student-table td.num, #student-table td.st { white-space: nowrap; }
+#student-table th.q { vertical-align: bottom; }
+#student-table th.q button { writing-mode: vertical-rl; transform: rotate(180deg);
+                             white-space: nowrap; }
+#student-table td.who { min-width: 9rem; max-width: 15rem; overflow-wrap: anywhere; }
+#student-table td.diag { min-width: 12rem; font-size: 12px; }
 .tag { font-size: 11px; border: 1px solid #b71c1c; color: #b71c1c; border-radius: 3px;
        padding: 0 .2rem; }
 """
@@ -226,7 +231,7 @@ def _diagnoses_section(counts: list[DiagnosisCount], n_graded: int,
 def _students_section(results: ClassResults, index: dict[str, int]) -> str:
     qs = results.questions
     head = "".join(
-        f'<th class="num"><button type="button">{escape(q)}</button></th>' for q in qs
+        f'<th class="num q"><button type="button">{escape(q)}</button></th>' for q in qs
     )
 
     def score_cell(x: float | None) -> str:
@@ -244,10 +249,10 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
             name += f' <span class="tag" title="{escape(s.flags)}">flagged</span>'
         codes = sorted({c for cs in s.diagnoses.values() for c in cs})
         diag = ", ".join(escape(label_for(c)) for c in codes)
-        status_class = "" if s.graded else ' class="bad"'
+        status_class = "" if s.graded else " bad"
         return (
             f'<tr id="s{position}"><td class="who">{name}</td>'
-            f"<td{status_class}>{escape(s.status)}</td>"
+            f'<td class="st{status_class}">{escape(s.status)}</td>'
             + score_cell(s.score) + score_cell(s.max_score)
             + "".join(score_cell(s.question_scores.get(q)) for q in qs)
             + f'<td class="diag">{diag}</td></tr>'
