@@ -13,6 +13,7 @@ Contract:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from bplab import REPO_ROOT
 from bplab.grade.batch import Setup, default_jobs, grade_all
 from bplab.grade.intake import IntakeError, Submission, Unusable, find_submissions, from_folder
 from bplab.grade.outputs import print_summary
@@ -46,9 +48,10 @@ class UsageProblem(click.ClickException):
 
 
 def known_assignments() -> list[str]:
-    root = Assignment.named("hw1").root / "autograder"
-    return sorted(p.name for p in root.glob("hw*")
-                  if p.is_dir() and Assignment.named(p.name).test_files())
+    """Assignments with test files in this checkout (``autograder/hw<N>/``)."""
+    return sorted(p.name for p in (REPO_ROOT / "autograder").glob("hw*")
+                  if p.is_dir() and re.fullmatch(r"hw\d+", p.name)
+                  and Assignment.named(p.name).test_files())
 
 
 def canonical_assignment(name: str, tests_dir: Path | None = None) -> str:
@@ -139,7 +142,7 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
             subs = find_submissions(paths)
     except IntakeError as exc:
         raise UsageProblem(str(exc)) from exc
-    if not force and not regrade:
+    if not (force or regrade or single):  # --single is one student (Gradescope): never refused
         check_assignment(subs, assignment)
     store = Store(out, suite)
     if store.assignments - {assignment}:
