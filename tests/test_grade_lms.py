@@ -118,7 +118,7 @@ def test_moodle_download_names_roster_and_feedback_zip(moodle):
     assert joined["Participant 1234567"]["roster_match"] == "lms"
     assert joined["Participant 1234569"]["status"] == "missing"  # Zoë submitted nothing
     result = bplab("export", moodle, "--format", "moodle", "--roster",
-                   LMS / "moodle_worksheet.csv")
+                   LMS / "moodle_worksheet.csv", "--late-penalty", "per-day:10")
     assert result.exit_code == 0, result.output
     sheet = rows(moodle / "export", "moodle_grades.csv")
     assert list(sheet[0])[:2] == ["Identifier", "Full name"]
@@ -126,6 +126,13 @@ def test_moodle_download_names_roster_and_feedback_zip(moodle):
     ivan = next(r for r in sheet if r["Identifier"] == "Participant 1234567")
     assert ivan["Grade"] == HW1_MAX and ivan["Full name"] == "Іван Петренко"
     assert ivan["Feedback comments"].startswith(f"Score {HW1_MAX} / {HW1_MAX}.")
+    # "submitted 1 day 3 hours late" in the worksheet's Status: 2 started days, 2 x 2.9 points
+    jose = next(r for r in sheet if r["Identifier"] == "Participant 1234568")
+    late = {r["submission"]: r for r in rows(moodle / "export", "late_policy.csv")}
+    raw = float(late["José_Núñez_1234568"]["raw_score"])
+    assert late["José_Núñez_1234568"]["days_late"] == "2"
+    assert float(jose["Grade"]) == pytest.approx(max(0.0, raw - 5.8))
+    assert "2 started day(s) late" in jose["Feedback comments"]
     zoe = next(r for r in sheet if r["Identifier"] == "Participant 1234569")
     assert zoe["Grade"] == ""  # no submission: left for the instructor
     with zipfile.ZipFile(moodle / "export" / "moodle_feedback.zip") as zf:
@@ -300,3 +307,26 @@ def test_moodle_feedback_zip_reads_back_as_its_download(moodle):
     data = json.loads((moodle / "results" / "José_Núñez_1234568.json").read_text())
     assert data["extra_data"]["bplab"]["identity"]["folder"] == (
         "José Núñez_1234568_assignsubmission_file_")
+
+
+def test_text_that_is_not_unicode_never_stops_a_record(tmp_path):
+    """Issue 10: a lone surrogate (from a message or a file name) is written as U+FFFD."""
+    from bplab.grade.identity import Identity
+    from bplab.grade.intake import Submission
+    from bplab.grade.record import QuestionResult, Record
+    from bplab.grade.store import Store
+    from bplab.grade.suite import Suite
+
+    class _File:
+        name, possible = "MatMul", 4
+
+    store = Store(tmp_path / "out", Suite("hw1", [_File()]))
+    sub = Submission("s", Identity(name="bad\udcffname", source="/x/\udcff.ipynb"))
+    store.place([sub])
+    store.finish()
+    store.write(sub, Record(sub.stem, sub.origin, "graded", reason="boom \udcff", questions=[
+        QuestionResult("MatMul", 4.0, 4.0, "passed", note="\ud800")]))
+    data = json.loads((tmp_path / "out" / "results" / "s.json").read_text(encoding="utf-8"))
+    assert data["extra_data"]["bplab"]["reason"] == "boom \ufffd"
+    assert rows(tmp_path / "out")[0]["name"] == "bad\ufffdname"
+    assert "\ufffd" in (tmp_path / "out" / "feedback" / "s.html").read_text(encoding="utf-8")

@@ -27,7 +27,7 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -93,12 +93,31 @@ def load_graded(out: Path, policy: LatePolicy, due: datetime | None) -> list[Gra
     return rows
 
 
-def _apply_late(g: Graded, policy: LatePolicy, due: datetime | None) -> None:
+_MOODLE_LATE = re.compile(r"submitted\s+(.+?)\s+late", re.IGNORECASE)
+_UNITS = {"day": 86400, "hour": 3600, "min": 60, "sec": 1}
+
+
+def moodle_lateness(status: str) -> float | None:
+    """Seconds late from a worksheet Status ("... submitted 1 day 2 hours late"), else None."""
+    m = _MOODLE_LATE.search(status or "")
+    if not m:
+        return None
+    seconds = 0.0
+    for amount, unit in re.findall(r"(\d+)\s*(day|hour|min|sec)", m.group(1), re.IGNORECASE):
+        seconds += int(amount) * _UNITS[unit.lower()]
+    return seconds or None
+
+
+def _apply_late(g: Graded, policy: LatePolicy, due: datetime | None,
+                seconds_late: float | None = None) -> None:
     if g.raw is None:
         return
     submitted = parse_time(g.identity.submitted_at)
     assumed = False
-    if g.identity.late and (submitted is None or due is None):
+    if seconds_late is not None:  # the LMS says how late (Moodle's worksheet)
+        due = due or datetime(2000, 1, 1, tzinfo=UTC)
+        submitted = due + timedelta(seconds=seconds_late)
+    elif g.identity.late and (submitted is None or due is None):
         # The LMS says late but not when: one started day (said so in the note).
         due = due or datetime(2000, 1, 1, tzinfo=UTC)
         submitted, assumed = due + timedelta(seconds=1), True
@@ -155,7 +174,7 @@ def _canvas(graded: list[Graded], assignment: str, roster: Path | None, dest: Pa
 
 
 def _moodle(graded: list[Graded], out: Path, roster: Path | None, dest: Path,
-            result: Export) -> None:
+            result: Export, policy: LatePolicy, due: datetime | None) -> None:
     by_id = {g.identity.user_id: g for g in graded
              if g.identity.lms == "moodle" and g.identity.user_id and g.score is not None}
     for g in graded:
@@ -171,6 +190,12 @@ def _moodle(graded: list[Graded], out: Path, roster: Path | None, dest: Path,
         parsed = read_roster(roster)
         if parsed.kind != "moodle":
             raise ValueError(f"{roster}: --format moodle needs Moodle's grading worksheet")
+        for pid, r in zip(parsed.ids, parsed.rows, strict=True):
+            late = moodle_lateness(r.get("Status") or "")
+            if late is not None and pid in by_id:
+                g = by_id[pid]
+                g.identity = replace(g.identity, late=True)
+                _apply_late(g, policy, due, late)
         header = list(parsed.header)
         for c in ("Grade", "Feedback comments"):
             if c not in header:
@@ -220,7 +245,7 @@ def export(out: Path, fmt: str, assignment: str, roster: Path | None = None,
     if fmt == "canvas":
         _canvas(graded, assignment, roster, dest, result)
     elif fmt == "moodle":
-        _moodle(graded, out, roster, dest, result)
+        _moodle(graded, out, roster, dest, result, policy, due_at)
     else:
         header = ["submission", "name", "lms", "user_id", "email", "sid", "status",
                   *LATE_COLUMNS[2:]]

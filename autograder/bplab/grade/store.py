@@ -39,15 +39,28 @@ from bplab.layout import GradingDir
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half.
+
+    Text that is not valid Unicode (a lone surrogate from a student's message or a file name)
+    is written with U+FFFD in its place: a record is always written.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+            f.write(valid_text(text))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def valid_text(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (valid UTF-8 once encoded)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 @dataclass
@@ -185,7 +198,7 @@ class Store:
             self.finish()
         else:
             with self.csv_path.open("a", newline="", encoding="utf-8") as f:
-                csv.writer(f).writerow(row)
+                csv.writer(f).writerow([valid_text(cell) for cell in row])
 
     def finish(self) -> None:
         """Rewrite grades.csv from every row: the folder's records, then this run's new ones."""
