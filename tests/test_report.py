@@ -11,6 +11,7 @@ import csv
 import hashlib
 import json
 import re
+from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
@@ -293,12 +294,25 @@ def _webdriver(tmp_path: Path):
     return proc, lambda method, path, body=None: call(method, f"/session/{session}{path}", body)
 
 
+@contextmanager
+def browser(tmp_path: Path, page: Path):
+    """A WebDriver session showing ``page``: yields ``call(method, path, body=None)``."""
+    proc, call = _webdriver(tmp_path)
+    try:
+        call("POST", "/url", {"url": page.as_uri()})
+        yield call
+    finally:
+        try:
+            call("DELETE", "")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 @pytest.mark.slow
 def test_report_in_chromium_sorts_without_console_errors(tmp_path):
     path = write_report(write_grading_dir(tmp_path / "grades"))
-    proc, call = _webdriver(tmp_path)
-    try:
-        call("POST", "/url", {"url": path.as_uri()})
+    with browser(tmp_path, path) as call:
 
         def first_column() -> list[str]:
             return call("POST", "/execute/sync", {"script": """
@@ -325,12 +339,6 @@ def test_report_in_chromium_sorts_without_console_errors(tmp_path):
         # "unexpected alert open"; a CSP refusal or a script error shows in the console log.
         logs = call("POST", "/se/log", {"type": "browser"})
         assert [entry for entry in logs if entry["level"] in ("SEVERE", "WARNING")] == []
-    finally:
-        try:
-            call("DELETE", "")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def write_wide_grading_dir(root: Path) -> Path:
@@ -372,9 +380,7 @@ def write_wide_grading_dir(root: Path) -> Path:
 @pytest.mark.slow
 def test_students_table_fits_a_laptop_screen(tmp_path):
     path = write_report(write_wide_grading_dir(tmp_path / "wide"))
-    proc, call = _webdriver(tmp_path)
-    try:
-        call("POST", "/url", {"url": path.as_uri()})
+    with browser(tmp_path, path) as call:
         sizes = call("POST", "/execute/sync", {"script": """
             var box = document.getElementById('student-table').parentElement;
             return [window.innerWidth, document.documentElement.scrollWidth,
@@ -399,9 +405,3 @@ def test_students_table_fits_a_laptop_screen(tmp_path):
         shot = base64.b64decode(call("GET", "/screenshot"))
         (tmp_path / "report.png").write_bytes(shot)  # look at it: pytest --basetemp=DIR
         assert shot.startswith(b"\x89PNG")
-    finally:
-        try:
-            call("DELETE", "")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
