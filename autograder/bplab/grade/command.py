@@ -57,7 +57,7 @@ def known_assignments() -> list[str]:
 def canonical_assignment(name: str, tests_dir: Path | None = None) -> str:
     """``HW1`` -> ``hw1``; an unknown name is a usage error listing the known ones."""
     canon = name.strip().casefold()
-    if tests_dir is not None:
+    if tests_dir is not None and re.fullmatch(r"hw\d+", canon):
         return canon
     known = known_assignments()
     if canon not in known:
