@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint sandbox-tools browser-tools clean
+.PHONY: demo test lint sandbox-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,16 +21,7 @@ sandbox-tools:
 	      || echo "note: could not install bubblewrap; grading runs with reduced isolation"; \
 	  else echo "note: bwrap not found; grading runs with reduced isolation"; fi; }
 
-# Headless Chromium and its WebDriver: the report's browser tests run in them (never skipped).
-browser-tools:
-	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      chromium chromium-driver) >/dev/null 2>&1 \
-	      || echo "note: could not install chromium; the report's browser tests will fail"; \
-	  else echo "note: chromium/chromedriver not found; the report's browser tests will fail"; fi; }
-
-test: $(STAMP) sandbox-tools browser-tools
+test: $(STAMP) sandbox-tools
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
@@ -42,3 +33,14 @@ demo: $(STAMP) sandbox-tools
 
 clean:
 	rm -rf dist demo-out
+
+# Headless Chromium and its WebDriver: the report's browser tests run in them (never skipped).
+.PHONY: browser-tools
+test: browser-tools
+browser-tools:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver) >/dev/null 2>&1 \
+	      || echo "note: could not install chromium; the report's browser tests will fail"; \
+	  else echo "note: chromium/chromedriver not found; the report's browser tests will fail"; fi; }

@@ -57,7 +57,7 @@ def write_checked_report(out_dir: Path, roster: Path | None = None,
                        "(or --roster-id)?")
     title = f"Class report: {folder.root.resolve().name}"
     path = folder.report_html
-    path.write_text(render_html(results, title, issues, warning), encoding="utf-8")
+    path.write_text(render_html(results, title, issues, roster_warning=warning), encoding="utf-8")
     return Report(path, warning)
 
 

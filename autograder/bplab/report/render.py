@@ -273,7 +273,8 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
 
 
 def render_html(results: ClassResults, title: str,
-                roster_issues: list[RosterIssue] | None = None, roster_warning: str = "") -> str:
+                roster_issues: list[RosterIssue] | None = None, *,
+                roster_warning: str = "") -> str:
     """The whole report page. ``roster_issues`` adds a Roster section when a roster was joined."""
     # Row anchors are positions (never student text); a stem links to its first row.
     index: dict[str, int] = {}
