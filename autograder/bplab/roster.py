@@ -231,6 +231,19 @@ def match_counts(rows: list[dict[str, str]], id_column: str) -> MatchCounts:
     return MatchCounts(len(on_roster), matched, matched + leftovers, matched)
 
 
+def poor_match(rows: list[dict[str, str]], id_column: str) -> str:
+    """A one-line warning when fewer than half of the roster or of the submissions matched."""
+    counts = match_counts(rows, id_column)
+    if not counts.poor:
+        return ""
+    return f"only {counts.describe()}; is it the right roster (or --roster-id)?"
+
+
+def read_join(path: Path) -> list[dict[str, str]]:
+    """Rows of a ``grades_with_roster.csv`` written by ``write_rows``."""
+    return _read_csv(path)[1]
+
+
 def roster_issues(rows: list[dict[str, str]], id_column: str) -> list[RosterIssue]:
     """What in a join needs a human, from the rows :func:`join_roster` returned."""
     issues = []
@@ -243,6 +256,9 @@ def roster_issues(rows: list[dict[str, str]], id_column: str) -> list[RosterIssu
             issues.append(RosterIssue("ambiguous", r.get(id_column, ""), match))
         elif match not in MATCHED:
             issues.append(RosterIssue("unmatched", stem.removeprefix("'"), match))
+    warning = poor_match(rows, id_column)
+    if warning:
+        issues.insert(0, RosterIssue("poor match", "", warning))
     return issues
 
 

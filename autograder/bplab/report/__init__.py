@@ -24,41 +24,43 @@ class Report:
 
 
 def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | None = None) -> Path:
-    """Write ``out_dir/report.html`` (see ``write_checked_report``) and return its path."""
-    return write_checked_report(out_dir, roster, roster_id).path
-
-
-def write_checked_report(out_dir: Path, roster: Path | None = None,
-                         roster_id: str | None = None) -> Report:
-    """Write ``out_dir/report.html`` from ``bplab grade``'s output.
+    """Write ``out_dir/report.html`` from ``bplab grade``'s output and return its path.
 
     With ``roster`` (a Canvas gradebook, a Moodle worksheet, or a CSV whose id column is
-    ``roster_id``), also writes ``out_dir/grades_with_roster.csv`` (see ``bplab.roster``), lists
-    missing students and unsettled matches in the report, and warns when fewer than half of the
-    roster or of the submissions matched.
+    ``roster_id``), also writes ``out_dir/grades_with_roster.csv`` (see ``bplab.roster``) and
+    lists missing students, unsettled matches and a poor match in the report.
     """
     # Imported here: matplotlib is slow to import and `bplab --help` should not wait for it.
     from bplab.report.load import load_grading_dir
     from bplab.report.render import render_html
-    from bplab.roster import join_roster, match_counts, read_roster, roster_issues, write_rows
+    from bplab.roster import join_roster, read_roster, roster_issues, write_rows
 
     folder = GradingDir(Path(out_dir))
     results = load_grading_dir(folder)
     issues = None
-    warning = ""
     if roster is not None:
         id_column = read_roster(roster, roster_id).id_column
         rows = join_roster(folder.grades_csv, roster, roster_id)
         write_rows(rows, folder.roster_csv)
         issues = roster_issues(rows, id_column)
-        counts = match_counts(rows, id_column)
-        if counts.poor:
-            warning = (f"warning: only {counts.describe()}; is it the right roster "
-                       "(or --roster-id)?")
     title = f"Class report: {folder.root.resolve().name}"
     path = folder.report_html
-    path.write_text(render_html(results, title, issues, roster_warning=warning), encoding="utf-8")
-    return Report(path, warning)
+    path.write_text(render_html(results, title, issues), encoding="utf-8")
+    return path
+
+
+def write_checked_report(out_dir: Path, roster: Path | None = None,
+                         roster_id: str | None = None) -> Report:
+    """``write_report``, plus a warning when fewer than half of the roster, or of the
+    submissions, matched (``bplab.roster.poor_match``; the report shows it too)."""
+    from bplab.roster import poor_match, read_join, read_roster
+
+    path = write_report(out_dir, roster, roster_id)
+    warning = ""
+    if roster is not None:
+        rows = read_join(GradingDir(Path(out_dir)).roster_csv)
+        warning = poor_match(rows, read_roster(roster, roster_id).id_column)
+    return Report(path, f"warning: {warning}" if warning else "")
 
 
 __all__ = ["Report", "write_checked_report", "write_report"]

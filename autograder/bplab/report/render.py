@@ -134,12 +134,9 @@ def _attention_section(results: ClassResults, index: dict[str, int]) -> str:
     )
 
 
-def _roster_section(issues: list[RosterIssue] | None, warning: str = "") -> str:
+def _roster_section(issues: list[RosterIssue] | None) -> str:
     if issues is None:
         return ""
-    if warning:
-        return (f'<h2 id="roster">Roster</h2><p class="bad">{escape(warning)}</p>'
-                + _roster_section(issues)[len('<h2 id="roster">Roster</h2>'):])
     if not issues:
         return ('<h2 id="roster">Roster</h2><p class="ok">Every roster student has exactly one '
                 "submission and every submission matched a student.</p>")
@@ -148,7 +145,8 @@ def _roster_section(issues: list[RosterIssue] | None, warning: str = "") -> str:
         f"<td>{escape(i.detail)}</td></tr>"
         for i in issues
     )
-    counts = {k: sum(i.kind == k for i in issues) for k in ("missing", "ambiguous", "unmatched")}
+    counts = {k: sum(i.kind == k for i in issues)
+              for k in ("poor match", "missing", "ambiguous", "unmatched")}
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     return (f'<h2 id="roster">Roster</h2><p>{summary} (see grades_with_roster.csv).</p>'
             f"<table><thead><tr><th>issue</th><th>who</th><th>detail</th></tr></thead>"
@@ -273,8 +271,7 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
 
 
 def render_html(results: ClassResults, title: str,
-                roster_issues: list[RosterIssue] | None = None, *,
-                roster_warning: str = "") -> str:
+                roster_issues: list[RosterIssue] | None = None) -> str:
     """The whole report page. ``roster_issues`` adds a Roster section when a roster was joined."""
     # Row anchors are positions (never student text); a stem links to its first row.
     index: dict[str, int] = {}
@@ -295,7 +292,7 @@ def render_html(results: ClassResults, title: str,
         '<a href="#questions">questions</a> · <a href="#diagnoses">diagnoses</a> · '
         '<a href="#students">students</a></p>'
         + _attention_section(results, index)
-        + _roster_section(roster_issues, roster_warning)
+        + _roster_section(roster_issues)
         + _scores_section(summary, scores)
         + _questions_section(question_stats(results))
         + _diagnoses_section(diagnosis_counts(results), len(results.graded), index)
