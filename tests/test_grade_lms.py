@@ -330,3 +330,12 @@ def test_text_that_is_not_unicode_never_stops_a_record(tmp_path):
     assert data["extra_data"]["bplab"]["reason"] == "boom \ufffd"
     assert rows(tmp_path / "out")[0]["name"] == "bad\ufffdname"
     assert "\ufffd" in (tmp_path / "out" / "feedback" / "s.html").read_text(encoding="utf-8")
+
+
+def test_grading_with_the_wrong_roster_warns_and_exits_1(tmp_path):
+    out = tmp_path / "out"
+    result = bplab("grade", "-a", "hw1", "--out", out, moodle_zip(tmp_path / "m.zip"),
+                   "--roster", LMS / "canvas_gradebook.csv")  # the other course's gradebook
+    assert result.exit_code == 1, result.output
+    assert "warning: only 0 of 4 roster students and 0 of 2 submissions matched" in result.output
+    assert len(rows(out)) == 2 and (out / "report.html").is_file()  # written all the same

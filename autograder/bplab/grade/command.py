@@ -251,6 +251,8 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
 
         report = write_checked_report(out, roster, roster_id)
         click.echo(f"report: {report.path}")
+        if report.warning:
+            click.echo(report.warning, err=True)
         code = report.exit_code
     if all(o.cause == "test_files" for o in outcomes):
         code = 1  # records were written, but nothing could be graded
