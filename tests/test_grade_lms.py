@@ -197,6 +197,11 @@ def test_second_run_merges_and_regrade_replaces_exactly_the_chosen(canvas, tmp_p
     after = inodes()
     assert [k for k in after if after[k] != before[k]] == ["smithjohn_12345.json"]
     assert snapshot(out) == contents and len(rows(out)) == 5
+    # A record whose source is gone is not re-graded into an error: a usage error, no change.
+    again.unlink()
+    result = bplab("grade", "--out", out, "--regrade", "leeann_12347")
+    assert result.exit_code == 2 and "its source is gone" in result.output
+    assert snapshot(out) == contents
 
 
 @pytest.mark.parametrize("args, message", [

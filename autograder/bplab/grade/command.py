@@ -103,7 +103,13 @@ def _regrade_subs(out: Path, stems: list[str]) -> list[Submission]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageProblem(f"--regrade {stem}: no readable record {path} ({exc})") from exc
-        subs.append(submission_from_results(stem, data))
+        sub = submission_from_results(stem, data)
+        gone = sorted({loc.path for loc in [*sub.notebooks.values(), sub.archive]
+                       if loc is not None and not Path(loc.path).exists()})
+        if gone:  # re-grading from nothing would replace a real grade with an error
+            raise UsageProblem(f"--regrade {stem}: its source is gone ({', '.join(gone)}); "
+                               "grade the new download into --out instead")
+        subs.append(sub)
     return subs
 
 
