@@ -7,11 +7,11 @@ Contract (files written into ``OUT/export/``; read from ``OUT/results/``, the so
   records with a Canvas user id. Canvas reads every other column as an assignment, so the late
   policy is shown per row in ``late_policy.csv``.
 - ``moodle``: ``moodle_grades.csv``, a Moodle grading worksheet (``Identifier`` =
-  "Participant <id>", ``Full name``, ``Grade``, ``Maximum Grade``, ``Feedback comments``; with
-  ``--roster`` the downloaded worksheet itself, every column kept, Grade and Feedback comments
-  filled in) and ``moodle_feedback.zip``: one folder per participant named as in Moodle's
-  download (``<Full Name>_<id>_assignsubmission_file_``) holding that student's feedback HTML,
-  for "Upload multiple feedback files in a zip".
+  "Participant <id>", ``Full name``, ``Grade``, ``Maximum Grade``, ``Last modified (grade)``,
+  ``Feedback comments``; with ``--roster`` the downloaded worksheet itself, every column kept,
+  Grade and Feedback comments filled in) and ``moodle_feedback.zip``: one folder per
+  participant named as in Moodle's download (``<Full Name>_<id>_assignsubmission_file_``)
+  holding that student's ``feedback.html``, for "Upload multiple feedback files in a zip".
 - ``csv``: ``grades.csv``: identity, raw score, late policy columns and the score that counts.
 - A late policy (``--late-penalty``, ``bplab.late``) is applied to each row and shown: raw
   score, days late, penalty, note. A late flag without a time (Canvas ``_LATE_``) counts as one
@@ -33,14 +33,17 @@ from pathlib import Path
 
 import click
 
-from bplab.grade.identity import Identity, safe_stem
+from bplab.grade.identity import Identity
 from bplab.late import LatePolicy, apply, parse_time
 from bplab.layout import GradingDir
 from bplab.roster import CANVAS_IDENTITY, read_roster
 
 FORMATS = ("canvas", "moodle", "csv")
+# Moodle's worksheet import needs Identifier, Grade and "Last modified (grade)" (it refuses the
+# file without any of them); "Feedback comments" is the comments plugin's column.
+MOODLE_REQUIRED = ("Identifier", "Grade", "Last modified (grade)")
 MOODLE_COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade",
-                  "Feedback comments")
+                  "Last modified (grade)", "Feedback comments")
 LATE_COLUMNS = ("submission", "name", "raw_score", "max_score", "late", "days_late", "penalty",
                 "score", "late_note")
 
@@ -197,7 +200,7 @@ def _moodle(graded: list[Graded], out: Path, roster: Path | None, dest: Path,
                 g.identity = replace(g.identity, late=True)
                 _apply_late(g, policy, due, late)
         header = list(parsed.header)
-        for c in ("Grade", "Feedback comments"):
+        for c in (*MOODLE_REQUIRED, "Feedback comments"):
             if c not in header:
                 header.append(c)
         rows = []
@@ -210,7 +213,7 @@ def _moodle(graded: list[Graded], out: Path, roster: Path | None, dest: Path,
     else:
         header = list(MOODLE_COLUMNS)
         rows = [[f"Participant {pid}", g.identity.name, g.identity.email, _fmt(g.score),
-                 _fmt(g.max_score), comment(g)] for pid, g in sorted(by_id.items())]
+                 _fmt(g.max_score), "-", comment(g)] for pid, g in sorted(by_id.items())]
     _write(dest / "moodle_grades.csv", _csv_text(header, rows), result)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -220,7 +223,9 @@ def _moodle(graded: list[Graded], out: Path, roster: Path | None, dest: Path,
                 result.skipped.append(f"{g.stem}: no feedback HTML (grade it again to write one)")
                 continue
             folder = g.identity.folder or f"{g.identity.name}_{pid}_assignsubmission_file_"
-            zf.writestr(f"{folder}/{safe_stem(g.stem)}_feedback.html", html.read_bytes())
+            # Moodle splits "<folder>/<file>" on its first four "_" to find the participant id:
+            # the folder exactly as its download named it, then any file name.
+            zf.writestr(f"{folder}/feedback.html", html.read_bytes())
     path = dest / "moodle_feedback.zip"
     path.write_bytes(buf.getvalue())
     result.files.append(path)
