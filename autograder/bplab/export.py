@@ -196,19 +196,18 @@ def _moodle(graded: list[Graded], out: Path, roster: Path | None, dest: Path,
         for pid, r in zip(parsed.ids, parsed.rows, strict=True):
             late = moodle_lateness(r.get("Status") or "")
             if late is not None and pid in by_id:
-                g = by_id[pid]
-                g.identity = replace(g.identity, late=True)
-                _apply_late(g, policy, due, late)
+                by_id[pid].identity = replace(by_id[pid].identity, late=True)
+                _apply_late(by_id[pid], policy, due, late)
         header = list(parsed.header)
         for c in (*MOODLE_REQUIRED, "Feedback comments"):
             if c not in header:
                 header.append(c)
         rows = []
         for pid, r in zip(parsed.ids, parsed.rows, strict=True):
-            g = by_id.get(pid)
+            found = by_id.get(pid)
             row = dict(r)
-            if g is not None:
-                row["Grade"], row["Feedback comments"] = _fmt(g.score), comment(g)
+            if found is not None:
+                row["Grade"], row["Feedback comments"] = _fmt(found.score), comment(found)
             rows.append([row.get(c, "") for c in header])
     else:
         header = list(MOODLE_COLUMNS)

@@ -28,6 +28,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, fields
 from pathlib import PurePosixPath
+from typing import Any
 
 # The identity columns of grades.csv, after the question columns (one source for the loaders).
 IDENTITY_COLUMNS = ("name", "lms", "user_id", "submission_id", "email", "sid", "late",
@@ -77,7 +78,7 @@ class Identity:
         """Read back ``to_dict`` output; unknown keys and wrong types are ignored."""
         if not isinstance(data, dict):
             return cls()
-        kept = {}
+        kept: dict[str, Any] = {}
         for f in fields(cls):
             value = data.get(f.name)
             if f.name == "late":

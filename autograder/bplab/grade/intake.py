@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # (no stubs installed; safe_load only)
 
 from bplab.grade.identity import Identity, parse_canvas, parse_moodle, safe_stem
 from bplab.grade.record import Status
@@ -253,8 +253,8 @@ def _gradescope(entries: list[Entry], origin: str, meta: Locator) -> list[Submis
             folders.setdefault(parts[0], []).append((parts, loc))
     subs = []
     for folder in sorted(set(folders) | {str(k) for k in data}):
-        info = data.get(folder) if isinstance(data.get(folder), dict) else {}
-        info = {str(k).lstrip(":"): v for k, v in info.items()}
+        raw = data.get(folder)
+        info = {str(k).lstrip(":"): v for k, v in (raw if isinstance(raw, dict) else {}).items()}
         people = [{str(k).lstrip(":"): str(v) for k, v in p.items()}
                   for p in info.get("submitters") or [] if isinstance(p, dict)]
         first = people[0] if people else {}

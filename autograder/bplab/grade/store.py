@@ -33,7 +33,7 @@ from bplab.grade.outputs import (
     feedback_markdown,
     results_json,
 )
-from bplab.grade.record import Record
+from bplab.grade.record import STATUSES, Record
 from bplab.grade.suite import Suite
 from bplab.layout import GradingDir
 
@@ -88,14 +88,20 @@ def submission_from_results(stem: str, data: dict) -> Submission:
     locs = bplab.get("locators") or {}
 
     def loc(parts: object) -> Locator | None:
-        ok = isinstance(parts, list) and parts and all(isinstance(p, str) for p in parts)
-        return Locator(parts[0], tuple(parts[1:])) if ok else None
+        if isinstance(parts, list) and parts and all(isinstance(p, str) for p in parts):
+            return Locator(parts[0], tuple(parts[1:]))
+        return None
 
-    notebooks = {str(n): loc(p) for n, p in (locs.get("notebooks") or {}).items() if loc(p)}
+    notebooks: dict[str, Locator] = {}
+    for name, parts in (locs.get("notebooks") or {}).items():
+        found = loc(parts)
+        if found is not None:
+            notebooks[str(name)] = found
     sub = Submission(stem, ident, notebooks, archive=loc(locs.get("archive")), stem=stem,
                      flags=str(bplab.get("flags") or ""))
     if not notebooks and sub.archive is None:
-        sub.status = str(bplab.get("status") or "no_notebook")
+        status = bplab.get("status")
+        sub.status = status if status in STATUSES and status != "graded" else "no_notebook"
         sub.reason = str(bplab.get("reason") or "no .ipynb file was found in it")
     return sub
 
