@@ -48,3 +48,14 @@ demo: $(STAMP) sandbox-tools
 
 clean:
 	rm -rf dist demo-out
+
+# Headless Chromium and its WebDriver: the report's browser tests run in them (never skipped).
+.PHONY: browser-tools
+test: browser-tools
+browser-tools:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver) >/dev/null 2>&1 \
+	      || echo "note: could not install chromium; the report's browser tests will fail"; \
+	  else echo "note: chromium/chromedriver not found; the report's browser tests will fail"; fi; }
