@@ -17,7 +17,6 @@ a session: a callback stub the student kept from an earlier request names nothin
 from __future__ import annotations
 
 import builtins
-import itertools
 import os
 import select
 import time
