@@ -101,8 +101,10 @@ def grade(root: Path, started: float) -> dict:
         records = run_grade(assignment, [root / "submission"], Path(out), jobs=1, single=True,
                             tests_dir=source / "tests", reference=reference,
                             data_dir=source / "data", quiet=True)
-    suite = load_suite(assignment, source / "tests")
-    return gradescope_results(records[0], suite, config, read_metadata(
+    record = records[0]
+    # A fault record (say, a broken test file) is reported without loading the suite again.
+    suite = None if record.status == "grader_error" else load_suite(assignment, source / "tests")
+    return gradescope_results(record, suite, config, read_metadata(
         root / "submission_metadata.json"), time.monotonic() - started)
 
 

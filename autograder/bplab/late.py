@@ -39,7 +39,7 @@ class LatePolicy:
         kind, _, amount = text.strip().partition(":")
         if kind == "none" and not amount:
             return cls()
-        if kind not in KINDS or not amount:
+        if kind not in KINDS or kind == "none" or not amount:
             raise ValueError(f"late policy is none, per-day:PERCENT or cap:PERCENT, got {text!r}")
         try:
             percent = float(amount.rstrip("%"))
