@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from bplab_checks.gradcheck import rel_error
+from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL
 
 # A candidate "fits" when the student's value equals it to this norm-wise relative error. The
@@ -94,11 +95,6 @@ CODES: dict[str, str] = {
 
 ALL_ZEROS_TEXT = ("is all zeros, but the right value is not: compute it and return it (a "
                   "zeros_like placeholder left in, or a mask or factor that is always 0?)")
-
-
-def tag(code: str) -> str:
-    """The tag that ends every diagnosis sentence; reports count diagnoses by it."""
-    return f"(diagnosis: {code})"
 
 
 # --------------------------------------------------------------------------------------------
