@@ -44,7 +44,8 @@ def fault_results(error: str, seconds: float, trace: str = "") -> dict:
             "status": "failed", "output": FAULT_OUTPUT, "output_format": OUTPUT_FORMAT,
             "visibility": "visible", "extra_data": {},
         }],
-        "extra_data": {"bplab": {"status": "grader_error", "cause": "grader_crashed",
+        # "grader_bug" is bplab.grade.record's FaultCause for an exception in the grader's code
+        "extra_data": {"bplab": {"status": "grader_error", "cause": "grader_bug",
                                  "reason": FAULT_OUTPUT, "traceback": trace}},
     }
 
@@ -103,13 +104,13 @@ def gradescope_results(record, suite, config: dict, metadata: dict, seconds: flo
         metadata: Gradescope's ``submission_metadata.json`` (``{}`` outside Gradescope).
         seconds: wall time of the whole run.
     """
-    from bplab.grade.runner import QuestionResult
+    from bplab.grade.record import QuestionResult
 
     who = students(metadata)
     if record.status == "grader_error":
         data = fault_results(record.reason or "grader_error", seconds)
         data["extra_data"]["bplab"].update(
-            cause=getattr(record, "cause", None) or "grader_error", reason=record.reason,
+            cause=record.cause or "grader_bug", reason=record.reason,
             students=who, isolation=record.isolation)
         return data
     visibility = config.get("hidden_visibility", HIDDEN_VISIBILITY)
@@ -150,7 +151,7 @@ def gradescope_results(record, suite, config: dict, metadata: dict, seconds: flo
         "tests": tests,
         "extra_data": {"bplab": {
             "status": record.status,
-            "cause": getattr(record, "cause", None),
+            "cause": record.cause,
             "reason": record.reason,
             "isolation": record.isolation,
             "diagnoses": {q.name: q.diagnoses for q in record.questions if q.diagnoses},
