@@ -22,8 +22,10 @@ from bplab.layout import Assignment
 from gradescope_spec import spec_errors
 
 pytestmark = [pytest.mark.slow]
-ASSIGNMENTS = [a for a in (Assignment.named("hw1"), Assignment.named("hw2"))
-               if a.examples_dir.is_dir()]
+# Every assignment with a notebook and examples (hw3 joins when it lands: data, not code).
+ASSIGNMENTS = [a for a in (Assignment.named(p.name) for p in
+                           sorted((REPO_ROOT / "assignments").glob("hw*")))
+               if a.notebook.is_file() and a.examples_dir.is_dir()]
 DUE = "2026-03-01T23:00:00.000000-08:00"
 
 
@@ -37,16 +39,20 @@ def metadata(submitted: str = "2026-03-01T22:00:00.000000-08:00") -> dict:
     }
 
 
-def make_tree(tmp_path: Path, assignment: str = "hw1", **options: str) -> Path:
-    """An /autograder tree with the secure zip unpacked into source/."""
-    zip_path = write_gradescope_secure_zip(assignment, tmp_path / "gradescope-secure.zip",
-                                           **options)
-    root = tmp_path / "autograder"
+def extract_tree(zip_path: Path, root: Path) -> Path:
+    """An /autograder tree at ``root`` with an autograder zip unpacked into source/."""
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(root / "source")
     for name in ("run_autograder", "setup.sh"):
         (root / "source" / name).chmod(0o755)
     return root
+
+
+def make_tree(tmp_path: Path, assignment: str = "hw1", **options: str) -> Path:
+    """An /autograder tree with the secure zip of ``assignment`` unpacked into source/."""
+    zip_path = write_gradescope_secure_zip(assignment, tmp_path / "gradescope-secure.zip",
+                                           **options)
+    return extract_tree(zip_path, tmp_path / "autograder")
 
 
 def run_autograder(root: Path, *notebooks: Path, meta: dict | None = None,

@@ -24,7 +24,7 @@ from bplab.build import Release, build
 from bplab.layout import Assignment
 from bplab.otter_run import question_scores
 from gradescope_spec import spec_errors
-from test_grade_gradescope import per_question, run_autograder
+from test_grade_gradescope import extract_tree, per_question, run_autograder
 from zip_venvs import interpreter, venv_from
 
 EXAMPLES = ("full", "blank", "bug_matmul_db_transposed")
@@ -95,20 +95,11 @@ def zip_pythons(release):
     return get
 
 
-def _tree(tmp_path: Path, zip_path: Path) -> Path:
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(root / "source")
-    for name in ("run_autograder", "setup.sh"):
-        (root / "source" / name).chmod(0o755)
-    return root
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_secure_zip_grades_like_bplab_grade(version, zip_pythons, release, submissions,
                                             expected, tmp_path):
     python = zip_pythons(version)
-    root = _tree(tmp_path, release.secure_zip)
+    root = extract_tree(release.secure_zip, tmp_path / "autograder")
     for name, path in submissions.items():
         data = run_autograder(root, path, python=str(python))
         assert spec_errors(data) == [], (name, spec_errors(data))
@@ -125,7 +116,7 @@ def test_secure_zip_grades_like_bplab_grade(version, zip_pythons, release, submi
 def test_otter_zip_grades_matplotlib_first_like_bplab_grade(version, zip_pythons, release,
                                                             submissions, expected, tmp_path):
     python = zip_pythons(version)
-    root = _tree(tmp_path, release.autograder_zip)
+    root = extract_tree(release.autograder_zip, tmp_path / "autograder")
     (root / "submission").mkdir()
     (root / "submission" / "hw1.ipynb").write_bytes(submissions[MATPLOTLIB_FIRST].read_bytes())
     (root / "submission_metadata.json").write_text("{}")

@@ -16,6 +16,7 @@ import pytest
 from bplab import REPO_ROOT
 from bplab.build import Release, build
 from bplab.layout import Assignment
+from test_grade_gradescope import ASSIGNMENTS
 from zip_venvs import interpreter, venv_from
 
 pytestmark = pytest.mark.slow
@@ -49,8 +50,7 @@ def student_python(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def releases(tmp_path_factory) -> dict[str, Release]:
-    return {hw: build(Assignment.named(hw), tmp_path_factory.mktemp(hw))
-            for hw in ("hw1", "hw2")}
+    return {a.name: build(a, tmp_path_factory.mktemp(a.name)) for a in ASSIGNMENTS}
 
 
 def execute(python: Path, notebook: Path, allow_errors: bool = False) -> nbformat.NotebookNode:
@@ -88,7 +88,7 @@ def _solved(release: Release, folder: Path) -> Path:
     return folder / name
 
 
-@pytest.mark.parametrize("hw", ["hw1", "hw2"])
+@pytest.mark.parametrize("hw", [a.name for a in ASSIGNMENTS])
 def test_solved_notebook_runs_end_to_end_beside_the_release_files(hw, student_python, releases,
                                                                   tmp_path):
     release = releases[hw]
