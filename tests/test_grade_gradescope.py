@@ -243,13 +243,19 @@ def test_grader_crash_inside_python_is_caught_by_the_guard(tmp_path):
     assert "raise SystemExit" not in data["output"]  # no source line reaches the student
 
 
-@pytest.mark.parametrize("how", ["missing interpreter", "interpreter that cannot import bplab"])
+@pytest.mark.parametrize("how", ["missing interpreter", "interpreter that cannot import bplab",
+                                 "interpreter killed"])
 def test_python_that_cannot_start_gets_the_shell_fallback(tmp_path, how):
     root = make_tree(tmp_path)
     python = "/nonexistent/python3"
-    if how != "missing interpreter":
+    if how == "interpreter that cannot import bplab":
         python = sys.executable
         (root / "source" / "lib" / "bplab" / "__init__.py").write_text("import tomllib_missing\n")
+    elif how == "interpreter killed":  # e.g. the OOM killer, mid-run
+        killed = tmp_path / "python-killed"
+        killed.write_text("#!/bin/sh\nkill -9 $$\n")
+        killed.chmod(0o755)
+        python = str(killed)
     data = run_autograder(root, REPO_ROOT / "examples" / "hw1" / "full.ipynb", python=python)
     _assert_fault(data, "grader_did_not_start")
     assert data["extra_data"]["bplab"]["exit_code"] != 0

@@ -121,7 +121,8 @@ def gradescope_results(record, suite, config: dict, metadata: dict, seconds: flo
             test_file.name, 0.0, float(test_file.possible), "not_graded")
         tests += _question_tests(q, test_file, visibility)
     total = float(sum(suite.max_scores.values()))
-    assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
+    given = metadata.get("assignment")
+    assignment: dict = given if isinstance(given, dict) else {}
     submitted = late.parse_time(metadata.get("created_at"))
     due = late.parse_time(assignment.get("due_date"))
     policy = late.LatePolicy.parse(config.get("late_policy", "none"))
