@@ -27,50 +27,54 @@ from gradescope_spec import spec_errors
 from test_grade_gradescope import extract_tree, per_question, run_autograder
 from zip_venvs import interpreter, venv_from
 
-EXAMPLES = ("full", "blank", "bug_matmul_db_transposed")
-MATPLOTLIB_FIRST = "matplotlib_first"
+# (assignment, example): full, blank and a single bug of hw1, and hw2 (its data package and
+# its training checks) solved and with one bug.
+EXAMPLES = (("hw1", "full"), ("hw1", "blank"), ("hw1", "bug_matmul_db_transposed"),
+            ("hw2", "full"), ("hw2", "bug_adam_no_bias_correction"))
+MATPLOTLIB_FIRST = ("hw1", "matplotlib_first")
 VERSIONS = [pytest.param("3.10", marks=pytest.mark.slow)] + [
     pytest.param(v, marks=[pytest.mark.slow, pytest.mark.interpreters])
     for v in ("3.11", "3.12", "3.13")]
 
 
 @pytest.fixture(scope="session")
-def submissions(tmp_path_factory) -> dict[str, Path]:
-    """The hw1 examples, plus the full solution with ``import matplotlib.pyplot as plt`` first
-    in its first cell (without matplotlib that cell fails and ``np`` is undefined after it)."""
+def submissions(tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """The examples, plus hw1's full solution with ``import matplotlib.pyplot as plt`` first in
+    its first cell (without matplotlib that cell fails and ``np`` is undefined after it)."""
     folder = tmp_path_factory.mktemp("submissions")
     found = {}
-    for name in EXAMPLES:
-        found[name] = folder / name / "hw1.ipynb"
-        found[name].parent.mkdir()
-        found[name].write_bytes((REPO_ROOT / "examples" / "hw1" / f"{name}.ipynb").read_bytes())
-    nb = nbformat.read(found["full"], as_version=4)
+    for hw, name in EXAMPLES:
+        found[hw, name] = folder / hw / name / f"{hw}.ipynb"
+        found[hw, name].parent.mkdir(parents=True)
+        found[hw, name].write_bytes((REPO_ROOT / "examples" / hw / f"{name}.ipynb").read_bytes())
+    nb = nbformat.read(found["hw1", "full"], as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
     first.source = "import matplotlib.pyplot as plt\n" + first.source
-    found[MATPLOTLIB_FIRST] = folder / MATPLOTLIB_FIRST / "hw1.ipynb"
+    found[MATPLOTLIB_FIRST] = folder / "hw1" / MATPLOTLIB_FIRST[1] / "hw1.ipynb"
     found[MATPLOTLIB_FIRST].parent.mkdir()
     nbformat.write(nb, found[MATPLOTLIB_FIRST])
     return found
 
 
 @pytest.fixture(scope="session")
-def expected(submissions, tmp_path_factory) -> dict[str, dict[str, float]]:
+def expected(submissions, tmp_path_factory) -> dict[tuple[str, str], dict[str, float]]:
     """``bplab grade``'s per-question scores of every submission."""
     from bplab.grade.command import run_grade
 
     scores = {}
-    for name, path in submissions.items():
-        records = run_grade("hw1", [path], tmp_path_factory.mktemp(name), jobs=1, quiet=True)
+    for (hw, name), path in submissions.items():
+        records = run_grade(hw, [path], tmp_path_factory.mktemp(name), jobs=1, quiet=True)
         assert records[0].status == "graded", records[0].reason
-        scores[name] = {q.name: q.score for q in records[0].questions}
-    assert sum(scores["full"].values()) > 0 and sum(scores["blank"].values()) == 0
-    assert scores[MATPLOTLIB_FIRST] == scores["full"]  # the grader has matplotlib
+        scores[hw, name] = {q.name: q.score for q in records[0].questions}
+    assert sum(scores["hw1", "full"].values()) > 0 and sum(scores["hw1", "blank"].values()) == 0
+    assert scores[MATPLOTLIB_FIRST] == scores["hw1", "full"]  # the grader has matplotlib
     return scores
 
 
 @pytest.fixture(scope="session")
-def release(tmp_path_factory) -> Release:
-    return build(Assignment.named("hw1"), tmp_path_factory.mktemp("dist"))
+def releases(tmp_path_factory) -> dict[str, Release]:
+    return {hw: build(Assignment.named(hw), tmp_path_factory.mktemp(hw))
+            for hw in sorted({hw for hw, _ in EXAMPLES})}
 
 
 def _requirements(zip_path: Path) -> str:
@@ -78,10 +82,12 @@ def _requirements(zip_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def zip_pythons(release):
-    """version -> the interpreter of a venv made from the zips' requirements (both zips have
-    the same requirements, so one venv per interpreter serves both)."""
-    assert _requirements(release.secure_zip) == _requirements(release.autograder_zip)
+def zip_pythons(releases):
+    """version -> the interpreter of a venv made from the zips' requirements (every zip has
+    the same requirements, so one venv per interpreter serves them all)."""
+    zips = [z for r in releases.values() for z in (r.secure_zip, r.autograder_zip)]
+    assert len({_requirements(z) for z in zips}) == 1
+    requirements = _requirements(zips[0])
     made: dict[str, Path] = {}
 
     def get(version: str) -> Path:
@@ -89,34 +95,35 @@ def zip_pythons(release):
             python = interpreter(version)
             if python is None:
                 pytest.skip(f"Python {version} is not installed under pyenv: not tested")
-            made[version] = venv_from(python, _requirements(release.secure_zip))
+            made[version] = venv_from(python, requirements)
         return made[version]
 
     return get
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_secure_zip_grades_like_bplab_grade(version, zip_pythons, release, submissions,
+def test_secure_zip_grades_like_bplab_grade(version, zip_pythons, releases, submissions,
                                             expected, tmp_path):
     python = zip_pythons(version)
-    root = extract_tree(release.secure_zip, tmp_path / "autograder")
-    for name, path in submissions.items():
-        data = run_autograder(root, path, python=str(python))
+    roots = {hw: extract_tree(r.secure_zip, tmp_path / hw / "autograder")
+             for hw, r in releases.items()}
+    for (hw, name), path in submissions.items():
+        data = run_autograder(roots[hw], path, python=str(python))
         assert spec_errors(data) == [], (name, spec_errors(data))
         assert data["extra_data"]["bplab"]["status"] == "graded", (name, data["output"])
-        assert per_question(data) == pytest.approx(expected[name]), name
+        assert per_question(data) == pytest.approx(expected[hw, name]), name
     # A forced grader fault on this interpreter still writes results that say so.
-    (root / "source" / "tests" / "MatMul.py").write_text("def broken(:\n")
-    data = run_autograder(root, submissions["full"], python=str(python))
+    (roots["hw1"] / "source" / "tests" / "MatMul.py").write_text("def broken(:\n")
+    data = run_autograder(roots["hw1"], submissions["hw1", "full"], python=str(python))
     assert spec_errors(data) == [] and data["extra_data"]["bplab"]["status"] == "grader_error"
     assert "not final" in data["output"]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_otter_zip_grades_matplotlib_first_like_bplab_grade(version, zip_pythons, release,
+def test_otter_zip_grades_matplotlib_first_like_bplab_grade(version, zip_pythons, releases,
                                                             submissions, expected, tmp_path):
     python = zip_pythons(version)
-    root = extract_tree(release.autograder_zip, tmp_path / "autograder")
+    root = extract_tree(releases["hw1"].autograder_zip, tmp_path / "autograder")
     (root / "submission").mkdir()
     (root / "submission" / "hw1.ipynb").write_bytes(submissions[MATPLOTLIB_FIRST].read_bytes())
     (root / "submission_metadata.json").write_text("{}")
