@@ -1,7 +1,9 @@
 """``bplab build``: the student release, the autograder zip, and what must never leak."""
 
 import ast
+import base64
 import inspect
+import io
 import json
 import re
 import shutil
@@ -133,6 +135,12 @@ def test_build_layout(fake, tmp_path):
     assert any("no test file" in w for w in release.warnings)  # the fake has one question only
     for name in ("README.md", "requirements.txt"):
         assert name in student
+    # the copy embedded in the notebook is exactly the release's public folders, byte for byte
+    embedded = zipfile.ZipFile(io.BytesIO(base64.b64decode(nb.metadata.bplab.checks)))
+    assert nb.metadata.bplab.assignment == "hw1"
+    assert {n: embedded.read(n) for n in embedded.namelist()} == {
+        f"hw1/{name}": data for name, data in student.items()
+        if name.split("/")[0] in ("tests", "bplab_checks", "data")}
     with zipfile.ZipFile(release.student_zip) as zf:
         assert {f"hw1/{name}" for name in student} == set(zf.namelist())
 

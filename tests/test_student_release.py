@@ -1,6 +1,6 @@
 """The student release used as a student would: a fresh venv made only from the release's
 requirements.txt runs the notebook headless (nbclient) with the release's files beside it,
-with the notebook alone, and with the notebook beside student.zip (Colab, a JupyterHub)."""
+alone (its embedded checks), without its checks at all, and beside student.zip."""
 
 from __future__ import annotations
 
@@ -82,10 +82,12 @@ def _check_outputs(nb) -> dict[str, str]:
 
 
 def _solved(release: Release, folder: Path) -> Path:
-    """The student's notebook, solved (the full example), in ``folder``."""
-    name = f"{release.assignment.name}.ipynb"
-    shutil.copy(REPO_ROOT / "examples" / release.assignment.name / "full.ipynb", folder / name)
-    return folder / name
+    """The release notebook (its metadata too) as a student who solved it saves it."""
+    hw = release.assignment.name
+    nb = nbformat.read(release.notebook, as_version=4)
+    nb.cells = nbformat.read(REPO_ROOT / "examples" / hw / "full.ipynb", as_version=4).cells
+    nbformat.write(nb, folder / f"{hw}.ipynb")
+    return folder / f"{hw}.ipynb"
 
 
 @pytest.mark.parametrize("hw", [a.name for a in ASSIGNMENTS])
@@ -102,8 +104,23 @@ def test_solved_notebook_runs_end_to_end_beside_the_release_files(hw, student_py
         assert "passed" in text and "failed" not in text.lower(), (question, text)
 
 
-def test_notebook_alone_says_exactly_what_to_do(student_python, releases, tmp_path):
-    nb = execute(student_python, _solved(releases["hw1"], tmp_path), allow_errors=True)
+def test_release_notebook_alone_unpacks_its_embedded_checks(student_python, releases,
+                                                            tmp_path):
+    """Uploaded alone to a JupyterHub (the saved .ipynb is beside the kernel)."""
+    release = releases["hw2"]  # the one with data/ as well
+    nb = execute(student_python, _solved(release, tmp_path))
+    assert "unpacked tests/ and bplab_checks/ from the copy embedded" in _text(nb.cells[0])
+    checks = _check_outputs(nb)
+    assert set(checks) == set(release.questions)
+    for question, text in checks.items():
+        assert "passed" in text and "failed" not in text.lower(), (question, text)
+    assert (tmp_path / "data").is_dir()
+
+
+def test_notebook_without_its_checks_alone_says_exactly_what_to_do(student_python, tmp_path):
+    """A notebook without the embedded copy (say, one an LMS re-saved), and nothing beside it."""
+    shutil.copy(REPO_ROOT / "examples" / "hw1" / "full.ipynb", tmp_path / "hw1.ipynb")
+    nb = execute(student_python, tmp_path / "hw1.ipynb", allow_errors=True)
     first = _text(nb.cells[0])
     assert "NOT FOUND" in first and "student.zip" in first and "tests/ and bplab_checks/" in first
     assert not (tmp_path / "tests").exists()

@@ -3,7 +3,8 @@
 Output (``dist/hwN/`` unless told otherwise), byte-for-byte the same for the same sources:
 
     student/              what students get (``student.zip`` holds it under ``hwN/``)
-        hwN.ipynb           the notebook with stubs; its first cell finds the checks
+        hwN.ipynb           the notebook with stubs; its first cell finds the checks (a copy
+                            of tests/, bplab_checks/, data/ is embedded in its metadata)
         README.md           Python version, install, where the files go, checking, submitting
         requirements.txt    what a submission may import + Otter's check (bplab.packaging)
         tests/<q>.py        public test cases only (hidden cases removed on the AST)
@@ -23,12 +24,14 @@ The zips' pieces (writer, requirements, setup script) are ``bplab.packaging``'s.
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+import nbformat
 
 from bplab import late, notebook, packaging
 from bplab.gradescope import write_gradescope_secure_zip
@@ -140,10 +143,21 @@ def student_readme(assignment: Assignment) -> str:
         hw=assignment.name, python=f"{major}.{minor}", imports=imports)
 
 
+def embed_checks(student_nb: str, student: Path, hw: str) -> str:
+    """``student_nb`` with the release's public folders (``notebook.CHECK_FOLDERS`` of
+    ``student``, as ``hw/<folder>/...`` zip entries, base64) in ``metadata.bplab``: the first
+    cell unpacks them when the notebook is opened alone (Colab, a JupyterHub upload)."""
+    entries = {name: data for name, data in packaging.tree_entries(student, hw).items()
+               if name.split("/")[1] in notebook.CHECK_FOLDERS}
+    nb = nbformat.reads(student_nb, as_version=4)
+    nb.metadata[notebook.KEY] = {"assignment": hw, notebook.EMBED_KEY: base64.b64encode(
+        packaging.zip_bytes(entries)).decode("ascii")}
+    return notebook.dumps(nb)
+
+
 def _write_student_release(release: Release, student_nb: str, tests: dict[str, str]) -> None:
     assignment, student = release.assignment, release.student_dir
     (student / "tests").mkdir(parents=True)
-    release.notebook.write_text(student_nb, encoding="utf-8")
     for question, source in tests.items():
         public = strip_hidden(source, f"{assignment.tests_dir.name}/{question}.py")
         (student / "tests" / f"{question}.py").write_text(public, encoding="utf-8")
@@ -152,6 +166,8 @@ def _write_student_release(release: Release, student_nb: str, tests: dict[str, s
     check_student_imports(student)
     if assignment.data_dir.is_dir():
         shutil.copytree(assignment.data_dir, student / "data", ignore=packaging.IGNORED)
+    release.notebook.write_text(embed_checks(student_nb, student, assignment.name),
+                                encoding="utf-8")
     (student / "README.md").write_text(student_readme(assignment), encoding="utf-8")
     (student / "requirements.txt").write_text(packaging.student_requirements(assignment.root),
                                               encoding="utf-8")

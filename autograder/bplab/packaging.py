@@ -19,6 +19,7 @@ the student release's ``requirements.txt`` = submission + student.
 from __future__ import annotations
 
 import ast
+import io
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -54,17 +55,24 @@ def tree_entries(directory: Path, prefix: str) -> dict[str, bytes]:
             for p in files_under(directory)}
 
 
-def write_zip(path: Path, entries: dict[str, bytes], executable: frozenset[str] = frozenset()
-              ) -> Path:
+def zip_bytes(entries: dict[str, bytes], executable: frozenset[str] = frozenset()) -> bytes:
     """A zip whose bytes depend only on ``entries`` (sorted names, fixed dates and modes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as zf:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o100755 if name in executable else 0o100644) << 16
             info.create_system = 3  # unix, so the modes above are honoured on extraction
             zf.writestr(info, entries[name])
+    return buffer.getvalue()
+
+
+def write_zip(path: Path, entries: dict[str, bytes], executable: frozenset[str] = frozenset()
+              ) -> Path:
+    """``zip_bytes(entries, executable)`` written to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(zip_bytes(entries, executable))
     return path
 
 
