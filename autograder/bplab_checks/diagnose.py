@@ -87,6 +87,9 @@ CODES: dict[str, str] = {
     "state_reset": "optimizer state not kept between steps",
     "state_shared": "one optimizer state shared by all parameters",
     "step_count_per_key": "Adam's step counter advanced once per parameter, not once per step",
+    # fan-out diagnoses (bplab_checks.fanout, hw1 fan_out)
+    "fan_out_path_dropped": "a value used twice got the gradient of one path only",
+    "fan_out_path_overwritten": "a path's gradient overwritten instead of added",
     # training diagnoses (autograder/hw2/train_two_layer.py)
     "train_not_learning": "training does not lower the loss or reach the accuracy bar",
     "train_seed_ignored": "training results do not follow the seed",
@@ -626,7 +629,7 @@ def explain(code: str, *, block: str, what: str = "", **details) -> str:
     if code.startswith("mutates_"):
         details.setdefault("name", what or "an input")
         subject = block
-    elif what and (what == block or what.startswith(block + ".")):
+    elif what and (what == block or what.startswith((block + ".", block + ": "))):
         subject = what
     else:
         subject = _subject(block, what) if what else block
