@@ -306,3 +306,18 @@ def test_gradescope_times_parse_on_every_python():
     assert late.parse_time("2026-03-01T23:00:00Z") == datetime(2026, 3, 1, 23, tzinfo=UTC)
     assert late.parse_time("2026-03-01T23:00:00") is None  # naive: cannot be compared
     assert late.parse_time("yesterday") is None and late.parse_time(None) is None
+
+
+def test_results_that_are_not_json_become_a_fault_and_surrogates_are_written(tmp_path,
+                                                                             monkeypatch):
+    import bplab.gradescope as gs
+
+    monkeypatch.setattr(gs, "grade", lambda root, started: {"score": float("nan")})
+    assert gs.main([str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "results" / "results.json").read_text())
+    _assert_fault(data, "grader_bug")
+    assert "ValueError" in data["output"]
+    # a lone surrogate (issue 10's crash) is escaped, not a UnicodeEncodeError
+    monkeypatch.setattr(gs, "grade", lambda root, started: {"score": 1.0, "output": "\udcff"})
+    gs.main([str(tmp_path)])
+    assert json.loads((tmp_path / "results" / "results.json").read_text())["score"] == 1.0

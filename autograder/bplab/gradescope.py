@@ -113,7 +113,9 @@ def write_results(path: Path, data: dict) -> None:
     so run_autograder's fallback sees a missing file whenever this did not finish."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=True), encoding="utf-8")
+    # ASCII escapes keep even a lone surrogate writable; NaN is not JSON: refuse it here.
+    text = json.dumps(data, indent=1, ensure_ascii=True, allow_nan=False)
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -122,14 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     args = sys.argv[1:] if argv is None else argv
     root = Path(args[0] if args else os.environ.get("BPLAB_AUTOGRADER_ROOT", "/autograder"))
+    results = root / "results" / "results.json"
     try:
-        data = grade(root, started)
+        write_results(results, grade(root, started))
     except BaseException as exc:  # noqa: BLE001 - Gradescope must always get a results file
         # BaseException too: a SystemExit or KeyboardInterrupt from deep inside is still ours.
         trace = traceback.format_exc(limit=6)[-8000:]
         print(trace, file=sys.stderr)  # run_autograder's output reaches the instructor only
-        data = fault_results(type(exc).__name__, time.monotonic() - started, trace)
-    write_results(root / "results" / "results.json", data)
+        write_results(results, fault_results(type(exc).__name__, time.monotonic() - started,
+                                             trace))
     return 0
 
 
