@@ -100,8 +100,8 @@ def _unpack(archive, source):
     here = pathlib.Path.cwd()
     for name in archive.namelist():
         parts = name.split("/")[1:]
-        if (parts and parts[0] in {folders!r} and parts[-1] and ".." not in parts
-                and not here.joinpath(*parts).exists()):
+        wanted = parts and parts[0] in {folders!r} and parts[-1]
+        if wanted and ".." not in parts and not here.joinpath(*parts).exists():
             here.joinpath(*parts).parent.mkdir(parents=True, exist_ok=True)
             here.joinpath(*parts).write_bytes(archive.read(name))
     return f"unpacked tests/ and bplab_checks/ from {{source}}"
