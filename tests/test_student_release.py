@@ -81,6 +81,13 @@ def _check_outputs(nb) -> dict[str, str]:
             if c.cell_type == "code" and "check" in c.metadata.get("bplab", {})}
 
 
+def _assert_every_check_passed(nb, release: Release) -> None:
+    checks = _check_outputs(nb)
+    assert set(checks) == set(release.questions)
+    for question, text in checks.items():
+        assert "passed" in text and "failed" not in text.lower(), (question, text)
+
+
 def _solved(release: Release, folder: Path) -> Path:
     """The release notebook (its metadata too) as a student who solved it saves it."""
     hw = release.assignment.name
@@ -98,10 +105,7 @@ def test_solved_notebook_runs_end_to_end_beside_the_release_files(hw, student_py
     shutil.copytree(release.student_dir, folder)
     nb = execute(student_python, _solved(release, folder))
     assert "found tests/ and bplab_checks/" in _text(nb.cells[0])
-    checks = _check_outputs(nb)
-    assert set(checks) == set(release.questions)
-    for question, text in checks.items():
-        assert "passed" in text and "failed" not in text.lower(), (question, text)
+    _assert_every_check_passed(nb, release)
 
 
 def test_release_notebook_alone_unpacks_its_embedded_checks(student_python, releases,
@@ -110,10 +114,7 @@ def test_release_notebook_alone_unpacks_its_embedded_checks(student_python, rele
     release = releases["hw2"]  # the one with data/ as well
     nb = execute(student_python, _solved(release, tmp_path))
     assert "unpacked tests/ and bplab_checks/ from the copy embedded" in _text(nb.cells[0])
-    checks = _check_outputs(nb)
-    assert set(checks) == set(release.questions)
-    for question, text in checks.items():
-        assert "passed" in text and "failed" not in text.lower(), (question, text)
+    _assert_every_check_passed(nb, release)
     assert (tmp_path / "data").is_dir()
 
 
@@ -131,8 +132,7 @@ def test_notebook_beside_the_release_zip_unpacks_its_checks(student_python, rele
     shutil.copy(release.student_zip, tmp_path / "student.zip")
     nb = execute(student_python, _solved(release, tmp_path))
     assert "unpacked tests/ and bplab_checks/ from student.zip" in _text(nb.cells[0])
-    for question, text in _check_outputs(nb).items():
-        assert "passed" in text and "failed" not in text.lower(), (question, text)
+    _assert_every_check_passed(nb, release)
     # what was unpacked is the release's public files, and only them
     unpacked = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "tests").rglob("*"))
     shipped = sorted(p.relative_to(release.student_dir).as_posix()
