@@ -136,3 +136,27 @@ def test_public_numerical_gradient_check_uses_an_exact_gradient():
             check_numerical_gradient(wrong)
     with pytest.raises(AssertionError, match="float64"):
         check_numerical_gradient(lambda f, x, h=1e-5: hw1.numerical_gradient(f, x).astype("f4"))
+
+
+@pytest.mark.hw2
+@pytest.mark.parametrize(("seed", "n"), [(0, 6), (1, 1), (2, 9)])
+def test_check_library_network_is_the_reference_network(seed, n):
+    # The public two-layer and training checks judge against bplab_checks' own forward pass and
+    # loss; they must be the assignment's (solutions/hw2.py), including a one-row batch and
+    # logits large enough to saturate the sigmoid.
+    from bplab_checks.cases import two_layer_data, two_layer_params
+    from bplab_checks.functions import bce, two_layer_probabilities
+
+    from solutions import hw2
+
+    params = two_layer_params(seed, 4, 5)
+    X, y = two_layer_data(seed, n, 4)
+    for scale in (1.0, 40.0):
+        p = two_layer_probabilities(params, X * scale)
+        np.testing.assert_allclose(p, hw2.two_layer_predict(params, X * scale), rtol=1e-12)
+        assert bce(p, y) == pytest.approx(float(hw2.bce_loss(p, y)[0]), rel=1e-12)
+        assert bce(p, y) == pytest.approx(float(hw2.two_layer_loss(params, X * scale, y)[0]),
+                                          rel=1e-9)
+    # The pin can fail: a forward pass without the second bias differs.
+    assert not np.allclose(two_layer_probabilities({**params, "b2": 0 * params["b2"]}, X),
+                           hw2.two_layer_predict(params, X))

@@ -50,6 +50,12 @@ from bplab_checks.optim import (
     check_optimizer_step,
     check_schedules_sane,
 )
+from bplab_checks.training import (
+    check_history_is_the_mean_loss,
+    check_reaches_validation_bar,
+    check_seed_decides_everything,
+    check_trains_small_problem,
+)
 
 __all__ = [
     "bce_cases",
@@ -63,6 +69,7 @@ __all__ = [
     "check_clip_grad_norm_sane",
     "check_derivatives_numerically",
     "check_fit_linreg_runs",
+    "check_history_is_the_mean_loss",
     "check_init_two_layer",
     "check_loss_gradient",
     "check_matches_reference",
@@ -71,8 +78,11 @@ __all__ = [
     "check_optimizer_cases",
     "check_optimizer_instances",
     "check_optimizer_step",
+    "check_reaches_validation_bar",
     "check_schedules_sane",
+    "check_seed_decides_everything",
     "check_stable_loss",
+    "check_trains_small_problem",
     "check_two_layer_gradients",
     "check_two_layer_predict",
     "clip_cases",

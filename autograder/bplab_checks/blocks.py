@@ -61,8 +61,10 @@ def random_upstream(shape: tuple, seed: int):
 class _Block:
     """A student (or reference) block with every call turned into feedback."""
 
-    def __init__(self, block, name: str, input_names: Sequence[str]):
+    def __init__(self, block, name: str, input_names: Sequence[str], *,
+                 elementwise: bool = False):
         self.name = name
+        self.elementwise = elementwise  # for diagnoses: no sum or mean inside the block
         self.input_names = list(input_names)
         self.grad_names = ["d" + n for n in self.input_names]
         self._forward = get_attr(block, "forward", name)
@@ -157,6 +159,7 @@ def _compare_grads(
                 "expected_all": tuple(expected),
                 "index": k,
                 "names": tuple(student.grad_names),
+                "elementwise": student.elementwise,
             },
         )
 
@@ -187,6 +190,7 @@ def check_block_consistency(
     seed: int = 0,
     *,
     definition: Callable[..., np.ndarray] | None = None,
+    elementwise: bool = False,
 ) -> None:
     """Public check: forward/backward shapes and dtypes, the forward output against the
     contract's ``definition``, and every gradient of backward against central differences of
@@ -203,11 +207,13 @@ def check_block_consistency(
         inputs: input names and shapes, e.g. ``{"A": (3, 4), "B": (4, 5)}``.
         out_shape: expected output shape, ``()`` for a scalar.
         seed: seed of the inputs, of dout and of the directions.
+        elementwise: the block acts entry by entry (no sum or mean inside), so diagnoses
+            never explain a factor by a count.
         definition: the forward pass as the contract writes it (e.g. ``lambda A, B: A @ B``),
             valid on these moderate inputs; without it a self-consistent pair of wrong
             passes (zeros forward, zeros backward) would pass.
     """
-    student = _Block(block, name, list(inputs))
+    student = _Block(block, name, list(inputs), elementwise=elementwise)
     xs = list(random_inputs(inputs, seed).values())
     out, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
     dout = random_upstream(out_shape, seed)
@@ -222,7 +228,7 @@ def check_block_consistency(
             f"{shapes_text(dict(zip(student.input_names, xs, strict=True)))} (seed {seed}).",
             rtol=REF_RTOL,
             reveal=True,
-            diagnose_details={"inputs": tuple(xs)},
+            diagnose_details={"inputs": tuple(xs), "elementwise": elementwise},
         )
     grads = student.backward(dout, cache, xs)
     checks = [
@@ -251,6 +257,7 @@ def check_block_consistency(
                 "dout": dout,
                 "local": _verified_local(student, xs, k, g, out_shape, seed),
                 "others": others,
+                "elementwise": elementwise,
             },
         )
 
@@ -313,7 +320,8 @@ def _compare_out(student: _Block, out, ref_out, *, xs, reference, context: str) 
         checked=f"{student.name}.forward output on {context}.",
         rtol=REF_RTOL,
         reveal=False,
-        diagnose_details={"inputs": tuple(xs), "reference": reference},
+        diagnose_details={"inputs": tuple(xs), "reference": reference,
+                          "elementwise": student.elementwise},
     )
 
 
@@ -334,7 +342,8 @@ def _compare_all_grads(student: _Block, grads, ref_grads, *, xs, dout, reference
 
 
 def check_block_matches_reference(
-    block, name: str, reference, cases: Sequence[Shapes], seed: int = 1
+    block, name: str, reference, cases: Sequence[Shapes], seed: int = 1, *,
+    elementwise: bool = False,
 ) -> None:
     """Hidden check: forward output and every gradient equal the reference's, on random
     non-square inputs, one seed per case.
@@ -347,13 +356,13 @@ def check_block_matches_reference(
         seed: seed of the first case (the next cases use seed + 1, ...).
     """
     for k, shapes in enumerate(cases):
-        student = _Block(block, name, list(shapes))
+        student = _Block(block, name, list(shapes), elementwise=elementwise)
         xs = list(random_inputs(shapes, seed + k).values())
         _check_against_reference(student, reference, xs, seed=seed + k, what_inputs="")
 
 
 def check_block_no_mutation(
-    block, name: str, reference, inputs: Shapes, seed: int = 2
+    block, name: str, reference, inputs: Shapes, seed: int = 2, *, elementwise: bool = False
 ) -> None:
     """Hidden check: forward leaves its inputs alone, backward leaves dout, the inputs and the
     cache alone (backward called twice on one cache gives the same gradients twice), and the
@@ -367,7 +376,7 @@ def check_block_no_mutation(
         inputs: input names and shapes.
         seed: seed of the inputs and of dout.
     """
-    student = _Block(block, name, list(inputs))
+    student = _Block(block, name, list(inputs), elementwise=elementwise)
     xs = random_inputs(inputs, seed)
     ref_out, dout, ref_grads = _reference_pass(reference, name, list(xs.values()), seed)
     before = snapshot(xs)
@@ -421,13 +430,14 @@ def stable_input(shape: tuple, magnitude: float = LARGE, seed: int = 3) -> np.nd
 
 
 def check_block_stable(
-    block, name: str, reference, shape: tuple, magnitude: float = LARGE, seed: int = 3
+    block, name: str, reference, shape: tuple, magnitude: float = LARGE, seed: int = 3, *,
+    elementwise: bool = False,
 ) -> None:
     """Hidden check: forward raises no overflow, invalid value or division by zero (numpy
     raises under ``np.errstate``) for inputs of magnitude ``magnitude``, and output and
     gradient equal the reference's there. Backward may warn (the contract only promises a
     quiet forward) but must still give the right, finite values."""
-    student = _Block(block, name, ["X"])
+    student = _Block(block, name, ["X"], elementwise=elementwise)
     x = stable_input(shape, magnitude, seed)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         _check_against_reference(
@@ -440,14 +450,15 @@ def check_block_stable(
         )
 
 
-def check_block_at_zero(block, name: str, reference, shape: tuple, seed: int = 4) -> None:
+def check_block_at_zero(block, name: str, reference, shape: tuple, seed: int = 4, *,
+                        elementwise: bool = False) -> None:
     """Hidden check for ReLU-like blocks: output and gradient on an X with half its entries
     exactly 0 and the others nonzero of both signs, against the reference's everywhere (a
     backward of zeros is right at the zeros only, and fails).
 
     ``relu'(0) = 0`` and LeakyReLU's slope at 0 is ALPHA: the reference decides.
     """
-    student = _Block(block, name, ["X"])
+    student = _Block(block, name, ["X"], elementwise=elementwise)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape)
     x.reshape(-1)[::2] = 0.0

@@ -22,6 +22,7 @@ def forward_and_backward_are_consistent(ReLU):
         {"X": (3, 4)},
         out_shape=(3, 4),
         definition=lambda X: np.maximum(X, 0),
+        elementwise=True,
     )
 
 
@@ -29,18 +30,20 @@ def forward_and_backward_are_consistent(ReLU):
 def matches_reference(ReLU):
     from solutions.hw1 import ReLU as reference
 
-    check_block_matches_reference(ReLU, "ReLU", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+    check_block_matches_reference(
+        ReLU, "ReLU", reference, [{"X": (3, 4)}, {"X": (2, 6)}], elementwise=True
+    )
 
 
 @test_case(name="ReLU: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(ReLU):
     from solutions.hw1 import ReLU as reference
 
-    check_block_no_mutation(ReLU, "ReLU", reference, {"X": (3, 4)})
+    check_block_no_mutation(ReLU, "ReLU", reference, {"X": (3, 4)}, elementwise=True)
 
 
 @test_case(name="ReLU: exact zero inputs", hidden=True)
 def exact_zero_inputs(ReLU):
     from solutions.hw1 import ReLU as reference
 
-    check_block_at_zero(ReLU, "ReLU", reference, shape=(4, 3))
+    check_block_at_zero(ReLU, "ReLU", reference, shape=(4, 3), elementwise=True)

@@ -22,6 +22,7 @@ def forward_and_backward_are_consistent(Sigmoid):
         {"X": (3, 4)},
         out_shape=(3, 4),
         definition=lambda X: 1 / (1 + np.exp(-X)),
+        elementwise=True,
     )
 
 
@@ -29,18 +30,20 @@ def forward_and_backward_are_consistent(Sigmoid):
 def matches_reference(Sigmoid):
     from solutions.hw1 import Sigmoid as reference
 
-    check_block_matches_reference(Sigmoid, "Sigmoid", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+    check_block_matches_reference(
+        Sigmoid, "Sigmoid", reference, [{"X": (3, 4)}, {"X": (2, 6)}], elementwise=True
+    )
 
 
 @test_case(name="Sigmoid: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Sigmoid):
     from solutions.hw1 import Sigmoid as reference
 
-    check_block_no_mutation(Sigmoid, "Sigmoid", reference, {"X": (3, 4)})
+    check_block_no_mutation(Sigmoid, "Sigmoid", reference, {"X": (3, 4)}, elementwise=True)
 
 
 @test_case(name="Sigmoid: stable for large inputs", hidden=True)
 def stable_for_large_inputs(Sigmoid):
     from solutions.hw1 import Sigmoid as reference
 
-    check_block_stable(Sigmoid, "Sigmoid", reference, shape=(3, 4))
+    check_block_stable(Sigmoid, "Sigmoid", reference, shape=(3, 4), elementwise=True)

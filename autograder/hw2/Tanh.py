@@ -22,6 +22,7 @@ def forward_and_backward_are_consistent(Tanh):
         {"X": (3, 4)},
         out_shape=(3, 4),
         definition=lambda X: np.tanh(X),
+        elementwise=True,
     )
 
 
@@ -29,18 +30,20 @@ def forward_and_backward_are_consistent(Tanh):
 def matches_reference(Tanh):
     from solutions.hw2 import Tanh as reference
 
-    check_block_matches_reference(Tanh, "Tanh", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+    check_block_matches_reference(
+        Tanh, "Tanh", reference, [{"X": (3, 4)}, {"X": (2, 6)}], elementwise=True
+    )
 
 
 @test_case(name="Tanh: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Tanh):
     from solutions.hw2 import Tanh as reference
 
-    check_block_no_mutation(Tanh, "Tanh", reference, {"X": (3, 4)})
+    check_block_no_mutation(Tanh, "Tanh", reference, {"X": (3, 4)}, elementwise=True)
 
 
 @test_case(name="Tanh: stable for large inputs", hidden=True)
 def stable_for_large_inputs(Tanh):
     from solutions.hw2 import Tanh as reference
 
-    check_block_stable(Tanh, "Tanh", reference, shape=(3, 4))
+    check_block_stable(Tanh, "Tanh", reference, shape=(3, 4), elementwise=True)
