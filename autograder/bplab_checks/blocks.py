@@ -5,9 +5,10 @@ Inputs are described by name and shape, e.g. ``{"A": (3, 4), "B": (4, 5)}`` (nam
 ones used in messages: the gradient of ``A`` is ``dA``). A scalar output has shape ``()``.
 
 Public check: ``check_block_consistency`` (shapes, dtypes, forward against the contract's
-definition, backward vs directional central differences of the student's own forward, with a
-random upstream gradient). Hidden checks: ``check_block_matches_reference``,
-``check_block_no_mutation``, ``check_block_stable`` and ``check_block_at_zero``.
+definition, the stated rules on mutation, backward vs directional central differences of the
+contract's definition, with a random upstream gradient). Hidden checks:
+``check_block_matches_reference``, ``check_block_no_mutation``, ``check_block_stable`` and
+``check_block_at_zero``.
 
 Every check that passes has looked at the values it computed: a block returning zeros, its
 inputs or ``dout`` unchanged never passes one (``tests/test_junk_answers.py``).
@@ -164,15 +165,20 @@ def _compare_grads(
         )
 
 
-def _upstream_function(student: _Block, xs: Sequence[np.ndarray], k: int, dout, out_shape):
+def _upstream_function(student: _Block, xs: Sequence[np.ndarray], k: int, dout, out_shape,
+                       definition: Callable[..., np.ndarray] | None = None):
     """``z -> sum(forward(..., z at position k, ...) * dout)``: its gradient is the k-th
-    gradient backward returns for ``dout``."""
+    gradient backward returns for ``dout``. With ``definition`` the trusted forward pass is
+    differenced, never the student's (a dishonest forward cannot make its backward agree)."""
     d = np.asarray(dout, dtype=np.float64)
 
     def f(z):
         args = [np.array(x) for x in xs]
         args[k] = z
-        out = student.forward(*args, out_shape=out_shape)[0]
+        if definition is not None:
+            out = np.asarray(definition(*args), dtype=np.float64)
+        else:
+            out = student.forward(*args, out_shape=out_shape)[0]
         return float(np.sum(out * d))
 
     return f
@@ -180,6 +186,36 @@ def _upstream_function(student: _Block, xs: Sequence[np.ndarray], k: int, dout, 
 
 def _direction_seed(seed: int, k: int) -> int:
     return 1000 * seed + k  # one fixed set of directions per check seed and input
+
+
+def _backward_keeps_the_rules(student: _Block, xs: Sequence[np.ndarray], args, cache, dout,
+                              grads, context: str) -> None:
+    """The stated rules of backward (contract): dout, the inputs (also when the cache holds
+    them) and the cache are left alone. ``args`` are the arrays forward was given (the
+    grader's copies of ``xs``), ``grads`` what the first backward call on ``cache`` returned
+    for a copy of ``dout``; backward is called a second time here."""
+    name = student.name
+    dout_arg = np.array(dout) if np.ndim(dout) else dout
+    again = student.backward(dout_arg, cache, xs)
+    check_untouched({"dout": np.asarray(dout)}, {"dout": np.asarray(dout_arg)}, block=name,
+                    during=f"{name}.backward", code="mutates_dout")
+    check_untouched(dict(zip(student.input_names, xs, strict=True)),
+                    dict(zip(student.input_names, args, strict=True)), block=name,
+                    during=f"{name}.backward (through the cache)")
+    changed = [student.grad_names[k] for k, (g1, g2) in enumerate(zip(grads, again, strict=True))
+               if not np.array_equal(g1, g2, equal_nan=True)]
+    if changed:
+        fail(
+            explanation(
+                "mutates_cache",
+                block=name,
+                what=", ".join(changed),
+                fallback=f"{name}.backward modified the cache in place: calling it twice on the "
+                f"same cache gave different {', '.join(changed)}. Compute new arrays instead "
+                "of updating cached ones (no *=, += or x[...] = on them).",
+            ),
+            f"Checked: backward called twice on one cache, {context}.",
+        )
 
 
 def check_block_consistency(
@@ -193,13 +229,16 @@ def check_block_consistency(
     elementwise: bool = False,
 ) -> None:
     """Public check: forward/backward shapes and dtypes, the forward output against the
-    contract's ``definition``, and every gradient of backward against central differences of
-    the student's own forward along random directions.
+    contract's ``definition``, the stated rules (forward and backward leave their inputs,
+    ``dout`` and the cache alone: backward is called twice), and every gradient of backward
+    against central differences of ``definition`` (the trusted forward pass) along random
+    directions.
 
     With a random upstream gradient ``dout``, the gradient ``dA`` returned by backward is the
-    gradient of ``f(A) = sum(forward(A, ...) * dout)``; for ``N_DIRECTIONS`` random unit
+    gradient of ``f(A) = sum(definition(A, ...) * dout)``; for ``N_DIRECTIONS`` random unit
     directions v, ``<dA, v>`` must equal ``(f(A + h v) - f(A - h v)) / 2h``. Inputs are
-    non-square, batch >= 2 and at least ``NUDGE`` away from 0 (ReLU kinks).
+    non-square and at least ``NUDGE`` away from 0 (ReLU kinks); the question files add a
+    one-row batch for batch-wise blocks. Student code only ever gets the grader's copies.
 
     Args:
         block: the student's block (class or proxy).
@@ -207,16 +246,22 @@ def check_block_consistency(
         inputs: input names and shapes, e.g. ``{"A": (3, 4), "B": (4, 5)}``.
         out_shape: expected output shape, ``()`` for a scalar.
         seed: seed of the inputs, of dout and of the directions.
+        definition: the forward pass as the contract writes it (e.g. ``lambda A, B: A @ B``),
+            valid on these moderate inputs; without it the student's own forward is
+            differenced (then a self-consistent pair of wrong passes would pass: every
+            question file gives one).
         elementwise: the block acts entry by entry (no sum or mean inside), so diagnoses
             never explain a factor by a count.
-        definition: the forward pass as the contract writes it (e.g. ``lambda A, B: A @ B``),
-            valid on these moderate inputs; without it a self-consistent pair of wrong
-            passes (zeros forward, zeros backward) would pass.
     """
     student = _Block(block, name, list(inputs), elementwise=elementwise)
     xs = list(random_inputs(inputs, seed).values())
-    out, cache = student.forward(*[x.copy() for x in xs], out_shape=out_shape)
+    args = [x.copy() for x in xs]
+    out, cache = student.forward(*args, out_shape=out_shape)
+    check_untouched(dict(zip(student.input_names, xs, strict=True)),
+                    dict(zip(student.input_names, args, strict=True)), block=name,
+                    during=f"{name}.forward")
     dout = random_upstream(out_shape, seed)
+    context = _inputs_text(student.input_names, xs, dout, seed)
     if definition is not None:
         expected = np.asarray(definition(*[x.copy() for x in xs]), dtype=np.float64)
         assert_close(
@@ -230,13 +275,16 @@ def check_block_consistency(
             reveal=True,
             diagnose_details={"inputs": tuple(xs), "elementwise": elementwise},
         )
-    grads = student.backward(dout, cache, xs)
+    grads = snapshot(student.backward(np.array(dout) if np.ndim(dout) else dout, cache, xs))
+    _backward_keeps_the_rules(student, xs, args, cache, dout, grads, context)
     checks = [
-        directional_derivatives(_upstream_function(student, xs, k, dout, out_shape), x, g,
-                                seed=_direction_seed(seed, k))
+        directional_derivatives(_upstream_function(student, xs, k, dout, out_shape, definition),
+                                x, g, seed=_direction_seed(seed, k))
         for k, (x, g) in enumerate(zip(xs, grads, strict=True))
     ]
-    args = ", ".join(student.input_names)
+    call_args = ", ".join(student.input_names)
+    differenced = (f"the definition of {name}.forward in the assignment" if definition
+                   is not None else f"your own {name}.forward")
     for k, (g, check) in enumerate(zip(grads, checks, strict=True)):
         if check.error <= GRAD_RTOL:
             continue
@@ -247,29 +295,30 @@ def check_block_consistency(
             check,
             what=student.grad_names[k],
             wrt=student.input_names[k],
-            function=f"sum({name}.forward({args}) * dout)",
+            function=f"sum({name}.forward({call_args}) * dout)",
             block=name,
-            checked=f"{name}.backward against central differences of your own "
-            f"{name}.forward, {_inputs_text(student.input_names, xs, dout, seed)}.",
+            checked=f"{name}.backward against central differences of {differenced}, "
+            f"{context}.",
             rtol=GRAD_RTOL,
             diagnose_details={
                 "inputs": tuple(xs),
                 "dout": dout,
-                "local": _verified_local(student, xs, k, g, out_shape, seed),
+                "local": _verified_local(student, xs, k, g, out_shape, seed, definition),
                 "others": others,
                 "elementwise": elementwise,
             },
         )
 
 
-def _verified_local(student: _Block, xs, k: int, grad, out_shape: tuple, seed: int):
+def _verified_local(student: _Block, xs, k: int, grad, out_shape: tuple, seed: int,
+                    definition: Callable[..., np.ndarray] | None = None):
     """The student's k-th gradient for ``dout = ones`` when ``grad`` (for a random dout)
     equals it and it is right for ``dout = ones``: then dout was ignored. Else None."""
     local = student.local_grads(xs, out_shape)
     if local is None or rel_error(grad, local[k]) > GRAD_RTOL:
         return None
     ones = 1.0 if tuple(out_shape) == () else np.ones(out_shape)
-    f = _upstream_function(student, xs, k, ones, out_shape)
+    f = _upstream_function(student, xs, k, ones, out_shape, definition)
     try:
         check = directional_derivatives(f, xs[k], local[k], seed=_direction_seed(seed, k))
     except AssertionError:
@@ -364,10 +413,11 @@ def check_block_matches_reference(
 def check_block_no_mutation(
     block, name: str, reference, inputs: Shapes, seed: int = 2, *, elementwise: bool = False
 ) -> None:
-    """Hidden check: forward leaves its inputs alone, backward leaves dout, the inputs and the
-    cache alone (backward called twice on one cache gives the same gradients twice), and the
-    output and gradients so computed equal the reference's (a block that computes nothing
-    leaves everything alone too, and must not pass).
+    """Hidden check: the rules of the public ``check_block_consistency`` on other inputs
+    (forward leaves its inputs alone, backward leaves dout, the inputs and the cache alone:
+    called twice on one cache it gives the same gradients twice), and the output and gradients
+    so computed equal the reference's (a block that computes nothing leaves everything alone
+    too, and must not pass).
 
     Args:
         block: the student's block.
@@ -375,47 +425,34 @@ def check_block_no_mutation(
         reference: the reference block.
         inputs: input names and shapes.
         seed: seed of the inputs and of dout.
+        elementwise: the block acts entry by entry (for diagnoses).
     """
     student = _Block(block, name, list(inputs), elementwise=elementwise)
-    xs = random_inputs(inputs, seed)
-    ref_out, dout, ref_grads = _reference_pass(reference, name, list(xs.values()), seed)
-    before = snapshot(xs)
-    out, cache = student.forward(*xs.values(), out_shape=ref_out.shape)
-    check_untouched(before, xs, block=name, during=f"{name}.forward")
+    xs = list(random_inputs(inputs, seed).values())
+    ref_out, dout, ref_grads = _reference_pass(reference, name, xs, seed)
+    args = [x.copy() for x in xs]
+    out, cache = student.forward(*args, out_shape=ref_out.shape)
+    check_untouched(dict(zip(student.input_names, xs, strict=True)),
+                    dict(zip(student.input_names, args, strict=True)), block=name,
+                    during=f"{name}.forward")
     out_before = snapshot(out)
-    dout_arg = np.array(dout) if np.ndim(dout) else dout
-    grads1 = snapshot(student.backward(dout_arg, cache, list(xs.values())))
-    check_untouched(
-        {"dout": np.asarray(dout)},
-        {"dout": np.asarray(dout_arg)},
-        block=name,
-        during=f"{name}.backward",
-        code="mutates_dout",
-    )
-    check_untouched(before, xs, block=name, during=f"{name}.backward")
-    grads2 = student.backward(dout_arg, cache, list(xs.values()))
-    changed = [
-        student.grad_names[k]
-        for k, (g1, g2) in enumerate(zip(grads1, grads2, strict=True))
-        if not np.array_equal(g1, g2, equal_nan=True)
-    ]
-    context = _inputs_text(student.input_names, list(xs.values()), dout, seed)
-    if changed or not np.array_equal(out, out_before, equal_nan=True):
+    context = _inputs_text(student.input_names, xs, dout, seed)
+    grads = snapshot(student.backward(np.array(dout) if np.ndim(dout) else dout, cache, xs))
+    _backward_keeps_the_rules(student, xs, args, cache, dout, grads, context)
+    if not np.array_equal(out, out_before, equal_nan=True):
         fail(
             explanation(
                 "mutates_cache",
                 block=name,
-                what=", ".join(changed) or "out",
-                fallback=f"{name}.backward modified the cache in place: calling it twice on the "
-                f"same cache gave different {', '.join(changed) or 'forward outputs'}. Compute "
-                "new arrays instead of updating cached ones (no *=, += or x[...] = on them).",
+                what="out",
+                fallback=f"{name}.backward modified the forward output it cached, in place. "
+                "Compute new arrays instead of updating cached ones.",
             ),
             f"Checked: backward called twice, {context}.",
         )
     # Untouched is only worth points for values that are right.
-    xs_list = [before[n] for n in inputs]
-    _compare_out(student, out_before, ref_out, xs=xs_list, reference=reference, context=context)
-    _compare_all_grads(student, grads1, ref_grads, xs=xs_list, dout=dout, reference=reference,
+    _compare_out(student, out_before, ref_out, xs=xs, reference=reference, context=context)
+    _compare_all_grads(student, grads, ref_grads, xs=xs, dout=dout, reference=reference,
                        context=context)
 
 

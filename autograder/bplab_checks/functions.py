@@ -185,17 +185,23 @@ def check_loss_gradient(
     fn, name: str, case: Case, wrt: str, outputs: tuple[str, str],
     *, definition: Callable[..., float] | None = None,
 ) -> None:
-    """Public check of a ``(loss, grad)`` function: loss a float64 scalar equal to the
-    contract's ``definition`` of it (e.g. ``lambda y_pred, y_true: np.mean((y_pred - y_true)
-    ** 2)``, valid on the case's moderate inputs), grad shaped like argument ``wrt``, and grad
-    consistent with central differences of the student's own loss along random directions.
+    """Public check of a ``(loss, grad)`` function: the arguments left alone, loss a float64
+    scalar equal to the contract's ``definition`` of it (e.g. ``lambda y_pred, y_true:
+    np.mean((y_pred - y_true) ** 2)``, valid on the case's moderate inputs), grad shaped like
+    argument ``wrt``, and grad against central differences of ``definition`` (the trusted
+    loss, never the student's: a loss that is right at the case and wrong next to it cannot
+    make a wrong gradient agree) along random directions.
 
-    Without ``definition`` a zero loss with a zero gradient would be consistent, and pass.
+    Without ``definition`` the student's own loss is differenced (then a zero loss with a zero
+    gradient would be consistent: every question file gives one).
     """
     args, kwargs = case.copies()
     names = list(case.args)
     k = names.index(wrt)
-    loss, grad = unpack_pair(call(name, fn, *args, **kwargs), name, outputs)
+    result = call(name, fn, *args, **kwargs)
+    check_untouched(dict(case.args), dict(zip(names, args, strict=True)), block=name,
+                    during=name)
+    loss, grad = unpack_pair(result, name, outputs)
     loss = as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
     check_shape(grad, np.shape(case.args[wrt]), f"{name}: {outputs[1]}", block=name,
@@ -210,14 +216,20 @@ def check_loss_gradient(
     def f(z):
         call_args = case.copies()[0]
         call_args[k] = z
+        if definition is not None:
+            return float(np.asarray(definition(*call_args, **kwargs), dtype=np.float64))
         value = unpack_pair(call(name, fn, *call_args, **kwargs), name, outputs)[0]
         return as_float64(value, f"{name}: {outputs[0]}", block=name, scalar=True)
 
+    differenced = (f"the definition of {outputs[0]} in the assignment" if definition is not None
+                   else f"your own {outputs[0]}")
     check = directional_derivatives(f, np.asarray(case.args[wrt]), grad, seed=k)
     assert_directional(
         grad, check, what=outputs[1], wrt=wrt, block=name, rtol=GRAD_RTOL,
-        function=f"your {outputs[0]} from {name}({', '.join(names)})",
-        checked=f"{outputs[1]} against central differences of your own {outputs[0]}, "
+        function=(f"{outputs[0]}({', '.join(names)}) as the assignment defines it"
+                  if definition is not None else
+                  f"your {outputs[0]} from {name}({', '.join(names)})"),
+        checked=f"{outputs[1]} against central differences of {differenced}, "
         f"on {shapes_text(case.args)}.",
         diagnose_details={"inputs": tuple(case.args.values())},
     )
@@ -388,16 +400,20 @@ def _two_layer_inputs(seed: int):
 
 
 def _two_layer_loss_value(two_layer_loss, params, X, y) -> tuple[float, object]:
-    result = call("two_layer_loss", two_layer_loss, snapshot(params), X.copy(), y.copy())
+    """The student's loss and grads for copies of the arguments, which must stay untouched."""
+    given = {"params": snapshot(params), "X": X.copy(), "y": y.copy()}
+    result = call("two_layer_loss", two_layer_loss, *given.values())
+    check_untouched({"params": params, "X": X, "y": y}, given, block="two_layer_loss",
+                    during="two_layer_loss")
     loss, grads = unpack_pair(result, "two_layer_loss", ("loss", "grads"))
     loss = float(as_float64(loss, "two_layer_loss: loss", block="two_layer_loss", scalar=True))
     return loss, grads
 
 
 def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
-    """Public check: loss a scalar equal to the assignment's network and BCE, grads with the
-    keys and shapes of params, and every gradient consistent with central differences of the
-    student's own loss along random directions."""
+    """Public check: params, X and y left alone, loss a scalar equal to the assignment's
+    network and BCE, grads with the keys and shapes of params, and every gradient against
+    central differences of that trusted loss along random directions."""
     params, X, y, context = _two_layer_inputs(seed)
     loss, grads = _two_layer_loss_value(two_layer_loss, params, X, y)
     if not isinstance(grads, dict) or set(grads) != set(params):
@@ -418,13 +434,14 @@ def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
         def f(z, key=key):
             p = snapshot(params)
             p[key] = z
-            return _two_layer_loss_value(two_layer_loss, p, X, y)[0]
+            return bce(two_layer_probabilities(p, X), y)
 
         check = directional_derivatives(f, params[key], g, seed=1000 * seed + k)
         assert_directional(
             g, check, what=f"d{key}", wrt=key, block="two_layer_loss", rtol=GRAD_RTOL,
-            function="your loss from two_layer_loss(params, X, y)",
-            checked=f"grads[{key!r}] against central differences of your own loss, {context}.",
+            function="the loss of the network defined in the assignment",
+            checked=f"grads[{key!r}] against central differences of the network's loss as "
+            f"the assignment defines it, {context}.",
             diagnose_details={"inputs": (X, params[key])},
         )
 
