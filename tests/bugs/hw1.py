@@ -296,6 +296,19 @@ BUGS = [
                 dout[~cache] = 0.0
                 return (dout,)
     """),
+    bug("hw1", "ReLU", "backward turns the cached X into a mask", "mutates_input", """
+        class ReLU:
+            @staticmethod
+            def forward(X):
+                return np.maximum(X, 0), X
+
+            @staticmethod
+            def backward(dout, cache):
+                X = cache
+                X[X <= 0] = 0
+                X[X > 0] = 1
+                return (dout * X,)
+    """),
     # ---- linreg_loss_and_grad --------------------------------------------------------------
     bug("hw1", "linreg_loss_and_grad", "mean instead of sum", "mean_instead_of_sum", """
         def linreg_loss_and_grad(theta, X, Y):

@@ -21,6 +21,7 @@ from bplab.grade.proxy import (
     GraderFault,
     StudentObject,
     WorkerLost,
+    apply_aliases,
     apply_writeback,
     neutralize,
     student_exception,
@@ -108,8 +109,8 @@ class Session:
     def call(self, obj: StudentObject, args: tuple, kwargs: dict) -> Any:
         errstate = {k: v for k, v in np.geterr().items()}
         reply = self._request(("call", self._id(obj), args, kwargs, errstate), self.call_timeout)
-        if reply[0] == "ok" and len(reply) == 4:
-            _, result, writeback, warns = reply
+        if reply[0] == "ok" and len(reply) in (4, 5):
+            _, result, writeback, warns = reply[:4]
             self._reemit(warns)
             if type(writeback) is not list:
                 raise self._protocol("bad writeback")
@@ -121,7 +122,7 @@ class Session:
                     apply_writeback(args[where], value)
                 elif type(where) is str and where in kwargs:
                     apply_writeback(kwargs[where], value)
-            return result
+            return apply_aliases(result, reply[4], args, kwargs) if len(reply) == 5 else result
         return self._value(reply)
 
     # ------------------------------------------------------------------ internals

@@ -10,7 +10,7 @@ Requests (grader -> worker), each answered by one reply:
   ("getattr", h, name)                  ``getattr(obj(h), name)``
   ("call", h, args, kwargs, errstate)   ``obj(h)(*args, **kwargs)`` under ``np.errstate``
   ("op", name, h, args)                 ``__array__``/``__float__``/``__len__``/... of obj(h)
-Replies: ("ok", value[, writeback, warnings]), ("err", type, message, warnings),
+Replies: ("ok", value[, writeback, warnings, aliases]), ("err", type, message, warnings),
 ("cellerr", text). While a call runs, the worker may itself send ("cb", id, args, kwargs) to
 call a grader function passed as an argument; the grader answers ("ok", v) or ("err", t, m).
 """
@@ -208,6 +208,53 @@ def _snapshot(v):
     return None
 
 
+MAX_ALIASES = 64
+MAX_DEPTH = 6
+
+
+def _arrays(value, path, out, depth=0):
+    """(path, array) of every numeric ndarray in tuples, lists and dicts, in order."""
+    if len(out) >= 4 * MAX_ALIASES:
+        return
+    if type(value) is np.ndarray:
+        out.append((path, value))
+    elif depth < MAX_DEPTH and isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            _arrays(v, path + (i,), out, depth + 1)
+    elif depth < MAX_DEPTH and isinstance(value, dict):
+        for k, v in value.items():
+            if type(k) in (str, int):
+                _arrays(v, path + (k,), out, depth + 1)
+
+
+def _crossed(args, kwargs) -> dict:
+    """id -> (argument path) of the arrays a call was given (its position, then keys)."""
+    found: list = []
+    for i, a in enumerate(args):
+        _arrays(a, (i,), found)
+    for k, v in kwargs.items():
+        _arrays(v, (k,), found)
+    return {id(arr): (path, arr) for path, arr in found}
+
+
+def _aliases(result, crossed: dict) -> list:
+    """(result path, argument path) where the result holds an argument array itself (a cache
+    keeping X): the grader then hands its own array back there, so a later in-place change of
+    the cache reaches the caller's X, as it does when the code runs in the grader's process."""
+    if not crossed:
+        return []
+    found: list = []
+    _arrays(result, (), found)
+    out = []
+    for path, arr in found:
+        hit = crossed.get(id(arr))
+        if hit is not None and hit[1] is arr:
+            out.append((path, hit[0]))
+            if len(out) >= MAX_ALIASES:
+                break
+    return out
+
+
 def _dispatch(msg):
     kind = msg[0]
     if kind == "exec":
@@ -229,6 +276,7 @@ def _dispatch(msg):
             return ("err", *_describe(exc), [])
     if kind == "call":
         _, h, args, kwargs, errstate = msg
+        crossed = _crossed(args, kwargs)
         before = [_snapshot(a) for a in args]
         before_kw = {k: _snapshot(v) for k, v in kwargs.items()}
         with warnings.catch_warnings(record=True) as caught:
@@ -242,7 +290,7 @@ def _dispatch(msg):
                      and _snapshot(a) != before[i]]
         writeback += [(k, v) for k, v in kwargs.items() if before_kw[k] is not None
                       and _snapshot(v) != before_kw[k]]
-        return ("ok", result, writeback, _warning_list(caught))
+        return ("ok", result, writeback, _warning_list(caught), _aliases(result, crossed))
     if kind == "op":
         _, name, h, args = msg
         try:
