@@ -160,3 +160,24 @@ def test_check_library_network_is_the_reference_network(seed, n):
     # The pin can fail: a forward pass without the second bias differs.
     assert not np.allclose(two_layer_probabilities({**params, "b2": 0 * params["b2"]}, X),
                            hw2.two_layer_predict(params, X))
+
+
+# The contract's stated rules (docs/contract.md, general rules): no mutation of inputs, dout or
+# cache; relu'(0) = 0; mean vs sum; a forward that does not overflow for |x| up to 1000.
+STATED_RULES = {"mutates_input", "mutates_dout", "mutates_cache", "relu_at_zero", "overflow",
+                "sum_instead_of_mean", "mean_instead_of_sum"}
+STATED_RULE_BUGS = [b for b in HW1_BUGS + HW2_BUGS if b.code in STATED_RULES]
+
+
+def test_the_bank_plants_every_stated_rule():
+    assert {b.code for b in STATED_RULE_BUGS} == STATED_RULES
+
+
+@pytest.mark.parametrize("bug", [pytest.param(b, id=b.id, marks=getattr(pytest.mark, b.hw))
+                                 for b in STATED_RULE_BUGS])
+def test_every_stated_rule_bug_fails_a_public_case(bug):
+    # "All public checks pass" means no stated rule is broken: hidden cases differ only in
+    # their inputs.
+    failures = _public_failures(bug)
+    assert failures, f"{bug.id}: every public case passed"
+    assert bug.code in [c for m in failures for c in TAG.findall(m)], "\n".join(failures)

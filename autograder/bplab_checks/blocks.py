@@ -254,14 +254,43 @@ def check_block_consistency(
             never explain a factor by a count.
     """
     student = _Block(block, name, list(inputs), elementwise=elementwise)
-    xs = list(random_inputs(inputs, seed).values())
+    _check_consistent(student, list(random_inputs(inputs, seed).values()), out_shape, seed,
+                      definition)
+
+
+def _quiet(definition: Callable[..., np.ndarray] | None) -> Callable[..., np.ndarray] | None:
+    """``definition`` evaluated with numpy's warnings off: the contract's plain formulas are
+    exact at |x| = LARGE (1 / (1 + inf) = 0) even where they overflow on the way."""
+    if definition is None:
+        return None
+
+    def quiet(*xs):
+        with np.errstate(all="ignore"):
+            return definition(*xs)
+
+    return quiet
+
+
+def _check_consistent(student: _Block, xs: list[np.ndarray], out_shape: tuple, seed: int,
+                      definition: Callable[..., np.ndarray] | None, *, strict: bool = False,
+                      what_inputs: str = "") -> None:
+    """The body of ``check_block_consistency`` on the inputs ``xs``; ``strict`` runs the
+    student's forward under ``np.errstate(over/invalid/divide="raise")`` (the stated rule on
+    stability), where the definition is evaluated quietly."""
+    name, elementwise = student.name, student.elementwise
+    if strict:
+        definition = _quiet(definition)
     args = [x.copy() for x in xs]
-    out, cache = student.forward(*args, out_shape=out_shape)
+    if strict:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            out, cache = student.forward(*args, out_shape=out_shape)
+    else:
+        out, cache = student.forward(*args, out_shape=out_shape)
     check_untouched(dict(zip(student.input_names, xs, strict=True)),
                     dict(zip(student.input_names, args, strict=True)), block=name,
                     during=f"{name}.forward")
     dout = random_upstream(out_shape, seed)
-    context = _inputs_text(student.input_names, xs, dout, seed)
+    context = what_inputs + _inputs_text(student.input_names, xs, dout, seed)
     if definition is not None:
         expected = np.asarray(definition(*[x.copy() for x in xs]), dtype=np.float64)
         assert_close(
@@ -269,7 +298,7 @@ def check_block_consistency(
             expected,
             what="out",
             block=name,
-            checked=f"{name}.forward against its definition in the assignment, "
+            checked=f"{name}.forward against its definition in the assignment, {what_inputs}"
             f"{shapes_text(dict(zip(student.input_names, xs, strict=True)))} (seed {seed}).",
             rtol=REF_RTOL,
             reveal=True,
@@ -277,6 +306,11 @@ def check_block_consistency(
         )
     grads = snapshot(student.backward(np.array(dout) if np.ndim(dout) else dout, cache, xs))
     _backward_keeps_the_rules(student, xs, args, cache, dout, grads, context)
+    for gname, g in zip(student.grad_names, grads, strict=True):
+        if not np.all(np.isfinite(g)):
+            fail(explanation("nan_or_inf", block=name, what=gname,
+                             fallback=f"{gname} contains nan or inf."),
+                 f"Checked: {name}.backward on {context}.")
     checks = [
         directional_derivatives(_upstream_function(student, xs, k, dout, out_shape, definition),
                                 x, g, seed=_direction_seed(seed, k))
@@ -466,6 +500,20 @@ def stable_input(shape: tuple, magnitude: float = LARGE, seed: int = 3) -> np.nd
     return x
 
 
+def check_block_stable_by_definition(
+    block, name: str, shape: tuple, definition: Callable[..., np.ndarray],
+    magnitude: float = LARGE, seed: int = 5, *, elementwise: bool = False,
+) -> None:
+    """Public check of the stated rule on stability: on an X with entries of ``+-magnitude``
+    next to moderate ones, forward raises no overflow, invalid value or division by zero
+    (numpy raises under ``np.errstate``), its output equals the contract's ``definition``
+    (evaluated with warnings off, exact there), and backward is finite and agrees with central
+    differences of the definition. ``check_block_stable`` is the same rule on other inputs."""
+    student = _Block(block, name, ["X"], elementwise=elementwise)
+    _check_consistent(student, [stable_input(shape, magnitude, seed)], shape, seed, definition,
+                      strict=True, what_inputs=f"inputs with |X| = {magnitude:g}, ")
+
+
 def check_block_stable(
     block, name: str, reference, shape: tuple, magnitude: float = LARGE, seed: int = 3, *,
     elementwise: bool = False,
@@ -487,6 +535,62 @@ def check_block_stable(
         )
 
 
+def _half_zero_input(shape: tuple, seed: int) -> np.ndarray:
+    """Half the entries exactly 0, the others at least ``NUDGE`` from 0, of both signs."""
+    x = random_inputs({"X": shape}, seed)["X"]
+    x.reshape(-1)[::2] = 0.0
+    return x
+
+
+def check_block_at_zero_by_definition(
+    block, name: str, shape: tuple, definition: Callable[..., np.ndarray],
+    slope_at_zero: float, seed: int = 6, *, elementwise: bool = False,
+) -> None:
+    """Public check of the stated rule at the kink (``relu'(0) = 0``; LeakyReLU's slope at 0
+    is ALPHA): on an X with half its entries exactly 0, the output equals ``definition``, dX is
+    ``slope_at_zero * dout`` exactly where X == 0, after agreeing elsewhere with central
+    differences of the definition along random directions that move only the nonzero entries
+    (so no difference straddles the kink, and a slope wrong on all of X <= 0 is not reported
+    as a mistake at 0 only). ``check_block_at_zero`` is the same rule on other
+    inputs."""
+    student = _Block(block, name, ["X"], elementwise=elementwise)
+    x = _half_zero_input(shape, seed)
+    zero = x == 0
+    dout = random_upstream(shape, seed)
+    context = f"X {shape} with half its entries exactly 0, random dout (seed {seed})"
+    out, cache = student.forward(x.copy(), out_shape=shape)
+    assert_close(out, np.asarray(definition(x.copy()), dtype=np.float64), what="out",
+                 block=name, rtol=REF_RTOL, reveal=True,
+                 checked=f"{name}.forward against its definition in the assignment, {context}.")
+    (dx,) = student.backward(np.array(dout), cache, [x])
+
+    def f(z):
+        full = x.copy()
+        full[~zero] = z
+        return float(np.sum(np.asarray(definition(full), dtype=np.float64) * dout))
+
+    check = directional_derivatives(f, x[~zero], dx[~zero], seed=_direction_seed(seed, 0))
+    assert_directional(
+        dx[~zero], check, what="dX", wrt="X", block=name, rtol=GRAD_RTOL,
+        function=f"sum({name}.forward(X) * dout) over the nonzero entries of X",
+        checked=f"{name}.backward where X != 0 against central differences of the definition "
+        f"of {name}.forward in the assignment, {context}.",
+        diagnose_details={"elementwise": elementwise},
+    )
+    at_zero = slope_at_zero * dout[zero]
+    if not np.allclose(dx[zero], at_zero, rtol=REF_RTOL, atol=0.0):
+        fail(
+            explanation(
+                "relu_at_zero",
+                block=name,
+                what="dX",
+                fallback=f"{name}: dX is wrong exactly where X == 0. The contract treats "
+                "X == 0 like X < 0.",
+            ),
+            f"Checked: {name}.backward where X == 0 (slope {slope_at_zero:g} there), {context}.",
+        )
+
+
 def check_block_at_zero(block, name: str, reference, shape: tuple, seed: int = 4, *,
                         elementwise: bool = False) -> None:
     """Hidden check for ReLU-like blocks: output and gradient on an X with half its entries
@@ -496,9 +600,7 @@ def check_block_at_zero(block, name: str, reference, shape: tuple, seed: int = 4
     ``relu'(0) = 0`` and LeakyReLU's slope at 0 is ALPHA: the reference decides.
     """
     student = _Block(block, name, ["X"], elementwise=elementwise)
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(shape)
-    x.reshape(-1)[::2] = 0.0
+    x = _half_zero_input(shape, seed)
     zero = x == 0
     ref_out, dout, ref_grads = _reference_pass(reference, name, [x], seed)
     out, cache = student.forward(x.copy(), out_shape=shape)

@@ -24,13 +24,14 @@ from bplab_checks.feedback import (
     check_untouched,
     compare_value,
     describe,
+    explanation,
     fail,
     shapes_text,
     snapshot,
     unpack_pair,
 )
 from bplab_checks.gradcheck import directional_derivatives
-from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
+from bplab_checks.tolerances import GRAD_RTOL, LARGE, REF_RTOL
 
 
 def _checked(name: str, case: Case, what: str = "") -> str:
@@ -232,6 +233,83 @@ def check_loss_gradient(
         checked=f"{outputs[1]} against central differences of {differenced}, "
         f"on {shapes_text(case.args)}.",
         diagnose_details={"inputs": tuple(case.args.values())},
+    )
+
+
+def _loss_pair(fn, name: str, args: list, kwargs: dict, outputs: tuple[str, str], *,
+               strict: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The student's (loss, grad) as float64, under ``np.errstate(raise)`` when ``strict``."""
+    if strict:
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            result = call(name, fn, *args, **kwargs)
+    else:
+        result = call(name, fn, *args, **kwargs)
+    loss, grad = unpack_pair(result, name, outputs)
+    return (as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True),
+            as_float64(grad, f"{name}: {outputs[1]}", block=name))
+
+
+def check_loss_shift_invariant(fn, name: str, case: Case, wrt: str, outputs: tuple[str, str],
+                               *, definition: Callable[..., float],
+                               shift: float = LARGE) -> None:
+    """Public check of the stated rule on stability for losses of logits (softmax): the loss
+    and gradient are right on ``case`` (``check_loss_gradient`` with ``definition``), and
+    adding a constant of magnitude ``shift`` to every logit of a row changes neither of them
+    and raises no overflow (numpy raises under ``np.errstate``). A stable implementation is
+    exactly that invariant, so no stable formula is shown."""
+    check_loss_gradient(fn, name, case, wrt, outputs, definition=definition)
+    args, kwargs = case.copies()
+    k = list(case.args).index(wrt)
+    loss, grad = _loss_pair(fn, name, args, kwargs, outputs, strict=False)
+    shifted, _ = case.copies()
+    rows = np.asarray(shifted[k]).shape[0]
+    offsets = np.where(np.arange(rows) % 2 == 0, shift, -shift).reshape(-1, 1)
+    shifted[k] = np.asarray(shifted[k]) + offsets
+    checked = (f"{name} on {shapes_text(case.args)} and on the same {wrt} with "
+               f"+-{shift:g} added to each row (seed {case.note or 'fixed'}).")
+    loss_s, grad_s = _loss_pair(fn, name, shifted, kwargs, outputs, strict=True)
+    assert_close(loss_s, loss, what=outputs[0], block=name, rtol=REF_RTOL, reveal=True,
+                 checked=checked + f" Adding a constant to a row of {wrt} changes nothing.")
+    check_shape(grad_s, grad.shape, f"{name}: {outputs[1]}", block=name)
+    assert_close(grad_s, grad, what=outputs[1], block=name, rtol=REF_RTOL, reveal=True,
+                 checked=checked + f" Adding a constant to a row of {wrt} changes nothing.")
+
+
+def check_stable_loss_by_definition(fn, name: str, case: Case, outputs: tuple[str, str],
+                                    definition: Callable[..., float]) -> None:
+    """Public check of the stated rule on stability at extreme inputs (e.g. probabilities
+    exactly 0 and 1): no overflow, division by zero or invalid value (numpy raises under
+    ``np.errstate``), the loss equal to the contract's ``definition`` and a finite gradient
+    of the right shape. ``check_stable_loss`` is the same rule on other inputs."""
+    args, kwargs = case.copies()
+    loss, grad = _loss_pair(fn, name, args, kwargs, outputs, strict=True)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(definition(*case.copies()[0], **kwargs), dtype=np.float64)
+    checked = _checked(name, case)
+    assert_close(loss, expected, what=outputs[0], block=name, rtol=REF_RTOL, reveal=True,
+                 checked=checked)
+    first = next(iter(case.args))
+    x = np.asarray(case.args[first], dtype=np.float64)
+    check_shape(grad, x.shape, f"{name}: {outputs[1]}", block=name)
+    if not np.all(np.isfinite(grad)):
+        fail(explanation("nan_or_inf", block=name, what=outputs[1],
+                         fallback=f"{outputs[1]} contains nan or inf."), f"Checked: {checked}")
+    # Where the clip is inactive the gradient is the definition's (moving only those entries,
+    # so no difference crosses the clip); at clipped entries the contract leaves it open.
+    inside = (x > 1e-6) & (x < 1 - 1e-6)
+
+    def f(z):
+        call_args = case.copies()[0]
+        full = np.array(call_args[0], dtype=np.float64)
+        full[inside] = z
+        call_args[0] = full
+        return float(np.asarray(definition(*call_args, **kwargs), dtype=np.float64))
+
+    check = directional_derivatives(f, x[inside], grad[inside], seed=7)
+    assert_directional(
+        grad[inside], check, what=outputs[1], wrt=first, block=name, rtol=GRAD_RTOL,
+        function=f"{outputs[0]} as the assignment defines it, moving only the unclipped {first}",
+        checked=f"{outputs[1]} where {first} is not clipped, {checked}",
     )
 
 

@@ -6,6 +6,7 @@ from bplab_checks import (
     check_block_matches_reference,
     check_block_no_mutation,
     check_block_stable,
+    check_block_stable_by_definition,
 )
 from otter.test_files import test_case
 
@@ -23,6 +24,14 @@ def forward_and_backward_are_consistent(Sigmoid):
         out_shape=(3, 4),
         definition=lambda X: 1 / (1 + np.exp(-X)),
         elementwise=True,
+    )
+
+
+@test_case(name="Sigmoid: stable for inputs up to 1000", hidden=False)
+def stable_for_inputs_up_to_1000(Sigmoid):
+    # The plain formula, evaluated here with numpy's warnings off, is exact at |X| = 1000.
+    check_block_stable_by_definition(
+        Sigmoid, "Sigmoid", (3, 4), definition=lambda X: 1 / (1 + np.exp(-X)), elementwise=True
     )
 
 

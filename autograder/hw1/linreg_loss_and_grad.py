@@ -1,12 +1,17 @@
 """linreg_loss_and_grad: squared-error loss and dtheta by chaining blocks."""
 
 import numpy as np
-from bplab_checks import check_loss_gradient, check_matches_reference, linreg_cases
+from bplab_checks import check_loss_gradient, check_matches_reference, linreg_cases, one_row_case
 from otter.test_files import test_case
 
 OK_FORMAT = False
 name = "linreg_loss_and_grad"
 points = 4
+
+
+def definition(theta, X, Y):
+    """The loss as the assignment defines it."""
+    return np.sum((X @ theta - Y) ** 2)
 
 
 @test_case(name="linreg_loss_and_grad: dtheta matches central differences", hidden=False)
@@ -17,7 +22,19 @@ def dtheta_matches_central_differences(linreg_loss_and_grad):
         linreg_cases()[0],
         "theta",
         ("loss", "dtheta"),
-        definition=lambda theta, X, Y: np.sum((X @ theta - Y) ** 2),
+        definition=definition,
+    )
+
+
+@test_case(name="linreg_loss_and_grad: one-row batch", hidden=False)
+def one_row_batch(linreg_loss_and_grad):
+    check_loss_gradient(
+        linreg_loss_and_grad,
+        "linreg_loss_and_grad",
+        one_row_case("linreg"),
+        "theta",
+        ("loss", "dtheta"),
+        definition=definition,
     )
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 from bplab_checks import (
     check_block_at_zero,
+    check_block_at_zero_by_definition,
     check_block_consistency,
     check_block_matches_reference,
     check_block_no_mutation,
@@ -22,6 +23,18 @@ def forward_and_backward_are_consistent(LeakyReLU):
         {"X": (3, 4)},
         out_shape=(3, 4),
         definition=lambda X: np.where(X > 0, X, 0.01 * X),
+        elementwise=True,
+    )
+
+
+@test_case(name="LeakyReLU: slope at exactly 0", hidden=False)
+def slope_at_exactly_0(LeakyReLU):
+    check_block_at_zero_by_definition(
+        LeakyReLU,
+        "LeakyReLU",
+        (4, 3),
+        definition=lambda X: np.where(X > 0, X, 0.01 * X),
+        slope_at_zero=0.01,
         elementwise=True,
     )
 
