@@ -259,8 +259,6 @@ BUGS = [
                     Momentum.v[key] = self.momentum * v - self.lr * grads[key]
                     params[key] += Momentum.v[key]
     """),
-    bug("hw2", "RMSprop", "eps inside the square root", None,
-        _RMSPROP.format(update="self.lr * g / np.sqrt(self.s[key] + self.eps)")),
     bug("hw2", "RMSprop", "update with g ** 2", None,
         _RMSPROP.format(update="self.lr * g**2 / (np.sqrt(self.s[key]) + self.eps)")),
     bug("hw2", "Adam", "no bias correction", "no_bias_correction",
@@ -269,6 +267,10 @@ BUGS = [
         _adam(v_hat="self.v[key]")),
     bug("hw2", "Adam", "t advanced once per key", "step_count_per_key",
         _adam(t_step="", t_key="self.t += 1")),
+    bug("hw2", "Adam", "t counted from 2 (off by one)", "adam_t_off_by_one",
+        _adam(t_step="self.t += 2 if self.t == 0 else 1")),
+    bug("hw2", "Adam", "eps added to v_hat and outside the root", None,
+        _adam(v_hat="self.v[key] / (1 - self.beta2**self.t) + self.eps")),
     bug("hw2", "Adam", "moments reset every step", "state_reset",
         _adam(t_step="self.t += 1; self.m, self.v = {}, {}")),
     # ---- clip_grad_norm --------------------------------------------------------------------

@@ -142,15 +142,18 @@ def _optimizer_variants(optimizer, start, grads, hyper, reference_cls, keys):
              "v: divide m by (1 - beta1 ** t) as well"),
             ({"reset": True}, "state_reset", "starts m and v from zero at every step: create "
              "them once per parameter and keep them between steps"),
+            ({"t_offset": 1}, "adam_t_off_by_one", "counts its steps from 2, not 1: t must be 1 "
+             "in the bias correction of the first step (start at 0, add 1 before using it)"),
         ):
             out.append((code, text, _adam_variant(start, grads, hyper, **variant)))
     return out
 
 
 def _adam_variant(start, grads, hyper, *, correct_m: bool = True, correct_v: bool = True,
-                  reset: bool = False) -> dict:
+                  reset: bool = False, t_offset: int = 0) -> dict:
     """Adam with the bias correction of m and/or v left out, or its moments reset at every
-    step while t keeps counting (wrong answers to compare with)."""
+    step while t keeps counting, or its step counter off by ``t_offset`` (wrong answers to
+    compare with)."""
     lr = float(hyper.get("lr", 1e-3))
     b1 = float(hyper.get("beta1", 0.9))
     b2 = float(hyper.get("beta2", 0.999))
@@ -158,7 +161,7 @@ def _adam_variant(start, grads, hyper, *, correct_m: bool = True, correct_v: boo
     p = _copy_params(start)
     m = {k: np.zeros_like(v) for k, v in p.items()}
     v2 = {k: np.zeros_like(v) for k, v in p.items()}
-    for t, g in enumerate(grads, start=1):
+    for t, g in enumerate(grads, start=1 + t_offset):
         if reset:
             m = {k: np.zeros_like(v) for k, v in p.items()}
             v2 = {k: np.zeros_like(v) for k, v in p.items()}
