@@ -68,3 +68,22 @@ def test_correct_variant_gets_full_marks_and_no_diagnosis(variant):
                              environment(variant.hw, variant.source))
     assert _failures(test_file) == [], f"{variant.id} lost points"
     assert test_file.grade == 1.0
+
+
+# Questions whose code calls other graded definitions (docs/contract.md: a bug costs points once).
+DEPENDENTS = {"hw1": ("linreg_loss_and_grad", "fit_linreg"),
+              "hw2": ("two_layer_loss", "train_two_layer")}
+
+
+@pytest.mark.parametrize("planted", [pytest.param(b, id=b.id, marks=getattr(pytest.mark, b.hw))
+                                     for b in BUGS])
+def test_a_bug_costs_hidden_points_on_its_own_question_only(planted):
+    # Hidden checks of a dependent run it with the reference versions of what it calls.
+    env = environment(planted.hw, planted.source)
+    for question in DEPENDENTS[planted.hw]:
+        if question == planted.question:
+            continue
+        test_file = run_question(planted.hw, question, dict(env))
+        lost = [r.test_case.name for r in test_file.test_case_results
+                if r.test_case.hidden and not r.passed]
+        assert lost == [], f"{planted.id} costs hidden points on {question}: {lost}"

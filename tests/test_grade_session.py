@@ -323,3 +323,56 @@ def test_aliases_from_the_worker_never_change_a_value():
     kept = apply_aliases(result, lies, (x, np.full(3, 2.0)), {})
     assert kept[0] is not x and kept[1]["c"] is result[1]["c"]
     assert apply_aliases(result, "nonsense", (x,), {}) is result
+
+
+CALLER = '''
+import numpy as np
+
+class Double:
+    @staticmethod
+    def forward(X):
+        return X * 0, None
+
+def uses_double(X):
+    return Double.forward(X)[0] + 1
+
+def trains(params, optimizer):
+    optimizer.step(params, {"w": np.ones(2)})
+    return params["w"]
+'''
+
+
+class TrustedDouble:
+    @staticmethod
+    def forward(X):
+        return X * 2, None
+
+
+class TrustedSGD:
+    def step(self, params, grads):
+        for k in params:
+            params[k] -= 0.5 * grads[k]
+
+
+def test_trusted_callees_and_stand_ins_stay_in_the_grader():
+    # bplab_checks.callees: a student function runs with the grader's version of what it
+    # calls (each call comes back to the grader), and a grader object handed to student code
+    # updates the student's arrays in place through its stand-in.
+    from bplab_checks.callees import trusted_argument, trusted_callees
+
+    sandbox = Sandbox(0)
+    session = Session(sandbox, call_timeout=5.0)
+    session.start()
+    try:
+        assert session.exec_cell(1, CALLER, 10) is None
+        e = session.names(["uses_double", "trains", "Double"])
+        x = np.arange(3.0)
+        with trusted_callees(e["uses_double"], {"Double": TrustedDouble}):
+            assert np.array_equal(e["uses_double"](x), 2 * x + 1)
+        assert np.array_equal(e["uses_double"](x), np.ones(3))  # restored
+        optimizer = trusted_argument(e["trains"], TrustedSGD())
+        assert isinstance(optimizer, StudentObject)
+        assert np.array_equal(e["trains"]({"w": np.zeros(2)}, optimizer), [-0.5, -0.5])
+    finally:
+        session.close()
+        sandbox.close()

@@ -181,3 +181,24 @@ def test_every_stated_rule_bug_fails_a_public_case(bug):
     failures = _public_failures(bug)
     assert failures, f"{bug.id}: every public case passed"
     assert bug.code in [c for m in failures for c in TAG.findall(m)], "\n".join(failures)
+
+
+@pytest.mark.parametrize(("bug_id", "dependent", "callee"), [
+    pytest.param("hw1/MatMul/dB transposed", "linreg_loss_and_grad", "MatMul",
+                 marks=pytest.mark.hw1),
+    pytest.param("hw1/linreg_loss_and_grad/gradient without the 2", "fit_linreg",
+                 "linreg_loss_and_grad", marks=pytest.mark.hw1),
+    pytest.param("hw2/Add/db not summed over the batch", "two_layer_loss", "Add",
+                 marks=pytest.mark.hw2),
+    pytest.param("hw2/SGD/steps uphill", "train_two_layer", "SGD", marks=pytest.mark.hw2),
+])
+def test_a_dependent_names_the_failing_callee_first(bug_id, dependent, callee):
+    bug = BANK[bug_id]
+    test_file = run_question(bug.hw, dependent, environment(bug.hw, bug.source))
+    public = [r for r in test_file.test_case_results if not r.test_case.hidden]
+    failed = [r.message for r in public if not r.passed]
+    assert failed, f"{bug_id}: the public cases of {dependent} passed"
+    for message in failed:
+        assert f"{callee} fails its own check: fix it first" in message, message
+    # ... and hidden cases, run with the reference callee, keep their points.
+    assert all(r.passed for r in test_file.test_case_results if r.test_case.hidden)

@@ -17,6 +17,7 @@ from bplab_checks.blocks import (
     check_block_stable,
     check_block_stable_by_definition,
 )
+from bplab_checks.callees import callees_first, trusted_argument, trusted_callees
 from bplab_checks.cases import (
     bce_cases,
     bce_edge_case,
@@ -65,6 +66,7 @@ from bplab_checks.training import (
 __all__ = [
     "bce_cases",
     "bce_edge_case",
+    "callees_first",
     "chain_rule_cases",
     "check_block_at_zero",
     "check_block_at_zero_by_definition",
@@ -104,6 +106,8 @@ __all__ = [
     "one_row_case",
     "rel_error",
     "schedule_cases",
+    "trusted_argument",
+    "trusted_callees",
     "softmax_cases",
     "softmax_edge_case",
     "two_layer_loss_cases",

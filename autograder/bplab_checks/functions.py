@@ -10,10 +10,11 @@ passes has looked at the values it computed (``tests/test_junk_answers.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from bplab_checks.callees import trusted_callees
 from bplab_checks.cases import Case, two_layer_data, two_layer_params
 from bplab_checks.feedback import (
     as_float64,
@@ -49,6 +50,7 @@ def check_matches_reference(
     rtol: float = REF_RTOL,
     *,
     elementwise: bool = False,
+    callees: Mapping[str, object] | None = None,
 ) -> None:
     """Hidden check: ``fn`` returns what ``reference`` returns on every case, and leaves its
     arguments untouched.
@@ -62,6 +64,8 @@ def check_matches_reference(
             ``("loss", "dy_pred")``; None for a single value.
         rtol: largest accepted relative error.
         elementwise: ``fn`` acts entry by entry (for diagnoses: a factor is never a count).
+        callees: name -> reference of the graded definitions ``fn`` calls; ``fn`` runs with
+            them (``callees.trusted_callees``), so a bug in one is charged to its own question.
     """
     for case in cases:
         ref_args, ref_kwargs = case.copies()
@@ -69,7 +73,8 @@ def check_matches_reference(
         args, kwargs = case.copies()
         named = dict(zip(case.args, args, strict=True))
         before = snapshot(named)
-        actual = call(name, fn, *args, **kwargs)
+        with trusted_callees(fn, callees):
+            actual = call(name, fn, *args, **kwargs)
         checked = _checked(name, case)
         details = {"inputs": tuple(args), "elementwise": elementwise}
         if outputs is None:

@@ -2,8 +2,10 @@
 achieves (the contract grades this question by held-out accuracy, not by exact values, so a
 correct loop with float-level differences always passes).
 
-Every check trains with an ``SGD`` class handed in by the question file (the student's own in
-public cases); it is constructed here as ``SGD(lr)``. Every check also verifies what the
+Every check trains with an ``SGD`` class handed in by the question file, constructed here as
+``SGD(lr)``: the student's own in the public case; in hidden cases the reference, together with
+the reference ``init_two_layer`` and ``two_layer_loss`` (``callees``), so that a bug in any of
+them is charged to its own question only. Every check also verifies what the
 returned values say (``_check_trained``): the params must fit the training data (their loss,
 computed here from the params with the assignment's network and loss, below a bar), and the
 last history entry must be near that loss; so no check pays for params or a history that were
@@ -19,10 +21,11 @@ reference seed and far above anything that did not learn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from bplab_checks.callees import trusted_argument, trusted_callees
 from bplab_checks.diagnose import tag
 from bplab_checks.feedback import as_float64, call, check_shape, check_untouched, fail, snapshot
 from bplab_checks.functions import bce, two_layer_probabilities
@@ -46,7 +49,7 @@ VALIDATION_BAR = 0.93
 HALF_CHANCE = 0.5 * np.log(2)
 
 
-def _train(train_two_layer, SGD, X, y, hidden, lr, epochs, batch_size, seed):
+def _train(train_two_layer, SGD, X, y, hidden, lr, epochs, batch_size, seed, callees=None):
     """Run the student's training with the student's SGD(lr); return (params, history, label).
 
     params comes back as a dict of float64 arrays shaped like init_two_layer's, history as a
@@ -57,11 +60,15 @@ def _train(train_two_layer, SGD, X, y, hidden, lr, epochs, batch_size, seed):
         f"epochs={epochs}, batch_size={batch_size}, seed={seed})"
     )
     optimizer = call(f"SGD({lr})", SGD, lr)
+    if callees:  # hidden checks: SGD is the reference too, a stand-in in the sandbox
+        optimizer = trusted_argument(train_two_layer, optimizer)
     inputs = {"X": X, "y": y}
     before = snapshot(inputs)
-    out = call(
-        "train_two_layer", train_two_layer, X, y, hidden, optimizer, epochs, batch_size, seed=seed
-    )
+    with trusted_callees(train_two_layer, callees):
+        out = call(
+            "train_two_layer", train_two_layer, X, y, hidden, optimizer, epochs, batch_size,
+            seed=seed,
+        )
     check_untouched(before, inputs, block="train_two_layer", during=label)
     if not isinstance(out, tuple | list) or len(out) != 2:
         fail(f"{label} must return a pair (params, history), got {type(out).__name__}.")
@@ -145,12 +152,14 @@ def check_trains_small_problem(train_two_layer, SGD) -> None:
 def check_reaches_validation_bar(
     train_two_layer, SGD, data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     predict: Callable[[dict, np.ndarray], np.ndarray],
+    callees: Mapping[str, object] | None = None,
 ) -> None:
     """Hidden check: ``RECIPE`` on the training split of ``data`` = (X_train, y_train, X_val,
     y_val) reaches ``VALIDATION_BAR`` accuracy on the validation split, measured with the
     trusted ``predict`` (the reference two_layer_predict)."""
     X_train, y_train, X_val, y_val = data
-    params, history, label = _train(train_two_layer, SGD, X_train, y_train, **RECIPE)
+    params, history, label = _train(train_two_layer, SGD, X_train, y_train, **RECIPE,
+                                    callees=callees)
     accuracy = float(np.mean((np.asarray(predict(params, X_val)) > 0.5) == (y_val > 0.5)))
     if not accuracy >= VALIDATION_BAR:
         _not_learning(
@@ -163,17 +172,21 @@ def check_reaches_validation_bar(
                    HALF_CHANCE)
 
 
-def check_history_is_the_mean_loss(train_two_layer, SGD, init_two_layer, two_layer_loss) -> None:
+def check_history_is_the_mean_loss(train_two_layer, SGD, init_two_layer, two_layer_loss,
+                                   callees: Mapping[str, object] | None = None) -> None:
     """Hidden check: with lr = 0 nothing moves, so params must be exactly
     ``init_two_layer(D, hidden, seed)``, and with equal-sized batches the mean of an epoch's
     batch losses is the full-batch loss (a sum, a last-batch-only value or a skipped batch all
-    show); the same run with a real learning rate must move the params and lower the loss."""
+    show); the same run with a real learning rate must move the params and lower the loss.
+    ``init_two_layer`` and ``two_layer_loss`` are the trusted ones when ``callees`` holds them
+    (the training then runs with them too)."""
     rng = np.random.default_rng(11)
     N, D, H, batch_size, seed = 24, 6, 5, 8, 4
     X = rng.standard_normal((N, D))
     y = (rng.random((N, 1)) < 0.5).astype(np.float64)
     params, history, label = _train(
-        train_two_layer, SGD, X, y, hidden=H, lr=0.0, epochs=3, batch_size=batch_size, seed=seed
+        train_two_layer, SGD, X, y, hidden=H, lr=0.0, epochs=3, batch_size=batch_size, seed=seed,
+        callees=callees,
     )
     init = call("init_two_layer", init_two_layer, D, H, seed)
     for key in KEYS:
@@ -191,19 +204,22 @@ def check_history_is_the_mean_loss(train_two_layer, SGD, init_two_layer, two_lay
             f"initial params on all of X, {loss0:.6f}; got {[round(h, 6) for h in history]}."
         )
     params, history, label = _train(
-        train_two_layer, SGD, X, y, hidden=H, lr=0.1, epochs=3, batch_size=batch_size, seed=seed
+        train_two_layer, SGD, X, y, hidden=H, lr=0.1, epochs=3, batch_size=batch_size, seed=seed,
+        callees=callees,
     )
     _check_trained(label, X, y, params, history, 0.99 * loss0)
 
 
-def check_seed_decides_everything(train_two_layer, SGD) -> None:
+def check_seed_decides_everything(train_two_layer, SGD,
+                                  callees: Mapping[str, object] | None = None) -> None:
     """Hidden check: two runs with seed 0 agree exactly, seed 1 differs, and all three learn."""
     rng = np.random.default_rng(3)
     N, D = 40, 4
     y = (rng.random((N, 1)) < 0.5).astype(np.float64)
     X = rng.standard_normal((N, D)) + (2 * y - 1)
     runs = [
-        _train(train_two_layer, SGD, X, y, hidden=6, lr=0.1, epochs=4, batch_size=8, seed=seed)
+        _train(train_two_layer, SGD, X, y, hidden=6, lr=0.1, epochs=4, batch_size=8, seed=seed,
+               callees=callees)
         for seed in (0, 0, 1)
     ]
     (p0, h0, label), (p0_again, h0_again, _), (p1, h1, _) = runs

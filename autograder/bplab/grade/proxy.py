@@ -121,6 +121,13 @@ class StudentObject:
     def __getitem__(self, key: Any) -> Any:
         return self._session.op(self, "__getitem__", key)
 
+    # -- trusted callees (bplab_checks.callees): looked up on the class, never forwarded
+    def __bplab_with_globals__(self, replacements: dict[str, Any]):
+        return self._session.with_globals(replacements)
+
+    def __bplab_stand_in__(self, obj: Any) -> StudentObject:
+        return self._session.stand_in(obj)
+
     # -- local behaviour
     __hash__ = object.__hash__
 

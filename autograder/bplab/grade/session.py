@@ -12,6 +12,8 @@ import builtins
 import select
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ from bplab.grade.proxy import (
 from bplab.grade.sandbox import Sandbox, WorkerProcess
 
 READY_TIMEOUT = 60.0
+PINNED_IDS = 1 << 30  # callback ids of stand-ins (with_globals), apart from per-call ones
 _WARNINGS = {
     name: cls
     for name, cls in vars(builtins).items()
@@ -47,6 +50,9 @@ class Session:
         self.restarts = 0
         self.worker: WorkerProcess | None = None
         self._callbacks: dict[int, Any] = {}
+        self._pinned: dict[int, Any] = {}  # callbacks of stand-ins, alive until restored
+        self._pinning = False
+        self._stand_ins: list[Any] = []
         self._depth = 0
         self._call_deadline = float("inf")
         self._enc = codec.Encoder(self._reference)
@@ -125,6 +131,51 @@ class Session:
             return apply_aliases(result, reply[4], args, kwargs) if len(reply) == 5 else result
         return self._value(reply)
 
+    @contextmanager
+    def with_globals(self, replacements: dict[str, Any]) -> Iterator[None]:
+        """Student code sees trusted stand-ins for these names while the block runs: a grader
+        function becomes a callback, a grader class a namespace of callbacks (and its plain
+        constants). The objects themselves stay in the grader (``bplab_checks.callees``)."""
+        spec: dict[str, tuple] = {}
+        for name, value in replacements.items():
+            if isinstance(value, type):
+                attrs = {k: getattr(value, k) for k in vars(value) if not k.startswith("_")}
+                spec[name] = ("ns", {k: v for k, v in attrs.items()
+                                     if callable(v) or type(v) in (int, float, str, bool)})
+            elif callable(value):
+                spec[name] = ("fn", value)
+        self._pinning = True
+        try:
+            reply = self._request(("setglobals", spec), self.call_timeout)
+        finally:
+            self._pinning = False
+        if reply[0] != "ok":
+            self._pinned.clear()
+            raise GraderFault("the worker refused the trusted stand-ins")
+        try:
+            yield
+        finally:
+            if self.alive:
+                self._request(("restoreglobals",), self.call_timeout)
+            self._pinned.clear()
+
+    def stand_in(self, obj: Any) -> StudentObject:
+        """A worker object whose public methods call back into the grader's ``obj`` (e.g. a
+        trusted optimizer handed to student code; its in-place updates are written back)."""
+        name = f"_bplab_stand_in_{len(self._stand_ins) + 1}"
+        methods = {k: getattr(obj, k) for k in dir(obj)
+                   if not k.startswith("_") and callable(getattr(obj, k))}
+        self._stand_ins.append(obj)
+        self._pinning = True
+        try:
+            reply = self._request(("standin", {name: ("ns", methods)}), self.call_timeout)
+        finally:
+            self._pinning = False
+        handle = self.names([name]).get(name) if reply[0] == "ok" else None
+        if not isinstance(handle, StudentObject):
+            raise GraderFault("the worker refused a trusted stand-in")
+        return handle
+
     # ------------------------------------------------------------------ internals
     def _id(self, obj: StudentObject) -> int:
         if obj._session is not self or obj._generation != self.generation:
@@ -153,8 +204,12 @@ class Session:
         if isinstance(value, StudentObject):
             return b"h", self._id(value), ""
         if callable(value):
-            cid = len(self._callbacks) + 1
-            self._callbacks[cid] = value
+            if self._pinning:
+                cid = PINNED_IDS + len(self._pinned) + 1
+                self._pinned[cid] = value
+            else:
+                cid = len(self._callbacks) + 1
+                self._callbacks[cid] = value
             return b"k", cid, getattr(value, "__name__", "function")[:60]
         raise codec.Unsendable(f"the grader cannot pass a {type(value).__name__} to student code")
 
@@ -193,12 +248,18 @@ class Session:
 
     def _serve_callback(self, msg: tuple) -> None:
         if len(msg) != 4 or type(msg[1]) is not int or type(msg[2]) is not tuple \
-                or type(msg[3]) is not dict or msg[1] not in self._callbacks:
+                or type(msg[3]) is not dict \
+                or (msg[1] not in self._callbacks and msg[1] not in self._pinned):
             raise self._protocol("bad callback request")
-        fn = self._callbacks[msg[1]]
+        fn = self._callbacks.get(msg[1]) or self._pinned[msg[1]]
+        args = msg[2]
         try:
-            result = fn(*msg[2], **{str(k): v for k, v in msg[3].items()})
-            payload = self._enc.encode(("ok", result))
+            before = [self._enc.encode(a) for a in args]
+            result = fn(*args, **{str(k): v for k, v in msg[3].items()})
+            # In-place changes go back (a trusted optimizer's step updates the worker's params).
+            changed = [(i, a) for i, (a, b) in enumerate(zip(args, before, strict=True))
+                       if self._enc.encode(a) != b]
+            payload = self._enc.encode(("ok", result, changed) if changed else ("ok", result))
         except (WorkerLost, GraderFault):
             raise
         except Exception as exc:  # noqa: BLE001 - the grader's function failed: tell the caller

@@ -10,9 +10,12 @@ Requests (grader -> worker), each answered by one reply:
   ("getattr", h, name)                  ``getattr(obj(h), name)``
   ("call", h, args, kwargs, errstate)   ``obj(h)(*args, **kwargs)`` under ``np.errstate``
   ("op", name, h, args)                 ``__array__``/``__float__``/``__len__``/... of obj(h)
+  ("setglobals", {name: spec})          put grader stand-ins (callbacks) in the namespace
+  ("restoreglobals",)                   undo the last setglobals
 Replies: ("ok", value[, writeback, warnings, aliases]), ("err", type, message, warnings),
 ("cellerr", text). While a call runs, the worker may itself send ("cb", id, args, kwargs) to
-call a grader function passed as an argument; the grader answers ("ok", v) or ("err", t, m).
+call a grader function passed as an argument; the grader answers ("ok", v[, writeback]) or
+("err", t, m); writeback carries the grader's in-place changes of the arguments.
 """
 
 import os
@@ -105,10 +108,31 @@ class _Enc(codec.Encoder):
 ENC = _Enc(_other)
 
 
+def _write_into(original, new):
+    """Put the grader's in-place changes of a callback argument into our object."""
+    if isinstance(original, np.ndarray) and type(new) is np.ndarray:
+        if original.shape == new.shape and original.flags.writeable:
+            original[...] = new
+            return original
+        return new
+    if isinstance(original, dict) and type(new) is dict:
+        for key, value in new.items():
+            original[key] = _write_into(original[key], value) if key in original else value
+        return original
+    if isinstance(original, list) and type(new) is list and len(new) == len(original):
+        for i, value in enumerate(new):
+            original[i] = _write_into(original[i], value)
+        return original
+    return new
+
+
 def _callback(cid: int, label: str):
     def call_grader(*args, **kwargs):
         reply = _request(("cb", cid, args, kwargs))
         if reply[0] == "ok":
+            for where, value in (reply[2] if len(reply) == 3 else []):
+                if type(where) is int and 0 <= where < len(args):
+                    _write_into(args[where], value)
             return reply[1]
         raise _exception(reply[1], reply[2])
 
@@ -255,8 +279,44 @@ def _aliases(result, crossed: dict) -> list:
     return out
 
 
+_MISSING = object()
+_SAVED: list = []  # one dict of replaced globals per ("setglobals") in force
+
+
+def _set_globals(spec: dict, save: bool = True) -> None:
+    """Install the grader's stand-ins: ("fn", callback) or ("ns", {attr: callback or number}),
+    a class-like namespace whose methods call back into the grader."""
+    saved = {}
+    for name, (kind, value) in spec.items():
+        saved[name] = NS.get(name, _MISSING)
+        if kind == "ns":
+            value = type(name, (), {k: staticmethod(v) if callable(v) else v
+                                    for k, v in value.items()})
+        NS[name] = value
+    if save:
+        _SAVED.append(saved)
+
+
+def _restore_globals() -> None:
+    if _SAVED:
+        for name, value in _SAVED.pop().items():
+            if value is _MISSING:
+                NS.pop(name, None)
+            else:
+                NS[name] = value
+
+
 def _dispatch(msg):
     kind = msg[0]
+    if kind in ("setglobals", "standin"):
+        try:
+            _set_globals(msg[1], save=kind == "setglobals")
+        except BaseException as exc:
+            return ("err", *_describe(exc), [])
+        return ("ok", None)
+    if kind == "restoreglobals":
+        _restore_globals()
+        return ("ok", None)
     if kind == "exec":
         _, n, source = msg
         filename = f"<cell {n}>"
