@@ -16,11 +16,13 @@ inputs or ``dout`` unchanged never passes one (``tests/test_junk_answers.py``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from bplab_checks.feedback import (
+    StudentRaised,
     as_float64,
     assert_close,
     assert_directional,
@@ -39,6 +41,8 @@ from bplab_checks.gradcheck import directional_derivatives, rel_error
 from bplab_checks.tolerances import GRAD_RTOL, LARGE, NUDGE, REF_RTOL
 
 Shapes = Mapping[str, tuple]
+# numpy's words for operands whose shapes do not fit (matmul, broadcasting, reshape).
+_SHAPE_WORDS = re.compile(r"shape|broadcast|align|mismatch|dimension", re.IGNORECASE)
 
 
 def random_inputs(shapes: Shapes, seed: int) -> dict[str, np.ndarray]:
@@ -88,7 +92,12 @@ class _Block:
 
     def backward(self, dout, cache, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
         label = f"{self.name}.backward"
-        raw = call(label, self._backward, dout, cache)
+        try:
+            raw = call(label, self._backward, dout, cache)
+        except StudentRaised as raised:
+            if isinstance(raised.exc, ValueError) and _SHAPE_WORDS.search(str(raised.exc)):
+                fail(self._shape_mismatch(str(raised), dout, inputs))
+            raise
         grads = normalize_grads(raw, len(inputs), self.grad_names, block=self.name)
         checked = []
         for k, (gname, g, x) in enumerate(zip(self.grad_names, grads, inputs, strict=True)):
@@ -108,6 +117,20 @@ class _Block:
             )
             checked.append(arr)
         return tuple(checked)
+
+    def _shape_mismatch(self, error: str, dout, inputs: Sequence[np.ndarray]) -> str:
+        """A numpy shape error inside backward, told with the shapes that were given and the
+        shapes the gradients must have (the error itself says where)."""
+        given = shapes_text({"dout": np.asarray(dout), **dict(zip(self.input_names, inputs,
+                                                                   strict=True))})
+        wanted = ", ".join(f"{g} {tuple(np.shape(x))}"
+                           for g, x in zip(self.grad_names, inputs, strict=True))
+        return explanation(
+            "shape_mismatch", block=self.name, what=f"{self.name}.backward", error=error,
+            given=given, wanted=wanted,
+            fallback=f"{error}. Given {given}; backward must return {wanted}: check which "
+            "factor is transposed and the order of the factors.",
+        )
 
     def local_grads(self, inputs: Sequence[np.ndarray], out_shape: tuple):
         """The block's gradients with an upstream gradient of ones (for diagnoses), or None."""
@@ -340,6 +363,7 @@ def _check_consistent(student: _Block, xs: list[np.ndarray], out_shape: tuple, s
                 "local": _verified_local(student, xs, k, g, out_shape, seed, definition),
                 "others": others,
                 "elementwise": elementwise,
+                "out": expected if definition is not None and len(xs) == 1 else None,
             },
         )
 

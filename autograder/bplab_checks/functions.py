@@ -31,7 +31,7 @@ from bplab_checks.feedback import (
     snapshot,
     unpack_pair,
 )
-from bplab_checks.gradcheck import directional_derivatives
+from bplab_checks.gradcheck import directional_derivatives, rel_error
 from bplab_checks.tolerances import GRAD_RTOL, LARGE, REF_RTOL
 
 
@@ -39,6 +39,27 @@ def _checked(name: str, case: Case, what: str = "") -> str:
     named = {**case.args, **case.kwargs}
     note = f" ({case.note})" if case.note else ""
     return f"{what or name} on {shapes_text(named)}{note}."
+
+
+def _not_another_inputs_gradient(name: str, what: str, value, wrt: str,
+                                 named: Mapping[str, object]) -> None:
+    """Feedback when the gradient ``what`` (of argument ``wrt``) has the shape of another array
+    argument instead of ``wrt``'s: the gradient of that argument was returned (e.g. the first
+    output of ``MatMul.backward``, dX, taken for dtheta)."""
+    try:
+        shape = np.shape(np.asarray(value))
+    except Exception:  # noqa: BLE001 - not an array: other checks say so
+        return
+    if shape == np.shape(named[wrt]):
+        return
+    for other, arg in named.items():
+        if other != wrt and isinstance(arg, np.ndarray) and arg.shape == shape:
+            fail(explanation(
+                "gradient_of_other_input", block=name, what=what, other=other, wrt=wrt,
+                shape=shape, expected_shape=np.shape(named[wrt]),
+                fallback=f"{what} has the shape of {other} {shape}: you took the gradient of "
+                f"{other}, not of {wrt}.",
+            ))
 
 
 def check_matches_reference(
@@ -85,6 +106,8 @@ def check_matches_reference(
                 fail(f"{name} returned {describe(actual)}; expected "
                      f"({', '.join(outputs)}).", f"Checked: {checked}")
             for what, a, e in zip(outputs, actual, expected, strict=True):
+                if what[:1] == "d" and what[1:] in named:
+                    _not_another_inputs_gradient(name, what, a, what[1:], named)
                 compare_value(a, e, what=what, block=name, checked=checked, rtol=rtol,
                               diagnose_details=details)
         check_untouched(before, named, block=name, during=name)
@@ -210,6 +233,7 @@ def check_loss_gradient(
     loss, grad = unpack_pair(result, name, outputs)
     loss = as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
+    _not_another_inputs_gradient(name, outputs[1], grad, wrt, case.args)
     check_shape(grad, np.shape(case.args[wrt]), f"{name}: {outputs[1]}", block=name,
                 context=f"The gradient has the shape of {wrt}.")
     if definition is not None:
@@ -318,11 +342,25 @@ def check_stable_loss_by_definition(fn, name: str, case: Case, outputs: tuple[st
     )
 
 
+def _right_on(fn, reference: Callable, name: str, case: Case, outputs: tuple[str, str]) -> bool:
+    """Whether ``fn`` gives the reference's loss and gradient on ``case`` (never raises)."""
+    try:
+        loss, grad = _loss_pair(fn, name, *case.copies(), outputs, strict=False)
+        want = reference(*case.copies()[0], **case.kwargs)
+        return (rel_error(loss, np.asarray(want[0], dtype=np.float64)) <= REF_RTOL
+                and rel_error(grad, np.asarray(want[1], dtype=np.float64)) <= REF_RTOL)
+    except (AssertionError, ValueError, TypeError):
+        return False
+
+
 def check_stable_loss(fn, reference: Callable, name: str, case: Case,
-                      outputs: tuple[str, str], compare_grad_where: str = "all") -> None:
+                      outputs: tuple[str, str], compare_grad_where: str = "all",
+                      moderate: Case | None = None) -> None:
     """Hidden check: no overflow/divide/invalid (numpy raises) on extreme inputs, finite
     results equal to the reference's.
 
+    With ``moderate`` (an ordinary case), a loss right there and wrong here is named as such
+    (a clipped or epsilon-shifted log).
     ``compare_grad_where="unclipped"`` compares the gradient only where the first argument is
     inside (1e-12, 1 - 1e-12): at clipped probabilities the contract leaves dp open (0, the
     clip's own derivative, or the formula at the clipped value are all accepted).
@@ -332,6 +370,15 @@ def check_stable_loss(fn, reference: Callable, name: str, case: Case,
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         loss, grad = unpack_pair(call(name, fn, *args, **kwargs), name, outputs)
     checked = _checked(name, case)
+    loss_value = as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
+    if (moderate is not None and np.isfinite(loss_value)
+            and rel_error(loss_value, np.asarray(expected[0], dtype=np.float64)) > REF_RTOL
+            and _right_on(fn, reference, name, moderate, outputs)):
+        fail(explanation(
+            "wrong_at_extremes", block=name, what=outputs[0],
+            fallback=f"{name}: {outputs[0]} is right on moderate inputs and wrong at extreme "
+            "ones.",
+        ), f"Checked: {checked}")
     compare_value(loss, expected[0], what=outputs[0], block=name, checked=checked, rtol=REF_RTOL)
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
     exp_grad = np.asarray(expected[1], dtype=np.float64)

@@ -19,6 +19,7 @@ from bplab_checks.feedback import (
     check_untouched,
     describe,
     element_text,
+    explanation,
     fail,
     get_attr,
     snapshot,
@@ -137,6 +138,13 @@ def check_optimizer_step(
             fail(f"{name}.step removed params[{key!r}].")
         arr = as_float64(params[key], f"params[{key!r}]", block=name)
         check_shape(arr, start[key].shape, f"params[{key!r}]", block=name)
+        if not np.all(np.isfinite(arr)):
+            fail(explanation("nan_or_inf", block=name, what=f"{name}.step",
+                             where=f"in params[{key!r}] after one step",
+                             fallback=f"{name}.step produced nan or inf in params[{key!r}]."),
+                 "Is the step finished? A division by zero (e.g. 1 - beta ** 0 when t is used "
+                 "before it is counted) or a placeholder left in gives nan.",
+                 f"Checked: {checked}")
         if np.array_equal(arr, start[key]):
             fail(f"{name}.step left params[{key!r}] unchanged: update the arrays of the dict "
                  "params in place (params[key] -= ...); a returned value is ignored.",
@@ -267,8 +275,11 @@ def check_optimizer_instances(
                 continue
         checked = (f"two {name}({_hyper_text(hyper)}) instances stepped alternately, "
                    f"{steps} steps each; instance {k + 1}.")
-        interfere = any(
-            not np.array_equal(np.asarray(params[k][key]), np.asarray(alone_params[key]))
+        # An unfinished step (nan, or nothing) is told as such, never as shared state.
+        interfere = all(np.all(np.isfinite(np.asarray(params[k][key], dtype=np.float64)))
+                        for key in starts[k]) and any(
+            not np.array_equal(np.asarray(params[k][key]), np.asarray(alone_params[key]),
+                               equal_nan=True)
             for key in starts[k]
         )
         _compare_params(

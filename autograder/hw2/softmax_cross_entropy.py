@@ -82,4 +82,5 @@ def stable_at_extremes(softmax_cross_entropy):
         "softmax_cross_entropy",
         softmax_edge_case(),
         ("loss", "dlogits"),
+        moderate=softmax_cases()[1],
     )

@@ -20,7 +20,8 @@ FULL = ROOT / "examples" / "hw1" / "full.ipynb"
 HW1_POINTS = {"MatMul": 4, "ReLU": 3, "Sigmoid": 3, "Square": 2, "Subtract": 2, "Sum": 2,
               "chain_rule": 3, "fit_linreg": 3, "linreg_loss_and_grad": 4,
               "numerical_gradient": 3}
-# Questions whose reference chains call MatMul, Subtract, Square and Sum.
+# Questions whose reference chains call MatMul, Subtract, Square and Sum. Their hidden cases run
+# with the reference blocks (a bug costs points once), their public cases with the notebook's.
 CHAINED = {"linreg_loss_and_grad", "fit_linreg"}
 # Strings that exist only in hidden test cases or in the reference solution bodies.
 SECRETS = ("from solutions.hw1 import MatMul as reference", "dB = A.T @ dout",
@@ -106,12 +107,14 @@ HOSTILE: dict[str, Case] = {
                  "builtins.abs = lambda x: 0.0\n"],
         define={"MatMul": _block("MatMul", "        return np.zeros((a[0].shape[0], a[1].shape[1])), None",
                                  "        return np.zeros((1, 1)), np.zeros((1, 1))")},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "always_equal": Case(
         define={"MatMul": ALWAYS_EQUAL + _block("MatMul", "        return Anything(), Anything()",
                                                "        return Anything(), Anything()")},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "lying_subclass": Case(
         define={"Sigmoid": LIAR + _block(
@@ -146,7 +149,8 @@ HOSTILE: dict[str, Case] = {
                                            "        os.kill(os.getppid(), signal.SIGKILL)\n"
                                            "        os.kill(1, signal.SIGKILL)\n"
                                            "        return a[0] ** 2, a[0]")},
-        zero={"Square"} | CHAINED,
+        zero={"Square"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "infinite_loop": Case(
         prepend=["while True:\n    pass\n"],
@@ -158,7 +162,8 @@ HOSTILE: dict[str, Case] = {
         prepend=["hog = []\ntry:\n    while True:\n        hog.append(bytearray(2**28))\n"
                  "except MemoryError:\n    hog = None\n"],
         define={"Sum": _block("Sum", "        x = bytearray(2**40)\n        return 0.0, None")},
-        zero={"Sum"} | CHAINED,
+        zero={"Sum"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "fork_bomb_and_daemon": Case(
         prepend=[f"import os, time\nkids = 0\nfor _ in range(40):\n    try:\n        pid = os.fork()\n"
@@ -178,7 +183,8 @@ HOSTILE: dict[str, Case] = {
                                            "        s = socket.create_connection(('127.0.0.1', int('__PORT__')), timeout=2)\n"
                                            "        s.sendall(b'leak')\n"
                                            "        return a[0] @ a[1], a")},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "read_hidden": Case(
         prepend=["import glob\nfound = []\nfor pat in ['/work/**/autograder/hw1/*.py', "
@@ -193,7 +199,8 @@ HOSTILE: dict[str, Case] = {
                                            "        raise ValueError('LEAK ' + text)"),
                 "ReLU": _block("ReLU", "        import solutions.hw1 as s\n"
                                        "        return s.ReLU.forward(*a)")},
-        zero={"Square", "ReLU"} | CHAINED,
+        zero={"Square", "ReLU"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "huge_stdout": Case(
         prepend=["import sys\nchunk = 'x' * 2**20\nfor _ in range(100):\n    sys.stdout.write(chunk)\n"],
@@ -225,13 +232,15 @@ HOSTILE: dict[str, Case] = {
     ),
     "syntax_error_cell": Case(
         define={"MatMul": "class MatMul:\n    def forward(A, B)\n        return A @ B\n"},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
         notes=("SyntaxError",),
     ),
     "missing_module": Case(
         prepend=["import module_that_does_not_exist\n"],
         define={"Sum": _block("Sum", "        import another_missing_module\n        return 0.0, None")},
-        zero={"Sum"} | CHAINED,
+        zero={"Sum"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
         notes=("ModuleNotFoundError",),
     ),
     "missing_function": Case(drop=["ReLU", "numerical_gradient"],

@@ -206,6 +206,16 @@ def _warning_list(caught) -> list:
     return out
 
 
+def _cell_line(exc: BaseException) -> str:
+    """" (cell N, line M: code)" of the innermost frame of notebook code, or ""."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" ({f.filename[1:-1]}, line {f.lineno}" + (f": {f.line.strip()[:160]})" if f.line
+                                                       else ")")
+
+
 def _cell_error(n: int, exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
     name, msg = _describe(exc)
@@ -345,7 +355,8 @@ def _dispatch(msg):
                 with np.errstate(**errstate):
                     result = _handle(h, "")(*args, **kwargs)
             except BaseException as exc:
-                return ("err", *_describe(exc), _warning_list(caught))
+                name, text = _describe(exc)
+                return ("err", name, _text(text + _cell_line(exc)), _warning_list(caught))
         writeback = [(i, a) for i, a in enumerate(args) if before[i] is not None
                      and _snapshot(a) != before[i]]
         writeback += [(k, v) for k, v in kwargs.items() if before_kw[k] is not None

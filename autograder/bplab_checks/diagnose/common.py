@@ -53,6 +53,10 @@ CODES: dict[str, str] = {
     "not_implemented": "NotImplementedError: not written yet",
     "wrong_count": "backward returned the wrong number of gradients",
     "raised": "an exception in the student's code",
+    "shape_mismatch": "a numpy shape error inside backward (operands that do not fit)",
+    "gradient_of_other_input": "the gradient of another input returned (dX taken for dtheta)",
+    "wrong_at_extremes": "a loss right on moderate inputs, wrong at extreme ones (clipped log)",
+    "missing_one_minus_s": "the sigmoid-like derivative s (1 - s) without its (1 - s)",
     # optimizer diagnoses (diagnose_optimizer)
     "optimizer_wrong_sign": "the update goes uphill",
     "optimizer_step_scale": "every update is a constant multiple of the expected one",
@@ -177,3 +181,16 @@ def _name_factor(c: float, counts: list[tuple[int, str]]) -> str:
         if abs(c - 0.5 / n) <= 1e-6 * 0.5 / n:
             return f"1 / (2 x {short})"
     return f"{c:.4g}"
+
+
+MISSING_ONE_MINUS_TEXT = ("equals dout times the forward output alone: the derivative of the "
+                          "sigmoid is s (1 - s), so the factor (1 - s) is missing")
+
+
+def _is_dout_times_out(a: np.ndarray, dout, out) -> bool:
+    """``a`` is ``dout * out`` (a one-input elementwise block whose derivative, e.g.
+    s (1 - s), lost a factor), and that is not also the right answer (``a`` is not 0)."""
+    d, o = _as_float_array(dout), _as_float_array(out)
+    if d is None or o is None or d.shape != a.shape or o.shape != a.shape or not np.any(a):
+        return False
+    return rel_error(a, d * o) <= MATCH_RTOL

@@ -16,9 +16,11 @@ from bplab_checks.diagnose.common import (
     ALL_ZEROS_TEXT,
     DIFFER_RTOL,
     MATCH_RTOL,
+    MISSING_ONE_MINUS_TEXT,
     _as_float_array,
     _counts,
     _factor_sentence,
+    _is_dout_times_out,
     _say,
     _subject,
 )
@@ -36,6 +38,7 @@ def diagnose_directional(
     local=None,
     others: Sequence[tuple[str, object, object]] = (),
     elementwise: bool = False,
+    out=None,
 ) -> str | None:
     """Name the usual mistake behind a gradient that fails a directional check, or None.
 
@@ -58,6 +61,8 @@ def diagnose_directional(
         others: ``(name, gradient, Directional)`` of the block's other inputs, to recognise
             gradients returned in each other's places.
         elementwise: the block acts entry by entry (see ``diagnose``).
+        out: the forward output for these inputs (the definition's), for the factor that a
+            derivative written from it may have lost.
 
     Returns:
         One sentence ending in "(diagnosis: <code>)", or None.
@@ -67,7 +72,7 @@ def diagnose_directional(
             warnings.simplefilter("ignore")
             return _diagnose_directional(actual, check, block=block, what=what, inputs=inputs,
                                          dout=dout, local=local, others=others,
-                                         elementwise=elementwise)
+                                         elementwise=elementwise, out=out)
     except Exception:  # noqa: BLE001 - a diagnosis is a bonus; it must never break a check
         return None
 
@@ -84,7 +89,7 @@ def _repairs(check, candidate) -> bool:
 
 
 def _diagnose_directional(actual, check, *, block, what, inputs, dout, local, others,
-                          elementwise=False):
+                          elementwise=False, out=None):
     subject = _subject(block, what)
     n = _as_float_array(check.numeric)
     a = _as_float_array(actual)
@@ -116,6 +121,8 @@ def _diagnose_directional(actual, check, *, block, what, inputs, dout, local, ot
     if loc is not None and loc.shape == a.shape and not ones and rel_error(a, loc) <= MATCH_RTOL:
         return _say(subject, "equals the local derivative alone, as if dout were all ones: "
                     "multiply by the upstream gradient dout (chain rule)", "upstream_ignored")
+    if out is not None and _is_dout_times_out(a, dout, out):
+        return _say(subject, MISSING_ONE_MINUS_TEXT, "missing_one_minus_s")
     claimed = np.asarray(check.claimed, dtype=np.float64)
     cc = float(np.sum(claimed * claimed))
     if cc == 0.0:

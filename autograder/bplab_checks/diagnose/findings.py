@@ -31,6 +31,18 @@ _EXPLAIN: dict[str, str] = {
                    "({expected_count}), in input order",
     "wrong_type": "returned {type_name}; expected {expected_kind}",
     "raised": "raised {error}",
+    "gradient_of_other_input": "has the shape of {other}{shape_}, not of {wrt}"
+                               "{expected_shape_}: you took the gradient with respect to "
+                               "{other}. A block's backward returns one gradient per input, "
+                               "in input order (MatMul.backward gives (dX, dtheta) for "
+                               "MatMul.forward(X, theta)): take the one of {wrt}",
+    "wrong_at_extremes": "is right on moderate inputs and wrong at extreme ones (logits of "
+                         "magnitude 1000, probabilities at 0 or 1): a clipped or epsilon-shifted "
+                         "log (log(p + 1e-12), np.clip before log) changes it there; compute "
+                         "log-probabilities as logits - logsumexp (the row max subtracted)",
+    "shape_mismatch": "failed on operands whose shapes do not fit: {error}. It was given "
+                      "{given} and must return {wanted} (each gradient has its input's shape): "
+                      "check which factor is transposed and the order of the factors",
 }
 
 
@@ -72,11 +84,15 @@ def explain(code: str, *, block: str, what: str = "", **details) -> str:
                       "dtype": "not float64", "shape": "?", "expected_shape": "?",
                       "count": "the wrong number of", "expected_count": "one per input",
                       "type_name": "an unexpected type", "expected_kind": "an array",
-                      "error": "an exception"})
+                      "error": "an exception", "other": "another input",
+                      "wrt": "its own input", "given": "its inputs",
+                      "wanted": "one gradient per input"})
     fill.update(details)
     if "actual_shape" in details and "shape" not in details:
         fill["shape"] = details["actual_shape"]
     fill["where_"] = f" {details['where']}" if details.get("where") else ""
+    for key in ("shape", "expected_shape"):
+        fill[key + "_"] = f" {tuple(details[key])}" if key in details else ""
     template = _EXPLAIN.get(code, CODES.get(code, code.replace("_", " ")))
     return f"{subject} {template.format_map(fill)} {tag(code)}"
 

@@ -18,12 +18,15 @@ from bplab_checks.diagnose.common import (
     DIFFER_RTOL,
     LOW_PRECISION_RTOL,
     MATCH_RTOL,
+    MISSING_ONE_MINUS_TEXT,
     _as_float_array,
     _counts,
     _factor_sentence,
     _fits,
+    _is_dout_times_out,
     _say,
     _subject,
+    tag,
 )
 from bplab_checks.gradcheck import rel_error
 
@@ -280,6 +283,8 @@ def _from_reference(a, e, *, subject, block, inputs, dout, reference, index, **_
     if loc is not None and _fits(a, d * loc * loc, e):
         return _say(subject, "multiplies dout by the local derivative twice: apply it once",
                     "applied_twice")
+    if _fits(a, d * out, e) and _is_dout_times_out(a, d, out):
+        return _say(subject, MISSING_ONE_MINUS_TEXT, "missing_one_minus_s")
     return None
 
 
@@ -293,4 +298,7 @@ def _factor(a, e, *, subject, what, inputs, dout, elementwise, **_) -> str | Non
         return None
     # A count (N, entries) only explains a factor where something is summed or averaged.
     counts = [] if elementwise else _counts(inputs, e, dout)
-    return _factor_sentence(c, subject=subject, what=what, counts=counts)
+    sentence = _factor_sentence(c, subject=subject, what=what, counts=counts)
+    if e.size == 1 and sentence.endswith(tag("constant_factor")):
+        return None  # any two numbers are multiples: only a count or a 2 means something
+    return sentence
