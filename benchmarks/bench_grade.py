@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bplab.layout import GradingDir
+
 ROOT = Path(__file__).resolve().parents[1]
 FULL = ROOT / "examples" / "hw1" / "full.ipynb"
 
@@ -35,7 +37,7 @@ def bench_bplab(copies: int, jobs: int, work: Path) -> float:
                    check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
-    rows = (out / "grades.csv").read_text().splitlines()[1:]
+    rows = GradingDir(out).grades_csv.read_text().splitlines()[1:]
     full = [r for r in rows if r.split(",")[2] == r.split(",")[3]]
     assert len(rows) == copies and len(full) == copies, f"{len(full)}/{copies} full marks"
     return seconds

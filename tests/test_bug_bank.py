@@ -4,15 +4,14 @@ and gets no diagnosis, which is what "a correct solution is never diagnosed" mea
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from bplab.layout import Assignment
+from bplab_checks.tag import codes_in
 from bugs import ROOT, environment, run_question
 from bugs.correct import CORRECT
 from bugs.hw1 import BUGS as HW1_BUGS
 from bugs.hw2 import BUGS as HW2_BUGS
 
-TAG = re.compile(r"\(diagnosis: ([a-z0-9_]+)\)")
 BUGS = HW1_BUGS + HW2_BUGS
 
 
@@ -27,7 +26,7 @@ def test_bank_is_large_and_covers_both_homeworks():
 
 
 def _questions(hw: str) -> list[str]:
-    return sorted(p.stem for p in (ROOT / "autograder" / hw).glob("*.py"))
+    return [p.stem for p in Assignment.named(hw, ROOT).test_files()]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +51,7 @@ def test_planted_bug_is_diagnosed(planted):
     for result in test_file.test_case_results:
         if result.test_case.hidden and not result.passed:
             assert "(expected " not in result.message, "a hidden case showed an expected value"
-    codes = [c for message in failures for c in TAG.findall(message)]
+    codes = [c for message in failures for c in codes_in(message)]
     if planted.code is None:
         assert codes == [], f"{planted.id}: unexpected diagnoses {codes}\n" + "\n".join(failures)
     else:

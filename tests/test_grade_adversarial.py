@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from adversarial import BROKEN_FILES, HOSTILE, HW1_POINTS, MARKER, SECRETS, write
 from bplab.grade.command import run_grade
-from bplab.grade.runner import Config
+from bplab.grade.record import Config
 from bplab.grade.sandbox import BASE_UID, UID_RANGE, Sandbox
+from bplab.layout import GradingDir
 
 pytestmark = [pytest.mark.hw1, pytest.mark.slow]
 
@@ -122,12 +123,12 @@ def test_every_submission_has_a_record(graded):
     records, out, _ = graded
     expected = set(HOSTILE) | {n.removesuffix(".ipynb") for n in BROKEN_FILES}
     assert set(records) == expected
-    rows = (out / "grades.csv").read_text().splitlines()
+    rows = GradingDir(out).grades_csv.read_text().splitlines()
     assert len(rows) == 1 + len(expected)
     for stem in expected:
-        data = json.loads((out / "results" / f"{stem}.json").read_text())
+        data = json.loads(GradingDir(out).results(stem).read_text())
         assert [t["name"] for t in data["tests"]] == sorted(HW1_POINTS)
-        assert (out / "feedback" / f"{stem}.md").is_file()
+        assert GradingDir(out).feedback(stem).is_file()
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -171,7 +172,7 @@ def test_forged_diagnosis_and_results_do_not_count(graded):
     forged = records["forged_results"]
     assert all("forged_code" not in q.diagnoses for q in forged.questions)
     assert "(diagnosis: forged_code)" not in json.dumps(forged.to_dict(), ensure_ascii=False)
-    data = json.loads((out / "results" / "forged_results.json").read_text())
+    data = json.loads(GradingDir(out).results("forged_results").read_text())
     assert data["score"] == forged.score < sum(HW1_POINTS.values())
     assert not (out / "results.json").exists()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from bplab.cli import main
+from bplab.layout import GradingDir
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,19 +33,19 @@ def graded(request, tmp_path_factory):
 def test_writes_one_row_result_and_feedback_per_submission(graded):
     out, output, assignment = graded
     EXAMPLES = examples(assignment)
-    rows = list(csv.DictReader((out / "grades.csv").open()))
+    rows = list(csv.DictReader(GradingDir(out).grades_csv.open()))
     assert [r["submission"] for r in rows] == [p.stem for p in EXAMPLES]
     assert list(rows[0])[:4] == ["submission", "status", "score", "max_score"]
     by_stem = {r["submission"]: r for r in rows}
     assert by_stem["full"]["score"] == by_stem["full"]["max_score"]
     assert float(by_stem["blank"]["score"]) == 0
     for p in EXAMPLES:
-        data = json.loads((out / "results" / f"{p.stem}.json").read_text())
+        data = json.loads(GradingDir(out).results(p.stem).read_text())
         assert {"score", "tests", "extra_data"} <= set(data)
         assert set(data["extra_data"]["bplab"]) == {"status", "reason", "isolation", "diagnoses"}
         for t in data["tests"]:
             assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
-        assert (out / "feedback" / f"{p.stem}.md").read_text().startswith(
+        assert GradingDir(out).feedback(p.stem).read_text().startswith(
             f"# {assignment} feedback")
     assert "isolation:" in output
 
@@ -52,9 +53,9 @@ def test_writes_one_row_result_and_feedback_per_submission(graded):
 def test_diagnoses_are_collected_per_question(graded):
     out, _, assignment = graded
     if assignment == "hw1":
-        data = json.loads((out / "results" / "bug_matmul_db_transposed.json").read_text())
+        data = json.loads(GradingDir(out).results("bug_matmul_db_transposed").read_text())
         assert "MatMul" in data["extra_data"]["bplab"]["diagnoses"]
-    blank = json.loads((out / "results" / "blank.json").read_text())
+    blank = json.loads(GradingDir(out).results("blank").read_text())
     assert all(codes == ["not_implemented"]
                for codes in blank["extra_data"]["bplab"]["diagnoses"].values())
 
@@ -70,7 +71,7 @@ def test_same_scores_as_otter_run(graded, tmp_path):
     release = build(Assignment.named(assignment), tmp_path / "dist")
     otter = otter_run_many(release.autograder_zip, EXAMPLES, tmp_path / "otter", jobs=2)
     for path, result in zip(EXAMPLES, otter, strict=True):
-        ours = json.loads((out / "results" / f"{path.stem}.json").read_text())
+        ours = json.loads(GradingDir(out).results(path.stem).read_text())
         mine = {t["name"]: (t["score"], t["max_score"]) for t in ours["tests"]}
         assert result.scores, result.log[-2000:]
         assert mine.keys() == result.scores.keys()
@@ -88,10 +89,10 @@ def test_report_and_roster_options_write_the_report_and_list_missing_students(tm
                                        "--roster", str(roster), "--roster-id", "email",
                                        *map(str, subs)])
     assert result.exit_code == 0, result.output
-    assert "report.html" in result.output
-    html = (out / "report.html").read_text()
+    assert GradingDir(out).report_html.name in result.output
+    html = GradingDir(out).report_html.read_text()
     assert "full" in html and "blank" in html
-    rows = {r["email"]: r for r in csv.DictReader((out / "grades_with_roster.csv").open())}
+    rows = {r["email"]: r for r in csv.DictReader(GradingDir(out).roster_csv.open())}
     assert rows["absent"]["status"] == "missing"
     assert rows["full"]["status"] == "graded"
 
@@ -114,7 +115,7 @@ def test_report_of_the_graded_examples_names_every_submission_and_diagnosis(grad
     for path in examples(assignment):
         assert path.stem in html
     found = set()
-    for path in (out / "results").glob("*.json"):
+    for path in GradingDir(out).results_dir.glob("*.json"):
         diagnoses = json.loads(path.read_text())["extra_data"]["bplab"]["diagnoses"]
         found |= {code for codes in diagnoses.values() for code in codes}
     assert "not_implemented" in found  # the blank notebook

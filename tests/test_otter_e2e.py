@@ -14,7 +14,7 @@ import pytest
 from bplab import demo
 from bplab.build import build
 from bplab.examples import BLANK, FULL, load_bugs, render_examples
-from bplab.grade.runner import QuestionResult, Record
+from bplab.grade.record import QuestionResult, Record
 from bplab.layout import Assignment
 from bplab.otter_run import OtterResult, otter_run_many, question_scores
 from fake_assignment import make_fake_repo

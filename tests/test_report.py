@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from bplab.cli import main
+from bplab.layout import GradingDir
 from bplab.report import write_report
 from bplab.report.labels import label_for
-from bplab_checks.diagnose import tag
+from bplab_checks.tag import tag
 from click.testing import CliRunner
 
 QUESTIONS = {"MatMul": 4.0, "Sum": 2.0, "ReLU": 2.0}
@@ -61,9 +62,8 @@ def _results_json(status, scores, diagnoses, reason, *, with_diagnoses_key=True)
 def write_grading_dir(root: Path, klass: dict = CLASS, tags_only: tuple[str, ...] = ()) -> Path:
     """A grading directory for ``klass``; stems in ``tags_only`` carry their diagnoses only as
     tags in test outputs (no ``extra_data.bplab.diagnoses``)."""
-    (root / "results").mkdir(parents=True)
-    (root / "feedback").mkdir()
-    with (root / "grades.csv").open("w", newline="") as f:
+    GradingDir(root).make_dirs()
+    with GradingDir(root).grades_csv.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["submission", "status", "score", "max_score", *QUESTIONS])
         for stem, (status, scores, diagnoses, reason) in klass.items():
@@ -72,15 +72,15 @@ def write_grading_dir(root: Path, klass: dict = CLASS, tags_only: tuple[str, ...
             w.writerow([stem, status, total, sum(QUESTIONS.values()), *cells])
             data = _results_json(status, scores, diagnoses, reason,
                                  with_diagnoses_key=stem not in tags_only)
-            (root / "results" / f"{stem}.json").write_text(json.dumps(data))
-            (root / "feedback" / f"{stem}.md").write_text(f"# Feedback\n{reason}\n")
+            GradingDir(root).results(stem).write_text(json.dumps(data))
+            GradingDir(root).feedback(stem).write_text(f"# Feedback\n{reason}\n")
     return root
 
 
 @pytest.fixture
 def report(tmp_path) -> str:
     path = write_report(write_grading_dir(tmp_path / "grades"))
-    assert path == tmp_path / "grades" / "report.html"
+    assert path == GradingDir(tmp_path / "grades").report_html
     return path.read_text()
 
 
@@ -194,21 +194,14 @@ def test_self_contained_with_valid_png_and_csp(report):
 
 def test_problems_are_listed_not_dropped(tmp_path):
     root = write_grading_dir(tmp_path, {k: CLASS[k] for k in ("alice", "bob")})
-    (root / "results" / "bob.json").write_text("{not json")
-    (root / "results" / "ghost.json").write_text(json.dumps(
+    GradingDir(root).results("bob").write_text("{not json")
+    GradingDir(root).results("ghost").write_text(json.dumps(
         _results_json("grader_error", None, {}, "worker died")))
     attention = _section(write_report(root).read_text(), "attention")
     assert re.search(r">bob</a></td><td class=\"bad\">graded</td><td>results file unreadable",
                      attention)
     assert re.search(r">ghost</a></td><td class=\"bad\">grader_error</td><td>worker died; "
                      r"results file without a row in grades.csv", attention)
-
-
-def test_graded_is_the_graders_status():
-    from bplab.grade.runner import STATUSES
-    from bplab.report.load import GRADED
-
-    assert GRADED in STATUSES
 
 
 def test_nobody_graded(tmp_path):
@@ -222,11 +215,12 @@ def test_cli_prints_path_and_checks_roster_flags(tmp_path):
     root = write_grading_dir(tmp_path / "g")
     result = CliRunner().invoke(main, ["report", str(root)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == str(root / "report.html")
-    bad = CliRunner().invoke(main, ["report", str(root), "--roster", str(root / "grades.csv")])
+    assert result.output.strip() == str(GradingDir(root).report_html)
+    bad = CliRunner().invoke(main, ["report", str(root),
+                                    "--roster", str(GradingDir(root).grades_csv)])
     assert bad.exit_code != 0 and "--roster-id" in bad.output
     empty = CliRunner().invoke(main, ["report", str(tmp_path)])
-    assert empty.exit_code != 0 and "grades.csv" in empty.output
+    assert empty.exit_code != 0 and GradingDir(root).grades_csv.name in empty.output
 
 
 def test_cli_roster_join_lists_missing_students(tmp_path):
@@ -236,10 +230,10 @@ def test_cli_roster_join_lists_missing_students(tmp_path):
     result = CliRunner().invoke(
         main, ["report", str(root), "--roster", str(roster), "--roster-id", "email"])
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader((root / "grades_with_roster.csv").open()))
+    rows = list(csv.DictReader(GradingDir(root).roster_csv.open()))
     assert [(r["email"], r["status"]) for r in rows[:3]] == [
         ("alice", "graded"), ("bob", "graded"), ("zoe", "missing")]
-    roster_section = _section((root / "report.html").read_text(), "roster")
+    roster_section = _section(GradingDir(root).report_html.read_text(), "roster")
     assert re.search(r"<td class=\"bad\">missing</td><td>zoe</td>", roster_section)
     assert "1 missing" in roster_section and "unmatched" in roster_section
 

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from bplab.layout import GradingDir
 from bplab.roster import join_roster, match_ids, roster_issues, write_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ def _roster(path: Path, ids: list[str], header: tuple[str, ...] = ("email", "nam
 
 
 def _join(tmp_path: Path, stems: list[str], ids: list[str], **kw) -> list[dict[str, str]]:
-    return join_roster(_grades(tmp_path / "grades.csv", stems),
+    return join_roster(_grades(GradingDir(tmp_path).grades_csv, stems),
                        _roster(tmp_path / "roster.csv", ids, **kw), "email")
 
 

@@ -161,6 +161,11 @@ def parse_definitions(source: str, filename: str = "<solutions>") -> dict[str, D
     return definitions
 
 
+def solution_lines(definitions: dict[str, Definition]) -> list[str]:
+    """Every line students write (inside a fence) of ``definitions``, in source order."""
+    return [line for d in definitions.values() for line in d.solution_lines()]
+
+
 def load_definitions(path: Path) -> dict[str, Definition]:
     """``parse_definitions`` of a reference module file."""
     return parse_definitions(path.read_text(encoding="utf-8"), str(path))

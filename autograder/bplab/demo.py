@@ -19,7 +19,7 @@ from bplab import REPO_ROOT
 from bplab.build import build
 from bplab.examples import BLANK, FULL, load_bugs
 from bplab.grade.command import run_grade
-from bplab.layout import Assignment
+from bplab.layout import Assignment, GradingDir
 from bplab.report import write_report
 
 OUT_DIR = REPO_ROOT / "demo-out"
@@ -59,20 +59,20 @@ def run(names: list[str] | None = None, console: Console | None = None) -> bool:
         release = build(assignment)
         for warning in release.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
-        out = OUT_DIR / name
+        out = GradingDir(OUT_DIR / name)
         notebooks = sorted(assignment.examples_dir.glob("*.ipynb"))
         console.rule(f"{name}: built {release.out_dir.relative_to(REPO_ROOT)}/; "
                      f"grading {len(notebooks)} examples with bplab grade")
-        records = run_grade(name, notebooks, out, console=console)
+        records = run_grade(name, notebooks, out.root, console=console)
         for line in surprises(assignment, records, release.questions):
             all_ok = False
             console.print(f"[red]scored unexpectedly:[/] {line}")
-        feedback = out / "feedback" / f"{FEEDBACK_SHOWN}.md"
+        feedback = out.feedback(FEEDBACK_SHOWN)
         if feedback.is_file():
             console.rule(f"what the student of {FEEDBACK_SHOWN} reads ({feedback})")
             console.print(Markdown(feedback.read_text()[:3000]))
-        console.print(f"grades: {out / 'grades.csv'}")
-        console.print(f"report: {write_report(out)}")
+        console.print(f"grades: {out.grades_csv}")
+        console.print(f"report: {write_report(out.root)}")
     console.print("[green]every example scored as expected[/]" if all_ok
                   else "[red]some examples did not score as expected[/]")
     return all_ok

@@ -1,4 +1,5 @@
-"""Where each assignment's sources and outputs live in the checkout (one place for every path)."""
+"""Where things live (one place for every path): each assignment's sources and outputs in the
+checkout (``Assignment``), and the files of a grading folder (``GradingDir``)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,73 @@ class Assignment:
 
     def test_files(self) -> list[Path]:
         """The question test files, sorted by file name."""
-        if not self.tests_dir.is_dir():
-            return []
-        return sorted(p for p in self.tests_dir.glob("*.py") if not p.name.startswith("_"))
+        return question_files(self.tests_dir)
 
+
+def question_files(tests_dir: Path) -> list[Path]:
+    """The test files of a tests folder (one per question), in grading order: ``*.py`` sorted by
+    name, ``_*.py`` excluded (helpers); none when the folder does not exist."""
+    if not tests_dir.is_dir():
+        return []
+    return sorted(p for p in tests_dir.glob("*.py") if not p.name.startswith("_"))
+
+
+
+@dataclass(frozen=True)
+class GradingDir:
+    """The output folder of ``bplab grade --out DIR`` (docs/architecture.md, "Grading outputs").
+
+    Every writer (``bplab.grade.outputs``, ``bplab.report``, ``bplab.roster``) and every reader
+    (the report loader, the demo, the tests) names a file of it through here:
+
+        DIR/grades.csv               one row per submission (``GRADES_COLUMNS``, then questions)
+        DIR/results/<stem>.json      Gradescope's results format plus ``extra_data.bplab``
+        DIR/feedback/<stem>.md       what the student reads
+        DIR/report.html              the class report (``--report`` or ``bplab report DIR``)
+        DIR/grades_with_roster.csv   the roster join (``--roster``)
+    """
+
+    root: Path
+
+    GRADES_COLUMNS = ("submission", "status", "score", "max_score")  # then one per question
+    _RESULTS, _FEEDBACK = "results", "feedback"
+
+    @property
+    def grades_csv(self) -> Path:
+        return self.root / "grades.csv"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / self._RESULTS
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.root / self._FEEDBACK
+
+    @property
+    def report_html(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def roster_csv(self) -> Path:
+        return self.root / "grades_with_roster.csv"
+
+    def results(self, stem: str) -> Path:
+        return self.results_dir / f"{stem}.json"
+
+    def feedback(self, stem: str) -> Path:
+        return self.feedback_dir / f"{stem}.md"
+
+    def feedback_link(self, stem: str) -> str:
+        """The feedback file's path relative to ``root`` (a link in report.html)."""
+        return f"{self._FEEDBACK}/{stem}.md"
+
+    def results_stems(self) -> list[str]:
+        """The stems of every results file, sorted (none when ``results/`` is missing)."""
+        if not self.results_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.results_dir.glob("*.json"))
+
+    def make_dirs(self) -> None:
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.feedback_dir.mkdir(parents=True, exist_ok=True)

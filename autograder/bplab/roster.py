@@ -26,10 +26,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bplab.layout import GradingDir
+
 MISSING = "missing"
 AMBIGUOUS = "ambiguous"
 MATCH_COLUMN = "roster_match"
-_GRADE_FIXED = ("submission", "status", "score", "max_score")
 # Spreadsheets run a cell that starts with one of these as a formula; stems come from students.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,7 +89,7 @@ def join_roster(grades_csv: Path, roster_csv: Path, id_column: str) -> list[dict
             f"{roster_csv}: no column {id_column!r} (columns: {', '.join(roster_header)})"
         )
     grade_header, grades = _read_csv(grades_csv)
-    missing_cols = [c for c in _GRADE_FIXED if c not in grade_header]
+    missing_cols = [c for c in GradingDir.GRADES_COLUMNS if c not in grade_header]
     if missing_cols:
         raise ValueError(f"{grades_csv}: missing column(s) {', '.join(missing_cols)}")
 

@@ -26,6 +26,7 @@ from bplab_checks.feedback import (
     unpack_pair,
 )
 from bplab_checks.gradcheck import rel_error, worst_element
+from bplab_checks.tag import tag
 from bplab_checks.tolerances import REF_RTOL
 
 Params = dict[str, np.ndarray]
@@ -287,7 +288,7 @@ def check_optimizer_instances(
             diagnosis=lambda k=k, interfere=interfere, ref_params=ref_params: (
                 f"Two {name} instances interfere: stepped alternately they end elsewhere than "
                 "stepped alone. Keep the optimizer's state on the instance (e.g. self.v = {} "
-                "in __init__), not on the class or in globals (diagnosis: state_shared)."
+                f"in __init__), not on the class or in globals {tag('state_shared')}."
                 if interfere
                 else _diagnose_optimizer(
                     actual_params=snapshot(params[k]), expected_params=snapshot(ref_params),

@@ -26,9 +26,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from bplab_checks.callees import trusted_argument, trusted_callees
-from bplab_checks.diagnose import tag
 from bplab_checks.feedback import as_float64, call, check_shape, check_untouched, fail, snapshot
 from bplab_checks.functions import bce, two_layer_probabilities
+from bplab_checks.tag import tag
 
 __all__ = [
     "RECIPE",

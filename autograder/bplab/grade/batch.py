@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bplab.grade.intake import Submission
-from bplab.grade.runner import Config, Record, empty_questions, grade_notebook
+from bplab.grade.record import Config, Record, Status, empty_questions
+from bplab.grade.runner import grade_notebook
 from bplab.grade.sandbox import Sandbox
 from bplab.grade.suite import Suite, load_suite
 
@@ -48,8 +49,11 @@ class Grader:
 
 def terminal_record(sub: Submission, suite: Suite, isolation: str) -> Record:
     """The record of a submission that has nothing to run."""
-    record = Record(sub.stem, sub.origin, sub.status, sub.reason, isolation)
-    record.questions = empty_questions(suite, "not_graded", f"not graded: {sub.reason}")
+    # "ok" without bytes cannot come out of intake; if it ever did, nothing could be read.
+    status: Status = "invalid_notebook" if sub.status == "ok" else sub.status
+    record = Record(sub.stem, sub.origin, status, sub.reason, isolation)
+    record.questions = empty_questions(suite.max_scores, "not_graded",
+                                       f"not graded: {sub.reason}")
     return record
 
 
@@ -103,9 +107,8 @@ def _grade_all(subs, setup, jobs, done, records, local) -> list[Record]:
                 break
         for i in todo:  # broke the pool twice: a fault on our side, reported as such
             records[i] = Record(subs[i].stem, subs[i].origin, "grader_error",
-                                "grader fault (not the student's): a grader process died",
-                                local.sandbox.isolation.describe(),
-                                empty_questions(local.suite, "grader_error", "grader fault"))
+                                isolation=local.sandbox.isolation.describe()).mark_grader_fault(
+                "grader_process", "a grader process died", local.suite.max_scores)
             done(records[i])
     return [records[i] for i in range(len(subs))]
 

@@ -12,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from bplab.grade.batch import Setup, default_jobs, grade_all
 from bplab.grade.intake import find_submissions, from_folder
 from bplab.grade.outputs import print_summary, write_outputs
-from bplab.grade.runner import Config, Record
+from bplab.grade.record import Config, Record
 from bplab.grade.suite import Suite, load_suite
-from bplab.layout import Assignment
+from bplab.layout import Assignment, GradingDir
 
 
 def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None = None,
@@ -50,21 +50,22 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
                         MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                         disable=quiet or len(subs) < 2, transient=True)
     if broken:
-        records = [Record(s.stem, s.origin, "grader_error",
-                          f"grader fault (not the student's): the test files could not be "
-                          f"loaded ({broken})") for s in subs]
+        records = [Record(s.stem, s.origin, "grader_error").mark_grader_fault(
+            "test_files", f"the test files could not be loaded ({broken})", suite.max_scores)
+            for s in subs]
     else:
         with progress:
             task = progress.add_task(f"grading {assignment}", total=len(subs))
             records = grade_all(subs, setup, jobs or default_jobs(),
                                 on_done=lambda r: progress.advance(task))
-    write_outputs(records, suite, out)
+    folder = GradingDir(out)
+    write_outputs(records, suite, folder)
     if broken:
         console.print(f"[red]error: the test files could not be loaded: {broken}[/red]")
     if not quiet:
         isolation = records[0].isolation if records else ""
         print_summary(records, suite, console, isolation)
-        console.print(f"wrote {out / 'grades.csv'}, {out / 'results'}/, {out / 'feedback'}/")
+        console.print(f"wrote {folder.grades_csv}, {folder.results_dir}/, {folder.feedback_dir}/")
     return records
 
 
@@ -111,5 +112,5 @@ def grade(assignment: str, out: Path, paths: tuple[Path, ...], jobs: int | None,
         from bplab.report import write_report  # matplotlib loads only when a report is wanted
 
         click.echo(f"report: {write_report(out, roster, roster_id)}")
-    if all(r.status == "grader_error" and "test files" in r.reason for r in records):
+    if all(r.cause == "test_files" for r in records):
         sys.exit(1)  # records were written, but nothing could be graded

@@ -20,6 +20,9 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from bplab.grade.record import Status
 
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 20_000
@@ -32,7 +35,7 @@ class Submission:
 
     stem: str
     origin: str
-    status: str = "ok"
+    status: Literal["ok"] | Status = "ok"  # the record's status when it is not "ok"
     reason: str = ""
     data: bytes | None = None
 

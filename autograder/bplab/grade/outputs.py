@@ -12,8 +12,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bplab.grade.runner import QuestionResult, Record
+from bplab.grade.record import QuestionResult, Record
 from bplab.grade.suite import Suite
+from bplab.layout import GradingDir
 
 VISIBILITY = "visible"  # feedback messages are written for students (no hidden data)
 _BACKTICKS = re.compile(r"`+")
@@ -99,20 +100,18 @@ def feedback_markdown(record: Record, suite: Suite) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_outputs(records: list[Record], suite: Suite, out: Path) -> None:
+def write_outputs(records: list[Record], suite: Suite, out: GradingDir) -> None:
     """Write the CSV and one JSON and one Markdown file per record."""
-    (out / "results").mkdir(parents=True, exist_ok=True)
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    out.make_dirs()
     for record in records:
         write_record(record, suite, out)
-    write_csv(records, suite, out / "grades.csv")
+    write_csv(records, suite, out.grades_csv)
 
 
-def write_record(record: Record, suite: Suite, out: Path) -> None:
-    (out / "results" / f"{record.stem}.json").write_text(
+def write_record(record: Record, suite: Suite, out: GradingDir) -> None:
+    out.results(record.stem).write_text(
         json.dumps(results_json(record, suite), indent=1, ensure_ascii=False), encoding="utf-8")
-    (out / "feedback" / f"{record.stem}.md").write_text(
-        feedback_markdown(record, suite), encoding="utf-8")
+    out.feedback(record.stem).write_text(feedback_markdown(record, suite), encoding="utf-8")
 
 
 def write_csv(records: list[Record], suite: Suite, path: Path) -> None:
@@ -120,7 +119,7 @@ def write_csv(records: list[Record], suite: Suite, path: Path) -> None:
     total = sum(suite.max_scores.values())
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["submission", "status", "score", "max_score", *questions])
+        w.writerow([*GradingDir.GRADES_COLUMNS, *questions])
         for r in records:
             by_name = {q.name: q for q in r.questions}
             cells = []

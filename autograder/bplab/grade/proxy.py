@@ -14,8 +14,9 @@ import builtins
 from typing import Any
 
 import numpy as np
+from bplab_checks.tag import defang
 
-DIAGNOSIS_TAG = "(diagnosis:"
+from bplab.grade.record import FaultCause
 
 
 class WorkerLost(BaseException):  # noqa: N818 - a condition, not an error of the checks
@@ -32,7 +33,11 @@ class WorkerLost(BaseException):  # noqa: N818 - a condition, not an error of th
 
 
 class GraderFault(BaseException):  # noqa: N818
-    """A fault of the grader itself (never charged to the student)."""
+    """A fault of the grader itself (never charged to the student); ``cause`` says which."""
+
+    def __init__(self, detail: str, cause: FaultCause = "sandbox"):
+        super().__init__(detail)
+        self.cause: FaultCause = cause
 
 
 class StudentError(Exception):
@@ -41,7 +46,7 @@ class StudentError(Exception):
 
 def neutralize(text: str) -> str:
     """Student-made text cannot forge a diagnosis tag (reports count those)."""
-    return text.replace(DIAGNOSIS_TAG, "(diagnosis -")
+    return defang(text)
 
 
 def student_exception(typename: str, message: str) -> Exception:

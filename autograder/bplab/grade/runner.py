@@ -14,87 +14,29 @@ Failure policy (docs/grading.md):
 
 from __future__ import annotations
 
-import re
 import time
 import traceback
 import warnings
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bplab_checks.tag import codes_in
 from otter.test_files.abstract_test import TestCaseResult
 
 from bplab.grade.cells import Cell, InvalidNotebook, parse_notebook
 from bplab.grade.proxy import GraderFault, WorkerLost
+from bplab.grade.record import (
+    CaseOutcome,
+    Config,
+    QuestionResult,
+    QuestionStatus,
+    Record,
+    empty_questions,
+)
 from bplab.grade.sandbox import Sandbox
 from bplab.grade.session import Session
 from bplab.grade.suite import Suite
 
-STATUSES = (
-    "graded",  # every question was graded
-    "invalid_notebook",  # the file is empty, truncated, not JSON or not a notebook
-    "no_notebook",  # the submission holds no .ipynb
-    "several_notebooks",  # more than one .ipynb and none named after the assignment
-    "invalid_archive",  # a zip that cannot be read
-    "timed_out",  # the submission deadline passed before every question was graded
-    "grader_error",  # a fault of the grader, not of the student
-)
-_DIAGNOSIS = re.compile(r"\(diagnosis:\s*([A-Za-z0-9_.\-]+)\)")
 MAX_MESSAGE = 3000
-
-
-@dataclass
-class Config:
-    """Time limits (seconds) of one submission."""
-
-    cell_timeout: float = 20.0
-    call_timeout: float = 20.0
-    submission_timeout: float = 300.0
-
-
-@dataclass
-class CaseOutcome:
-    name: str
-    hidden: bool
-    passed: bool
-    points: float
-    message: str
-
-
-@dataclass
-class QuestionResult:
-    name: str
-    score: float
-    max_score: float
-    status: str  # passed | partial | failed | crashed | timed_out | not_graded | grader_error
-    cases: list[CaseOutcome] = field(default_factory=list)
-    note: str = ""
-    diagnoses: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Record:
-    """Everything known about one submission; plain data (crosses process pools, JSON)."""
-
-    stem: str
-    origin: str
-    status: str
-    reason: str = ""
-    isolation: str = ""
-    questions: list[QuestionResult] = field(default_factory=list)
-    cell_notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return sum(q.score for q in self.questions)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def empty_questions(suite: Suite, status: str, note: str) -> list[QuestionResult]:
-    return [QuestionResult(tf.name, 0.0, float(tf.possible), status, note=note)
-            for tf in suite.files]
 
 
 def grade_notebook(stem: str, origin: str, data: bytes, suite: Suite, sandbox: Sandbox,
@@ -106,24 +48,17 @@ def grade_notebook(stem: str, origin: str, data: bytes, suite: Suite, sandbox: S
         cells = parse_notebook(data)
     except InvalidNotebook as exc:
         record.status, record.reason = "invalid_notebook", str(exc)
-        record.questions = empty_questions(suite, "not_graded", "the notebook could not be read")
+        record.questions = empty_questions(suite.max_scores, "not_graded",
+                                           "the notebook could not be read")
         return record
     session = Session(sandbox, config.call_timeout, started + config.submission_timeout)
     try:
         _grade(cells, suite, session, config, record)
     except GraderFault as fault:
-        record.status = "grader_error"
-        record.reason = f"grader fault (not the student's): {fault}"
-        done = {q.name for q in record.questions}
-        record.questions += [q for q in empty_questions(suite, "grader_error", record.reason)
-                             if q.name not in done]
+        record.mark_grader_fault(fault.cause, str(fault), suite.max_scores)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the submission
-        record.status = "grader_error"
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        record.reason = f"grader fault (not the student's): {tb}"
-        done = {q.name for q in record.questions}
-        record.questions += [q for q in empty_questions(suite, "grader_error", record.reason)
-                             if q.name not in done]
+        record.mark_grader_fault("grader_bug", tb, suite.max_scores)
     finally:
         session.close()
         record.seconds = round(time.monotonic() - started, 3)
@@ -206,7 +141,7 @@ def _grade(cells: list[Cell], suite: Suite, session: Session, config: Config,
         except WorkerLost as lost:
             env = None
             timed_out = lost.kind == "timeout"
-            status = "timed_out" if timed_out else "crashed"
+            status: QuestionStatus = "timed_out" if timed_out else "crashed"
             what = ("ran past its time limit" if timed_out
                     else f"stopped the worker ({lost.detail})")
             record.questions.append(QuestionResult(
@@ -229,9 +164,9 @@ def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
         tf.test_case_results.append(TestCaseResult(test_case=tc, message=message, passed=passed))
         outcomes.append(CaseOutcome(tc.name, bool(tc.hidden), passed, float(tc.points), message))
     score, possible = float(tf.score), float(tf.possible)
-    status = "passed" if score >= possible else "partial" if score > 0 else "failed"
-    diagnoses = sorted({code for o in outcomes if not o.passed
-                        for code in _DIAGNOSIS.findall(o.message)})
+    status: QuestionStatus = ("passed" if score >= possible
+                              else "partial" if score > 0 else "failed")
+    diagnoses = sorted({code for o in outcomes if not o.passed for code in codes_in(o.message)})
     return QuestionResult(tf.name, score, possible, status, outcomes, diagnoses=diagnoses)
 
 

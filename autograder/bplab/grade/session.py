@@ -232,7 +232,7 @@ class Session:
             try:
                 payload = self._enc.encode(msg)
             except codec.Unsendable as exc:
-                raise GraderFault(str(exc)) from None
+                raise GraderFault(str(exc), cause="test_inputs") from None
             self._send(payload)
             while True:
                 reply = self._receive()

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from otter.test_files import ExceptionTestFile
 
+from bplab.definitions import load_definitions, solution_lines
+from bplab.layout import question_files
+
 MIN_SECRET_CHARS = 16  # shorter lines (``return out``) are too common to be secrets
 
 
@@ -47,8 +50,8 @@ class Suite:
 
 
 def load_suite(assignment: str, tests_dir: Path, reference: Path | None = None) -> Suite:
-    """Parse ``tests_dir/*.py`` (files starting with ``_`` excluded) with Otter."""
-    paths = sorted(p for p in tests_dir.glob("*.py") if not p.name.startswith("_"))
+    """Parse the test files of ``tests_dir`` (``bplab.layout.question_files``) with Otter."""
+    paths = question_files(tests_dir)
     if not paths:
         raise FileNotFoundError(f"no test files in {tests_dir}")
     files = [ExceptionTestFile.from_file(str(p)) for p in paths]
@@ -58,23 +61,9 @@ def load_suite(assignment: str, tests_dir: Path, reference: Path | None = None) 
             if tc.hidden:
                 secrets.update(_secret_lines(inspect.getsource(tc.body.test_func).splitlines()))
     if reference is not None and reference.is_file():
-        secrets.update(_secret_lines(_fenced(reference.read_text(encoding="utf-8"))))
+        secrets.update(_secret_lines(solution_lines(load_definitions(reference))))
     # Longest first, so a line is redacted whole before any shorter line inside it.
     return Suite(assignment, files, sorted(secrets, key=len, reverse=True))
-
-
-def _fenced(source: str) -> list[str]:
-    """The lines inside ``# BEGIN SOLUTION`` / ``# END SOLUTION`` fences (what students write)."""
-    out, inside = [], False
-    for line in source.splitlines():
-        mark = line.strip()
-        if mark == "# BEGIN SOLUTION":
-            inside = True
-        elif mark == "# END SOLUTION":
-            inside = False
-        elif inside:
-            out.append(line)
-    return out
 
 
 def _secret_lines(lines: list[str]) -> set[str]:

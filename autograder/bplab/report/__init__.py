@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPORT_NAME = "report.html"
-ROSTER_JOIN_NAME = "grades_with_roster.csv"
+from bplab.layout import GradingDir
 
 
 def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | None = None) -> Path:
@@ -23,19 +22,19 @@ def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | Non
     from bplab.report.render import render_html
     from bplab.roster import join_roster, roster_issues, write_rows
 
-    out_dir = Path(out_dir)
-    results = load_grading_dir(out_dir)
+    folder = GradingDir(Path(out_dir))
+    results = load_grading_dir(folder)
     issues = None
     if roster is not None:
         if not roster_id:
             raise ValueError("a roster needs the name of its id column (roster_id)")
-        rows = join_roster(out_dir / "grades.csv", roster, roster_id)
-        write_rows(rows, out_dir / ROSTER_JOIN_NAME)
+        rows = join_roster(folder.grades_csv, roster, roster_id)
+        write_rows(rows, folder.roster_csv)
         issues = roster_issues(rows, roster_id)
-    title = f"Class report: {out_dir.resolve().name}"
-    path = out_dir / REPORT_NAME
+    title = f"Class report: {folder.root.resolve().name}"
+    path = folder.report_html
     path.write_text(render_html(results, title, issues), encoding="utf-8")
     return path
 
 
-__all__ = ["REPORT_NAME", "ROSTER_JOIN_NAME", "write_report"]
+__all__ = ["write_report"]

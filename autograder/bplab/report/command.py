@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from bplab.report import ROSTER_JOIN_NAME, write_report
+from bplab.layout import GradingDir
+from bplab.report import write_report
 
 
 @click.command()
@@ -30,5 +31,5 @@ def report(out_dir: Path, roster: Path | None, roster_id: str | None) -> None:
     except (FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from e
     if roster is not None:
-        click.echo(f"roster join: {out_dir / ROSTER_JOIN_NAME}", err=True)
+        click.echo(f"roster join: {GradingDir(out_dir).roster_csv}", err=True)
     click.echo(str(path))

@@ -14,13 +14,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bplab.report.labels import diagnoses_in_text
+from bplab_checks.tag import codes_in
 
-# The status `bplab grade` writes when every question was graded (bplab.grade.runner.STATUSES,
-# not imported: it pulls in the whole grader); any other status did not grade normally.
-GRADED = "graded"
-
-_FIXED_COLUMNS = ("submission", "status", "score", "max_score")
+from bplab.grade.record import GRADED  # any other status did not grade normally
+from bplab.layout import GradingDir
 
 
 @dataclass
@@ -74,10 +71,10 @@ def read_grades_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         header = list(reader.fieldnames or [])
-        missing = [c for c in _FIXED_COLUMNS if c not in header]
+        missing = [c for c in GradingDir.GRADES_COLUMNS if c not in header]
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        questions = [c for c in header if c not in _FIXED_COLUMNS]
+        questions = [c for c in header if c not in GradingDir.GRADES_COLUMNS]
         return questions, list(reader)
 
 
@@ -116,7 +113,7 @@ def _diagnoses(results: dict, questions: list[str]) -> dict[str, list[str]]:
             continue
         name, output = str(test.get("name", "")), test.get("output")
         if name in questions and isinstance(output, str):
-            codes = diagnoses_in_text(output)
+            codes = codes_in(output)
             if codes:
                 out[name] = codes
     return out
@@ -132,21 +129,18 @@ def _question_max_from_results(results: dict, questions: list[str]) -> dict[str,
     return found
 
 
-def load_grading_dir(out_dir: Path) -> ClassResults:
-    """Read ``out_dir/grades.csv`` and ``out_dir/results/*.json`` (see the module docstring)."""
-    out_dir = Path(out_dir)
-    grades = out_dir / "grades.csv"
+def load_grading_dir(folder: GradingDir) -> ClassResults:
+    """Read ``grades.csv`` and ``results/*.json`` of ``folder`` (see the module docstring)."""
+    grades = folder.grades_csv
     if not grades.is_file():
-        raise FileNotFoundError(f"{grades} not found: is {out_dir} the output of `bplab grade`?")
+        raise FileNotFoundError(
+            f"{grades} not found: is {folder.root} the output of `bplab grade`?")
     questions, rows = read_grades_csv(grades)
-    results_dir, feedback_dir = out_dir / "results", out_dir / "feedback"
 
     stems = [row.get("submission") or "" for row in rows]
     # A results file without a grades.csv row still belongs in the report.
     listed = set(stems)
-    extra_stems = sorted(
-        p.stem for p in results_dir.glob("*.json") if p.stem not in listed
-    ) if results_dir.is_dir() else []
+    extra_stems = [s for s in folder.results_stems() if s not in listed]
 
     question_max: dict[str, float | None] = {q: None for q in questions}
     submissions = []
@@ -154,8 +148,8 @@ def load_grading_dir(out_dir: Path) -> ClassResults:
         # Stems name files inside DIR: never follow one that points elsewhere.
         safe = bool(stem) and Path(stem).name == stem and stem not in (".", "..")
         results, problem = None, ""
-        if safe and (results_dir / f"{stem}.json").is_file():
-            results, problem = _read_results(results_dir / f"{stem}.json")
+        if safe and folder.results(stem).is_file():
+            results, problem = _read_results(folder.results(stem))
         extra = _bplab_extra(results) if results else {}
         if row is not None:
             status = (row.get("status") or "").strip() or "unknown"
@@ -174,7 +168,7 @@ def load_grading_dir(out_dir: Path) -> ClassResults:
         if results:
             for q, m in _question_max_from_results(results, questions).items():
                 question_max[q] = max(m, question_max[q] or 0.0)
-        has_feedback = safe and (feedback_dir / f"{stem}.md").is_file()
+        has_feedback = safe and folder.feedback(stem).is_file()
         submissions.append(
             Submission(
                 stem=stem,
@@ -184,7 +178,7 @@ def load_grading_dir(out_dir: Path) -> ClassResults:
                 question_scores=scores,
                 reason=reason,
                 diagnoses=_diagnoses(results, questions) if results else {},
-                feedback=f"feedback/{stem}.md" if has_feedback else None,
+                feedback=folder.feedback_link(stem) if has_feedback else None,
             )
         )
     # Without results files, a question's points fall back to the best score seen.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from bplab_checks.gradcheck import rel_error
+from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL
 
 # A candidate "fits" when the student's value equals it to this norm-wise relative error. The
@@ -76,9 +77,6 @@ ALL_ZEROS_TEXT = ("is all zeros, but the right value is not: compute it and retu
                   "zeros_like placeholder left in, or a mask or factor that is always 0?)")
 
 
-def tag(code: str) -> str:
-    """The tag that ends every diagnosis sentence; reports count diagnoses by it."""
-    return f"(diagnosis: {code})"
 
 
 def _subject(block: str, what: str) -> str:
