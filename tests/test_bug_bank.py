@@ -86,3 +86,20 @@ def test_a_bug_costs_hidden_points_on_its_own_question_only(planted):
         lost = [r.test_case.name for r in test_file.test_case_results
                 if r.test_case.hidden and not r.passed]
         assert lost == [], f"{planted.id} costs hidden points on {question}: {lost}"
+
+
+@pytest.mark.hw1
+def test_a_failure_is_explained_once_with_the_cases_it_affects():
+    from bplab_checks.explained import group_failures
+
+    planted = next(b for b in BUGS if b.id == "hw1/Subtract/negates dout in place")
+    test_file = run_question("hw1", "Subtract", environment("hw1", planted.source))
+    failed = [(r.test_case.name, r.message) for r in test_file.test_case_results if not r.passed]
+    groups = group_failures(failed)
+    # The mutation fails the public and the hidden rule case with one explanation: told once.
+    assert len(groups) < len(failed)
+    told = [g for g in groups if "(diagnosis: mutates_dout)" in g[0]]
+    assert len(told) == 1 and len(told[0][1]) >= 2, groups
+    # Different explanations are never merged.
+    other = [("a", "AssertionError: dA is wrong"), ("b", "AssertionError: dB is wrong")]
+    assert [names for _, names in group_failures(other)] == [["a"], ["b"]]

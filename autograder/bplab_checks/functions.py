@@ -522,9 +522,9 @@ def bce(p: np.ndarray, y: np.ndarray) -> float:
     return -float(np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
 
-def _two_layer_inputs(seed: int):
+def _two_layer_inputs(seed: int, n: int = 6):
     params = two_layer_params(seed, 4, 5)
-    X, y = two_layer_data(seed, 6, 4)
+    X, y = two_layer_data(seed, n, 4)
     context = f"params {{{shapes_text(params)}}}, X {X.shape}, y {y.shape} (seed {seed})"
     return params, X, y, context
 
@@ -540,11 +540,12 @@ def _two_layer_loss_value(two_layer_loss, params, X, y) -> tuple[float, object]:
     return loss, grads
 
 
-def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
+def check_two_layer_gradients(two_layer_loss, seed: int = 0, n: int = 6) -> None:
     """Public check: params, X and y left alone, loss a scalar equal to the assignment's
     network and BCE, grads with the keys and shapes of params, and every gradient against
-    central differences of that trusted loss along random directions."""
-    params, X, y, context = _two_layer_inputs(seed)
+    central differences of that trusted loss along random directions. ``n`` is the batch size
+    (the question file adds a one-row batch)."""
+    params, X, y, context = _two_layer_inputs(seed, n)
     loss, grads = _two_layer_loss_value(two_layer_loss, params, X, y)
     if not isinstance(grads, dict) or set(grads) != set(params):
         fail(f"two_layer_loss returned grads {describe(grads)}; expected a dict with the keys "

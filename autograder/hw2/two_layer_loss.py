@@ -44,6 +44,14 @@ def grads_match_central_differences(two_layer_loss, Add, bce_loss):
     callees_first(lambda: check_two_layer_gradients(two_layer_loss), callee_checks(Add, bce_loss))
 
 
+@test_case(name="two_layer_loss: one-row batch", hidden=False)
+def one_row_batch(two_layer_loss, Add, bce_loss):
+    callees_first(
+        lambda: check_two_layer_gradients(two_layer_loss, seed=1, n=1),
+        callee_checks(Add, bce_loss),
+    )
+
+
 @test_case(name="two_layer_loss: predict agrees with the loss", hidden=False)
 def predict_agrees_with_the_loss(two_layer_loss, two_layer_predict, Add, bce_loss):
     callees_first(

@@ -321,6 +321,17 @@ BUGS = [
                 A, B = cache
                 return dout @ B, A @ dout
     """),
+    bug("hw1", "MatMul", "dA squeezed (only a one-row batch shows it)", "wrong_shape", """
+        class MatMul:
+            @staticmethod
+            def forward(A, B):
+                return A @ B, (A, B)
+
+            @staticmethod
+            def backward(dout, cache):
+                A, B = cache
+                return np.squeeze(dout @ B.T), A.T @ dout
+    """),
     bug("hw1", "Sigmoid", "backward without the (1 - s) factor", "missing_one_minus_s", """
         class Sigmoid:
             @staticmethod
