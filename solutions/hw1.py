@@ -211,6 +211,52 @@ class ReLU:
         # END SOLUTION
 
 
+class Multiply:
+    """out = A * B, elementwise (same shapes).
+
+    forward(A, B): A (N, M), B (N, M) -> out (N, M), cache
+    backward(dout, cache): dout (N, M) -> (dA (N, M), dB (N, M))
+    """
+
+    @staticmethod
+    def forward(A, B):
+        # BEGIN SOLUTION
+        return A * B, (A, B)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(dout, cache):
+        # BEGIN SOLUTION
+        A, B = cache
+        return dout * B, dout * A
+        # END SOLUTION
+
+
+def fan_out_grad(x, y):
+    """f = sum((x - y) * x) and its gradients, by chaining Subtract, Multiply and Sum.
+
+    Graph: q = x - y (Subtract), p = q * x (Multiply), f = sum(p) (Sum). ``x`` feeds two
+    nodes (fan-out), so dx is the sum of the gradients that come back along both paths.
+
+    Args:
+        x, y: float64 arrays of the same shape (N, M).
+
+    Returns:
+        (f, dx, dy): f a Python float; dx and dy shaped like ``x``.
+    """
+    # BEGIN SOLUTION
+    q, c_sub = Subtract.forward(x, y)
+    p, c_mul = Multiply.forward(q, x)
+    f, c_sum = Sum.forward(p)
+
+    (dp,) = Sum.backward(1.0, c_sum)
+    dq, dx_direct = Multiply.backward(dp, c_mul)
+    dx_through_q, dy = Subtract.backward(dq, c_sub)
+    dx = dx_direct + dx_through_q  # two paths reach x: their gradients add up
+    return float(f), dx, dy
+    # END SOLUTION
+
+
 def linreg_loss_and_grad(theta, X, Y):
     """Squared-error loss of linear regression and its gradient, by chaining blocks.
 
@@ -261,3 +307,20 @@ def fit_linreg(X, Y, lr, n_steps, seed=0):
         theta = theta - lr * g
     return theta, losses
     # END SOLUTION
+
+
+# The concept questions (question ``quiz``): item ids, questions and choices are printed in the
+# notebook; the items' sections and tolerances are in autograder/hw1/quiz.py. The answers below
+# are the key: they reach only the solution notebook and the hidden checks, never the release.
+quiz_answers = {
+    # BEGIN SOLUTION
+    "q1": -1.8845,
+    "q2": "b",
+    "q3": -6.0,
+    "q4": 5.0,
+    "q5": "d",
+    "q6": 4.0,
+    "q7": 0.17745,
+    "q8": 0.11111,
+    # END SOLUTION
+}

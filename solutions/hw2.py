@@ -441,3 +441,21 @@ def train_two_layer(X, y, hidden, optimizer, epochs, batch_size, seed=0):
         history.append(float(np.mean(batch_losses)))
     return params, history
     # END SOLUTION
+
+
+# The concept questions (question ``quiz``): item ids, questions and choices are printed in the
+# notebook; the items' sections and tolerances are in autograder/hw2/quiz.py. The answers below
+# are the key: they reach only the solution notebook and the hidden checks, never the release.
+quiz_answers = {
+    # BEGIN SOLUTION
+    "q1": 9.5367e-07,
+    "q2": "c",
+    "q3": 0.125,
+    "q4": 0.39362,
+    "q5": -0.3,
+    "q6": "c",
+    "q7": 3.0,
+    "q8": 15.0,
+    "q9": "d",
+    # END SOLUTION
+}

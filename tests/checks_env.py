@@ -27,8 +27,10 @@ QUESTIONS = {
         "Sum",
         "Sigmoid",
         "ReLU",
+        "fan_out",
         "linreg_loss_and_grad",
         "fit_linreg",
+        "quiz",
     ],
     "hw2": [
         "Add",
@@ -44,6 +46,7 @@ QUESTIONS = {
         "Adam",
         "lr_schedules",
         "clip_grad_norm",
+        "quiz",
     ],
 }
 ALL_QUESTIONS = [(hw, q) for hw, qs in QUESTIONS.items() for q in qs]

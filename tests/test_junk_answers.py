@@ -400,6 +400,32 @@ def _two_layer_junk() -> dict:
     return variants
 
 
+def _fan_out_junk() -> dict:
+    """Multiply and fan_out_grad junk together (a right Multiply earns its own cases), and a
+    fan_out_grad that returns the single-path gradients next to a junk Multiply."""
+    variants = {
+        name: {"Multiply": _junk_block(hw1.Multiply, leaf, leaf),
+               "fan_out_grad": _junk_function(hw1.fan_out_grad, leaf)}
+        for name, leaf in LEAVES.items()
+    }
+    variants["one path each, junk Multiply"] = {
+        "Multiply": _junk_block(hw1.Multiply, LEAVES["zeros"], LEAVES["zeros"]),
+        "fan_out_grad": lambda x, y: (float(np.sum((x - y) * x)), x - y, x.copy()),
+    }
+    return variants
+
+
+def _quiz_junk(hw: str) -> dict:
+    """Every letter "a" (no key item is "a") with one constant for every number."""
+    items = {}
+    exec(compile(question_file(hw, "quiz").read_text(), "quiz", "exec"), items)  # noqa: S102
+    return {
+        f"all a, numbers {value}": {"quiz_answers": {
+            k: "a" if item.choices else value for k, item in items["ITEMS"].items()}}
+        for value in (0.0, 1.0, -1.0, 1e6)
+    }
+
+
 def junk_answers(hw: str, question: str) -> dict[str, dict]:
     """Junk variants of ``question``: name -> the definitions they replace."""
     module = REFERENCE[hw]
@@ -415,6 +441,10 @@ def junk_answers(hw: str, question: str) -> dict[str, dict]:
         return _chain_rule_junk()
     if question == "two_layer_loss":
         return _two_layer_junk()
+    if question == "fan_out":
+        return _fan_out_junk()
+    if question == "quiz":
+        return _quiz_junk(hw)
     ref = getattr(module, question)
     if inspect.isclass(ref) and hasattr(ref, "step"):
         return {k: {question: _junk_optimizer(u)} for k, u in OPTIMIZER_JUNK.items()}

@@ -9,11 +9,16 @@ at the indentation of the code it fences:
 
 The reference drops the two fence lines; the stub replaces the whole region with
 ``# YOUR CODE HERE`` and ``raise NotImplementedError("<Name>.<method>: not implemented yet")``.
+
+A top-level answers dict (``quiz_answers = {...}``, the concept questions) is a definition too:
+its fence sits inside the dict literal, around ``"key": value,`` lines, and the stub keeps every
+key with the value ``None`` (a cell that raised would stop *Run All* before the later cells).
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +43,8 @@ class Fence:
     end: int
     indent: str
     qualname: str
+    # For an answers dict: the keys inside the fence, each stubbed as ``"key": None,``.
+    keys: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,10 @@ class Definition:
         for fence in self.fences:
             out.extend(self.lines[i : fence.begin])
             out.append(f"{fence.indent}{STUB_MARK}")
+            if fence.keys is not None:
+                out.extend(f"{fence.indent}{json.dumps(key)}: None," for key in fence.keys)
+                i = fence.end + 1
+                continue
             message = f'"{fence.qualname}: not implemented yet"'
             out.append(f"{fence.indent}raise NotImplementedError({message})")
             i = fence.end + 1
@@ -136,8 +147,40 @@ def _fences(node: ast.stmt, lines: tuple[str, ...], start: int, where: str) -> t
     return tuple(fences)
 
 
+def _answers_dict(node: ast.stmt) -> tuple[str, ast.Dict] | None:
+    """``(name, dict node)`` of a top-level ``name = {...}`` assignment, else None."""
+    if (isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Dict)):
+        return node.targets[0].id, node.value
+    return None
+
+
+def _answer_fences(name: str, value: ast.Dict, lines: tuple[str, ...], start: int,
+                   where: str) -> tuple[Fence, ...]:
+    """The one fence of an answers dict, with the string keys whose entries it holds."""
+    marks = [(i, _FENCE.match(line)) for i, line in enumerate(lines)]
+    marks = [(i, m) for i, m in marks if m is not None]
+    if not marks:
+        return ()
+    if len(marks) != 2 or marks[0][1]["mark"] != BEGIN or marks[1][1]["mark"] != END:
+        raise FenceError(f"{where}:{start + marks[0][0] + 1}: an answers dict needs exactly one "
+                         f"{BEGIN} ... {END} pair")
+    (begin, b), (end, e) = marks
+    if b["indent"] != e["indent"]:
+        raise FenceError(f"{where}:{start + end + 1}: {END} is not indented like its {BEGIN}")
+    keys = []
+    for key in value.keys:
+        inside = key is not None and start + begin < key.lineno - 1 < start + end
+        if inside and not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            raise FenceError(f"{where}:{key.lineno}: answers dict keys must be string literals")
+        if inside:
+            keys.append(key.value)
+    return (Fence(begin, end, b["indent"], name, tuple(keys)),)
+
+
 def parse_definitions(source: str, filename: str = "<solutions>") -> dict[str, Definition]:
-    """Every top-level function and class of ``source``, in source order.
+    """Every top-level function and class of ``source`` (and every fenced answers dict), in
+    source order.
 
     Raises:
         FenceError: a fence is malformed, or a fence sits outside every definition.
@@ -147,14 +190,22 @@ def parse_definitions(source: str, filename: str = "<solutions>") -> dict[str, D
     definitions: dict[str, Definition] = {}
     covered: set[int] = set()
     for node in tree.body:
-        if not isinstance(node, _DEFINITION_NODES):
+        answers = _answers_dict(node)
+        if not isinstance(node, _DEFINITION_NODES) and answers is None:
             continue
         start, stop = node_span(node, lines)
-        covered.update(range(start, stop))
         body = tuple(lines[start:stop])
-        definition = Definition(node.name, body, _fences(node, body, start, filename))
-        compile(definition.stub, f"{filename}:{node.name} (stub)", "exec")
-        definitions[node.name] = definition
+        if answers is not None:
+            name, value = answers
+            fences = _answer_fences(name, value, body, start, filename)
+            if not fences:
+                continue  # a plain module-level dict, not a graded answer
+        else:
+            name, fences = node.name, _fences(node, body, start, filename)
+        covered.update(range(start, stop))
+        definition = Definition(name, body, fences)
+        compile(definition.stub, f"{filename}:{name} (stub)", "exec")
+        definitions[name] = definition
     for i, line in enumerate(lines):
         if i not in covered and _FENCE.match(line):
             raise FenceError(f"{filename}:{i + 1}: a fence must be inside a graded definition")

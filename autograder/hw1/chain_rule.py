@@ -22,7 +22,7 @@ def derivatives_match_central_differences(dsin_x2, dcube, grad_square_sum):
     )
 
 
-@test_case(name="chain_rule: dsin x2 matches reference", hidden=True)
+@test_case(name="chain_rule: dsin_x2 matches reference", hidden=True)
 def dsin_x2_matches_reference(dsin_x2):
     from solutions.hw1 import dsin_x2 as reference
 
@@ -40,7 +40,7 @@ def dcube_matches_reference(dcube):
     )
 
 
-@test_case(name="chain_rule: grad square sum matches reference", hidden=True)
+@test_case(name="chain_rule: grad_square_sum matches reference", hidden=True)
 def grad_square_sum_matches_reference(grad_square_sum):
     from solutions.hw1 import grad_square_sum as reference
 

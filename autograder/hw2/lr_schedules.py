@@ -15,14 +15,14 @@ def schedules_have_their_defining_properties(
     check_schedules_sane(step_decay, exponential_decay, cosine_annealing, linear_warmup)
 
 
-@test_case(name="lr_schedules: step decay matches reference", hidden=True)
+@test_case(name="lr_schedules: step_decay matches reference", hidden=True)
 def step_decay_matches_reference(step_decay):
     from solutions.hw2 import step_decay as reference
 
     check_matches_reference(step_decay, reference, "step_decay", schedule_cases("step_decay"))
 
 
-@test_case(name="lr_schedules: exponential decay matches reference", hidden=True)
+@test_case(name="lr_schedules: exponential_decay matches reference", hidden=True)
 def exponential_decay_matches_reference(exponential_decay):
     from solutions.hw2 import exponential_decay as reference
 
@@ -31,7 +31,7 @@ def exponential_decay_matches_reference(exponential_decay):
     )
 
 
-@test_case(name="lr_schedules: cosine annealing matches reference", hidden=True)
+@test_case(name="lr_schedules: cosine_annealing matches reference", hidden=True)
 def cosine_annealing_matches_reference(cosine_annealing):
     from solutions.hw2 import cosine_annealing as reference
 
@@ -40,7 +40,7 @@ def cosine_annealing_matches_reference(cosine_annealing):
     )
 
 
-@test_case(name="lr_schedules: linear warmup matches reference", hidden=True)
+@test_case(name="lr_schedules: linear_warmup matches reference", hidden=True)
 def linear_warmup_matches_reference(linear_warmup):
     from solutions.hw2 import linear_warmup as reference
 

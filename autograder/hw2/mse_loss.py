@@ -14,7 +14,7 @@ def definition(y_pred, y_true):
     return np.mean((y_pred - y_true) ** 2)
 
 
-@test_case(name="mse_loss: dy pred matches central differences", hidden=False)
+@test_case(name="mse_loss: dy_pred matches central differences", hidden=False)
 def dy_pred_matches_central_differences(mse_loss):
     check_loss_gradient(
         mse_loss,

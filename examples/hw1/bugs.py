@@ -43,6 +43,13 @@ BUGS = {
         "affects": [],
         "why": "ReLU.backward lets the gradient through at X == 0 (relu'(0) must be 0)",
     },
+    "bug_fan_out_path_overwritten": {
+        "question": "fan_out",
+        "define": "fan_out_grad",
+        "replace": ("dx = dx_direct + dx_through_q", "dx = dx_through_q"),
+        "affects": [],
+        "why": "fan_out_grad assigns dx twice instead of adding the two paths' gradients",
+    },
     "bug_dcube_missing_inner_derivative": {
         "question": "chain_rule",
         "define": "dcube",

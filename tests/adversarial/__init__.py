@@ -9,6 +9,7 @@ Each entry of ``HOSTILE`` is ``(edits, expectation)``: ``edits`` replace graded 
 
 from __future__ import annotations
 
+import ast
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +18,26 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "examples" / "hw1" / "full.ipynb"
-HW1_POINTS = {"MatMul": 4, "ReLU": 3, "Sigmoid": 3, "Square": 2, "Subtract": 2, "Sum": 2,
-              "chain_rule": 3, "fit_linreg": 3, "linreg_loss_and_grad": 4,
-              "numerical_gradient": 3}
+
+
+def _points(hw: str) -> dict[str, float]:
+    """Each question's points, read from its test file (the one source of them)."""
+    points = {}
+    for path in sorted((ROOT / "autograder" / hw).glob("*.py")):
+        tree = ast.parse(path.read_text())
+        assigned = {t.id: n.value for n in tree.body if isinstance(n, ast.Assign)
+                    for t in n.targets if isinstance(t, ast.Name)}
+        points[path.stem] = ast.literal_eval(assigned["points"])
+    return points
+
+
+HW1_POINTS = _points("hw1")
 # Questions whose reference chains call MatMul, Subtract, Square and Sum. Their hidden cases run
 # with the reference blocks (a bug costs points once), their public cases with the notebook's.
 CHAINED = {"linreg_loss_and_grad", "fit_linreg"}
+# fan_out_grad chains Subtract, Multiply and Sum: a broken Sum or Subtract costs its fan_out_grad
+# cases, not its Multiply cases.
+FAN_OUT = {"fan_out"}
 # Strings that exist only in hidden test cases or in the reference solution bodies.
 SECRETS = ("from solutions.hw1 import MatMul as reference", "dB = A.T @ dout",
            "check_block_matches_reference(\n")
@@ -163,7 +178,7 @@ HOSTILE: dict[str, Case] = {
                  "except MemoryError:\n    hog = None\n"],
         define={"Sum": _block("Sum", "        x = bytearray(2**40)\n        return 0.0, None")},
         zero={"Sum"},
-        below_max=CHAINED,  # a bug costs points once: their public cases only
+        below_max=CHAINED | FAN_OUT,  # a bug costs points once: their public cases only
     ),
     "fork_bomb_and_daemon": Case(
         prepend=[f"import os, time\nkids = 0\nfor _ in range(40):\n    try:\n        pid = os.fork()\n"
@@ -227,8 +242,8 @@ HOSTILE: dict[str, Case] = {
     "mutates_inputs": Case(
         define={"Subtract": _block("Subtract", "        A, B = a\n        A -= B\n        return A, None",
                                    "        return dout, -dout")},
-        below_max={"Subtract"},
-        full=set(HW1_POINTS) - {"Subtract"} - CHAINED,
+        below_max={"Subtract"} | FAN_OUT,
+        full=set(HW1_POINTS) - {"Subtract"} - CHAINED - FAN_OUT,
     ),
     "syntax_error_cell": Case(
         define={"MatMul": "class MatMul:\n    def forward(A, B)\n        return A @ B\n"},
@@ -240,8 +255,24 @@ HOSTILE: dict[str, Case] = {
         prepend=["import module_that_does_not_exist\n"],
         define={"Sum": _block("Sum", "        import another_missing_module\n        return 0.0, None")},
         zero={"Sum"},
-        below_max=CHAINED,  # a bug costs points once: their public cases only
+        below_max=CHAINED | FAN_OUT,  # a bug costs points once: their public cases only
         notes=("ModuleNotFoundError",),
+    ),
+    # Answers that claim to equal anything, and a dict that answers every key: neither crosses
+    # as plain data (or counts as an answer), so the quiz scores 0 and nothing else changes.
+    "quiz_claims_every_answer": Case(
+        define={"quiz_answers": "class Yes(str):\n    def __eq__(self, other):\n        return True\n\n"
+                                "    __hash__ = str.__hash__\n\n\n"
+                                "class AllYes(dict):\n    def __getitem__(self, key):\n"
+                                "        return Yes('a')\n\n\n"
+                                "quiz_answers = {f'q{k}': Yes('a') for k in range(1, 9)}\n"},
+        zero={"quiz"},
+    ),
+    "quiz_dict_subclass": Case(
+        define={"quiz_answers": "class AllRight(dict):\n    def __getitem__(self, key):\n"
+                                "        return 1.0\n\n\n"
+                                "quiz_answers = AllRight({f'q{k}': 1.0 for k in range(1, 9)})\n"},
+        zero={"quiz"},
     ),
     "missing_function": Case(drop=["ReLU", "numerical_gradient"],
                              zero={"ReLU", "numerical_gradient"}),

@@ -343,6 +343,54 @@ BUGS = [
             def backward(dout, cache):
                 return (dout * cache,)
     """),
+    # ---- fan_out (bplab_checks.fanout) -----------------------------------------------------
+    bug("hw1", "fan_out", "dx from the direct path only", "fan_out_path_dropped", """
+        def fan_out_grad(x, y):
+            q, c_sub = Subtract.forward(x, y)
+            p, c_mul = Multiply.forward(q, x)
+            f, c_sum = Sum.forward(p)
+            (dp,) = Sum.backward(1.0, c_sum)
+            dq, dx = Multiply.backward(dp, c_mul)
+            _, dy = Subtract.backward(dq, c_sub)
+            return float(f), dx, dy
+    """),
+    bug("hw1", "fan_out", "dx assigned twice instead of summed", "fan_out_path_overwritten", """
+        def fan_out_grad(x, y):
+            q, c_sub = Subtract.forward(x, y)
+            p, c_mul = Multiply.forward(q, x)
+            f, c_sum = Sum.forward(p)
+            (dp,) = Sum.backward(1.0, c_sum)
+            dq, dx = Multiply.backward(dp, c_mul)
+            dx, dy = Subtract.backward(dq, c_sub)
+            return float(f), dx, dy
+    """),
+    bug("hw1", "fan_out", "Multiply returns (dout * A, dout * B)", "swapped", """
+        class Multiply:
+            @staticmethod
+            def forward(A, B):
+                return A * B, (A, B)
+
+            @staticmethod
+            def backward(dout, cache):
+                A, B = cache
+                return dout * A, dout * B
+    """),
+    bug("hw1", "fan_out", "Multiply ignores dout", "upstream_ignored", """
+        class Multiply:
+            @staticmethod
+            def forward(A, B):
+                return A * B, (A, B)
+
+            @staticmethod
+            def backward(dout, cache):
+                A, B = cache
+                return B.copy(), A.copy()
+    """),
+    # ---- quiz (bplab_checks.quiz): wrong answers lose their items' points, no diagnosis ----
+    bug("hw1", "quiz", "two wrong answers", None, """
+        quiz_answers = {"q1": 1.8845, "q2": "a", "q3": -6.0, "q4": 5.0, "q5": "d", "q6": 4.0,
+                        "q7": 0.17745, "q8": 0.11111}
+    """),
     # ---- linreg_loss_and_grad --------------------------------------------------------------
     bug("hw1", "linreg_loss_and_grad", "returns the gradient of X", "gradient_of_other_input",
         """

@@ -81,12 +81,12 @@ OBJECTS = _Objects()
 def _other(obj):
     # Subclasses of plain types cross as their plain value: their overrides stay here.
     if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc":
-        return _SubValue(np.array(obj.view(np.ndarray), copy=True))
+        raise _SubValue(np.array(obj.view(np.ndarray), copy=True))
     for base in (bool, int, float, complex, str):
         if isinstance(obj, base):
-            return _SubValue(base(obj) if base is not str else str.__str__(obj))
+            raise _SubValue(base(obj) if base is not str else str.__str__(obj))
     if isinstance(obj, np.generic) and obj.dtype.kind in "biufc":
-        return _SubValue(np.asarray(obj).view(np.ndarray)[()])
+        raise _SubValue(np.asarray(obj).view(np.ndarray)[()])
     return OBJECTS.handle(obj)
 
 

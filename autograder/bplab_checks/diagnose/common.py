@@ -66,6 +66,9 @@ CODES: dict[str, str] = {
     "state_reset": "optimizer state not kept between steps",
     "state_shared": "one optimizer state shared by all parameters",
     "step_count_per_key": "Adam's step counter advanced once per parameter, not once per step",
+    # fan-out diagnoses (bplab_checks.fanout, hw1 fan_out)
+    "fan_out_path_dropped": "a value used twice got the gradient of one path only",
+    "fan_out_path_overwritten": "a path's gradient overwritten instead of added",
     "adam_t_off_by_one": "Adam's step counter starts at 2 (off by one) in the bias correction",
     # training diagnoses (autograder/hw2/train_two_layer.py)
     "train_not_learning": "training does not lower the loss or reach the accuracy bar",

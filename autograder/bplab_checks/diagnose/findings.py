@@ -76,7 +76,7 @@ def explain(code: str, *, block: str, what: str = "", **details) -> str:
     if code.startswith("mutates_"):
         details.setdefault("name", what or "an input")
         subject = block
-    elif what and (what == block or what.startswith(block + ".")):
+    elif what and (what == block or what.startswith((block + ".", block + ": "))):
         subject = what
     else:
         subject = _subject(block, what) if what else block
