@@ -151,6 +151,15 @@ def _function_junk(reference) -> dict:
 # --------------------------------------------------------------------------- junk blocks
 
 
+def _named_like(reference, cls):
+    """``cls`` with the reference's name and its constants (e.g. LeakyReLU.ALPHA)."""
+    for attr, value in vars(reference).items():
+        if attr.isupper():
+            setattr(cls, attr, value)
+    cls.__name__ = reference.__name__
+    return cls
+
+
 def _junk_block(reference, forward_leaf=None, backward_leaf=None, backward_dout=False):
     """A block whose forward is the reference's (``forward_leaf`` None) or junk, and whose
     backward is the reference's (``backward_leaf`` None and not ``backward_dout``), junk
@@ -173,11 +182,7 @@ def _junk_block(reference, forward_leaf=None, backward_leaf=None, backward_dout=
                 return reference.backward(dout, ref_cache)
             return tuple(backward_leaf(np.zeros(s), (dout,)) for s in shapes)
 
-    for attr, value in vars(reference).items():
-        if attr.isupper():
-            setattr(Junk, attr, value)  # e.g. LeakyReLU.ALPHA
-    Junk.__name__ = reference.__name__
-    return Junk
+    return _named_like(reference, Junk)
 
 
 def _block_junk(reference) -> dict:
@@ -212,11 +217,7 @@ def _dishonest_block(reference):
         def backward(dout, cache):
             return tuple(np.zeros(s) for s in cache)
 
-    for attr, value in vars(reference).items():
-        if attr.isupper():
-            setattr(Dishonest, attr, value)
-    Dishonest.__name__ = reference.__name__
-    return Dishonest
+    return _named_like(reference, Dishonest)
 
 
 def _dout_zeroing_block(reference, return_dout: bool):
@@ -236,11 +237,7 @@ def _dout_zeroing_block(reference, return_dout: bool):
                 return tuple(dout if np.shape(dout) == s else np.zeros(s) for s in cache)
             return tuple(np.zeros(s) for s in cache)
 
-    for attr, value in vars(reference).items():
-        if attr.isupper():
-            setattr(Zeroing, attr, value)
-    Zeroing.__name__ = reference.__name__
-    return Zeroing
+    return _named_like(reference, Zeroing)
 
 
 # --------------------------------------------------------------------------- junk optimizers
