@@ -70,7 +70,7 @@ def test_correct_variant_gets_full_marks_and_no_diagnosis(variant):
 
 
 # Questions whose code calls other graded definitions (docs/contract.md: a bug costs points once).
-DEPENDENTS = {"hw1": ("linreg_loss_and_grad", "fit_linreg"),
+DEPENDENTS = {"hw1": ("linreg_loss_and_grad", "fit_linreg", "fan_out"),
               "hw2": ("two_layer_loss", "train_two_layer")}
 
 
