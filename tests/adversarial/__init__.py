@@ -377,7 +377,8 @@ ISSUE_10: dict[str, Case] = {
     "bad_text": Case(
         prepend=["raise RuntimeError('\\udcff lone \\x1b[31mred\\x1b]0;title\\x07 \\x9b1m \\x00 ok')\n"],
         define={"Square": _block("Square", "        raise RuntimeError('\\udcff\\x1b[2J' * 50)")},
-        zero={"Square"} | CHAINED,
+        zero={"Square"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
         notes=("lone", "ok"),
     ),
     # 4: error text the worker was patched not to cap, in many cells.
@@ -386,8 +387,8 @@ ISSUE_10: dict[str, Case] = {
         + ["raise ValueError('E' * 10**6)\n"] * 40,
         define={"Sum": _block("Sum", "        import sys\n        sys.modules['__main__']._text = lambda s: s\n"
                                      "        raise ValueError('S' * 10**6)")},
-        zero={"Sum"} | CHAINED,
-        below_max=FAN_OUT,
+        zero={"Sum"},
+        below_max=CHAINED | FAN_OUT,  # a bug costs points once: their public cases only
     ),
     # 4: IPython lines that grow past the cell limit when rewritten; thousands of commands.
     "shell_lines": Case(
