@@ -50,13 +50,13 @@ def _not_another_inputs_gradient(name: str, what: str, value, wrt: str,
         shape = np.shape(np.asarray(value))
     except Exception:  # noqa: BLE001 - not an array: other checks say so
         return
-    if shape == np.shape(named[wrt]):
+    if shape == np.shape(np.asarray(named[wrt])):
         return
     for other, arg in named.items():
         if other != wrt and isinstance(arg, np.ndarray) and arg.shape == shape:
             fail(explanation(
                 "gradient_of_other_input", block=name, what=what, other=other, wrt=wrt,
-                shape=shape, expected_shape=np.shape(named[wrt]),
+                shape=shape, expected_shape=np.shape(np.asarray(named[wrt])),
                 fallback=f"{what} has the shape of {other} {shape}: you took the gradient of "
                 f"{other}, not of {wrt}.",
             ))
