@@ -222,7 +222,7 @@ def test_hidden_visibility_and_late_policy_are_set_at_build_time(fake, tmp_path)
     release = build(fake, tmp_path / "dist", hidden_visibility="hidden", late_policy="cap:50")
     config = json.loads(zipfile.ZipFile(release.secure_zip).read("bplab_gradescope.json"))
     assert config == {"assignment": "hw1", "hidden_visibility": "hidden",
-                      "late_policy": "cap:50"}
+                      "late_policy": "cap:50", "questions": fake.question_order()}
     otter = json.loads(zipfile.ZipFile(release.autograder_zip).read("otter_config.json"))
     assert otter["show_hidden"] is False
     with pytest.raises(ValueError, match="visibility"):

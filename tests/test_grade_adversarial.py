@@ -30,7 +30,7 @@ from bplab.grade.proxy import WorkerLost
 from bplab.grade.record import Config
 from bplab.grade.sandbox import BASE_UID, UID_RANGE, Limits, Sandbox
 from bplab.grade.session import Session
-from bplab.layout import GradingDir
+from bplab.layout import Assignment, GradingDir
 
 pytestmark = [pytest.mark.hw1, pytest.mark.slow]
 
@@ -140,7 +140,8 @@ def test_every_submission_has_a_record(graded):
     assert len(rows) == 1 + len(expected)
     for stem in expected:
         data = json.loads(GradingDir(out).results(stem).read_text())
-        assert [t["name"] for t in data["tests"]] == sorted(HW1_POINTS)
+        # every question, in notebook order (layout.check_order)
+        assert [t["name"] for t in data["tests"]] == Assignment.named("hw1").question_order()
         assert GradingDir(out).feedback(stem).is_file()
 
 
