@@ -14,7 +14,8 @@ Output (``dist/hwN/`` unless told otherwise), byte-for-byte the same for the sam
         otter_config.json, requirements.txt, setup.sh, run_autograder
 
 Writers listed in ``EXTRA_WRITERS`` run last and add more artifacts to ``dist/hwN/``: today
-``gradescope-secure.zip``, the sandboxed grader for Gradescope (``bplab.gradescope``).
+``gradescope-secure.zip``, the sandboxed grader for Gradescope (``bplab.gradescope``), and
+``student-bg/``, ``student-uk/``, ``student-ru/``, the translated releases (``bplab.i18n``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from bplab.testfile import read_question, strip_hidden
 
 # "module:function" names, each called as function(release) after the core build. Strings keep
 # this module free of imports of the writers (which may import from here).
-EXTRA_WRITERS: list[str] = ["bplab.build:write_gradescope_secure"]
+EXTRA_WRITERS: list[str] = ["bplab.build:write_gradescope_secure",
+                             "bplab.i18n:write_translated_releases"]  # student-bg/ -uk/ -ru/
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest zip date: fixed so that builds are reproducible
 GRADING_DEPENDENCIES = ("numpy", "otter-grader")  # from pyproject.toml; all the grader imports
