@@ -140,6 +140,12 @@ def test_a_complete_translation_uses_the_documents_terms(assignment, language):
     assert not [t for t in TERMS[language] if not re.search(t, text)]
 
 
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_hw1_stays_complete(language):
+    """hw1 is fully translated: marking it in progress again would hide missing cells."""
+    assert i18n.load(HW[0], language).status == "complete"
+
+
 def test_the_status_command_names_stale_cells_and_exits_1(monkeypatch):
     english = i18n.english_texts(notebook.read(HW[0].notebook))
     key = list(english)[3]
