@@ -33,7 +33,10 @@ def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | Non
         issues = roster_issues(rows, roster_id)
     title = f"Class report: {folder.root.resolve().name}"
     path = folder.report_html
-    path.write_text(render_html(results, title, issues), encoding="utf-8")
+    from bplab.similarity.render import report_section  # empty until `bplab similarity` ran
+
+    path.write_text(render_html(results, title, issues, report_section(folder.root)),
+                    encoding="utf-8")
     return path
 
 

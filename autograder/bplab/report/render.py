@@ -251,8 +251,9 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
 
 
 def render_html(results: ClassResults, title: str,
-                roster_issues: list[RosterIssue] | None = None) -> str:
-    """The whole report page. ``roster_issues`` adds a Roster section when a roster was joined."""
+                roster_issues: list[RosterIssue] | None = None, similarity: str = "") -> str:
+    """The whole report page. ``roster_issues`` adds a Roster section when a roster was joined;
+    ``similarity`` is the section ``bplab.similarity.render.report_section`` made (already HTML)."""
     # Row anchors are positions (never student text); a stem links to its first row.
     index: dict[str, int] = {}
     for i, s in enumerate(results.submissions):
@@ -270,12 +271,14 @@ def render_html(results: ClassResults, title: str,
         f"<p>{len(results.submissions)} submissions, {summary.n} graded normally. "
         '<a href="#attention">not graded</a> · <a href="#scores">scores</a> · '
         '<a href="#questions">questions</a> · <a href="#diagnoses">diagnoses</a> · '
-        '<a href="#students">students</a></p>'
+        '<a href="#students">students</a>'
+        + (' · <a href="#similarity">similarity</a>' if similarity else "") + "</p>"
         + _attention_section(results, index)
         + _roster_section(roster_issues)
         + _scores_section(summary, scores)
         + _questions_section(question_stats(results))
         + _diagnoses_section(diagnosis_counts(results), len(results.graded), index)
         + _students_section(results, index)
+        + similarity
         + f"<script>{_SCRIPT}</script></body></html>\n"
     )
