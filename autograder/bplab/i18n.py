@@ -311,5 +311,8 @@ def stamp_command(assignment: str, language: str, keys: tuple[str, ...]) -> None
                                f"{', '.join(bad)}")
     for key in keys:
         translations.entries[key] = Entry(en_hash(english[key]), translations.entries[key].text)
+    order = [k for k in english if k in translations.entries]  # the file in notebook order
+    order += [k for k in translations.entries if k not in english]
+    translations.entries = {k: translations.entries[k] for k in order}
     path(hw, language).write_text(dumps(translations), encoding="utf-8")
     click.echo(f"{path(hw, language)}: stamped {len(keys)} cell(s)")
