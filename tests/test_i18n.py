@@ -159,6 +159,13 @@ def test_the_status_command_names_stale_cells_and_exits_1(monkeypatch):
     assert f"bg: stale: {key}\n" in result.output
 
 
+def test_stamp_refuses_a_key_without_english_cell_and_writes_nothing():
+    before = i18n.path(HW[0], "bg").read_bytes()
+    result = CliRunner().invoke(main, ["i18n", "stamp", "hw1", "bg", "3ea96432", "no-such-cell"])
+    assert result.exit_code == 2 and "no-such-cell" in result.output
+    assert i18n.path(HW[0], "bg").read_bytes() == before
+
+
 def test_the_status_command_on_the_checkout():
     result = CliRunner().invoke(main, ["i18n", "status", "hw1"])
     assert result.exit_code == 0, result.output
@@ -237,3 +244,25 @@ def test_one_autograder_grades_every_language_the_same(release, tmp_path):
     assert full.status == GRADED, full.reason
     assert full.score == sum(q.max_score for q in full.questions) > 0
     assert records["blank_en"].score == 0
+
+
+def test_a_release_file_such_as_the_readme_is_translated_by_its_own_key(tmp_path):
+    """``file:README.md``: the release's English README (written by the build) is replaced by
+    its translation when current; after an English edit it ships in English with a warning."""
+    hw = make_fake_repo(tmp_path)
+    release = build(hw, tmp_path / "dist")
+    readme = release.student_dir / "README.md"
+    readme.write_text("# Homework 1\n\nOpen `hw1.ipynb`.\n", encoding="utf-8")
+    hw.i18n_dir.mkdir(parents=True, exist_ok=True)
+    entry = i18n.Entry(i18n.en_hash(readme.read_text("utf-8")),
+                       "# Домашно 1\n\nОтворете `hw1.ipynb`.")
+    i18n.path(hw, "bg").write_text(i18n.dumps(i18n.Translations(
+        "bg", "in-progress", {"file:README.md": entry})), encoding="utf-8")
+    i18n.write_language(release, "bg")
+    assert (i18n.student_dir(release.out_dir, "bg") / "README.md").read_text("utf-8").startswith(
+        "# Домашно 1")
+    readme.write_text("# Homework 1, edited\n", encoding="utf-8")
+    warnings_ = i18n.write_language(release, "bg")
+    assert (i18n.student_dir(release.out_dir, "bg") / "README.md").read_text("utf-8") == (
+        "# Homework 1, edited\n")
+    assert any("file:README.md" in w for w in warnings_)

@@ -232,8 +232,10 @@ def write_language(release: Release, language: str) -> list[str]:
     shutil.copytree(english_dir, out)
     (out / release.notebook.name).write_text(notebook.dumps(translate(nb, texts, language)),
                                              encoding="utf-8")
-    for name in files:
-        (out / name).write_text(texts[FILE_PREFIX + name], encoding="utf-8")
+    for name, english_text in files.items():
+        text = texts[FILE_PREFIX + name]  # entries are stored stripped: end like the English
+        end = "\n" if english_text.endswith("\n") and not text.endswith("\n") else ""
+        (out / name).write_text(text + end, encoding="utf-8")
     warnings = []
     left = set(problems.missing + problems.stale + problems.math)
     fallback = [key for key in english if key in left]  # notebook order
