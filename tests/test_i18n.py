@@ -23,10 +23,14 @@ HW = [Assignment.named("hw1"), Assignment.named("hw2")]
 # "веригово правило" and "загубна функция", 002 (uk) "правило ланцюга" and "функція втрат",
 # 003 (ru) "цепное правило", "функция потерь" and "upstream-градиент" (used in all three: the
 # Russian lecture's term for the gradient that arrives from above). Patterns allow inflection.
-TERMS = {
-    "bg": (r"веригов\w* правил", r"загубн\w* функци", r"upstream-градиент", r"изчислителн\w* граф"),
-    "uk": (r"правил\w* ланцюга", r"функці\w* втрат", r"upstream-градієнт", r"обчислювальн\w* граф"),
-    "ru": (r"цепн\w* правил", r"функци\w* потерь", r"upstream-градиент", r"вычислительн\w* граф"),
+TERMS = {  # English pattern -> the documents' term per language
+    r"chain rule": {"bg": r"веригов\w* правил", "uk": r"правил\w* ланцюга",
+                    "ru": r"цепн\w* правил"},
+    r"\bloss": {"bg": r"загубн\w* функци", "uk": r"функці\w* втрат", "ru": r"функци\w* потерь"},
+    r"upstream gradient": {"bg": r"upstream-градиент", "uk": r"upstream-градієнт",
+                           "ru": r"upstream-градиент"},
+    r"computational graph": {"bg": r"изчислителн\w* граф", "uk": r"обчислювальн\w* граф",
+                             "ru": r"вычислительн\w* граф"},
 }
 
 
@@ -133,17 +137,34 @@ def test_committed_translations_are_current(assignment, language):
 @pytest.mark.parametrize("assignment", HW, ids=[a.name for a in HW])
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_a_complete_translation_uses_the_documents_terms(assignment, language):
+    """Each term the English text uses appears, in the documents' wording, in the translation."""
     translations = i18n.load(assignment, language)
     if translations.status != "complete":
         pytest.skip(f"{assignment.name} {language} is in progress")
+    english = "\n".join(i18n.english_texts(notebook.read(assignment.notebook)).values()).lower()
     text = "\n".join(e.text for e in translations.entries.values()).lower()
-    assert not [t for t in TERMS[language] if not re.search(t, text)]
+    assert _missing_terms(english, text, language) == []
+
+
+def _missing_terms(english: str, translated: str, language: str) -> list[str]:
+    used = [terms[language] for en, terms in TERMS.items() if re.search(en, english)]
+    assert used, "the English text uses none of the terms"
+    return [t for t in used if not re.search(t, translated)]
+
+
+def test_a_translation_with_another_term_is_caught():
+    english = "the chain rule multiplies; the loss falls"
+    assert _missing_terms(english, "цепное правило; функция потерь падает", "ru") == []
+    assert _missing_terms(english, "правило цепочки; функция потерь падает", "ru") == [
+        TERMS["chain rule"]["ru"]]
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
-def test_hw1_stays_complete(language):
-    """hw1 is fully translated: marking it in progress again would hide missing cells."""
-    assert i18n.load(HW[0], language).status == "complete"
+@pytest.mark.parametrize("assignment", HW, ids=[a.name for a in HW])
+def test_every_assignment_stays_complete(assignment, language):
+    """hw1 and hw2 are fully translated: marking one in progress again would hide missing
+    cells (a new assignment may start in progress)."""
+    assert i18n.load(assignment, language).status == "complete"
 
 
 def test_the_status_command_names_stale_cells_and_exits_1(monkeypatch):
