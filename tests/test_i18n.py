@@ -241,22 +241,26 @@ def test_a_stale_cell_ships_in_english_and_the_build_says_so(tmp_path):
 
 
 @pytest.mark.slow
-def test_one_autograder_grades_every_language_the_same(release, tmp_path):
+@pytest.mark.parametrize("hw", HW, ids=[a.name for a in HW])
+def test_one_autograder_grades_every_language_the_same(hw, tmp_path):
     """The reference filled into each translated notebook gets full marks, the blank 0, with the
     same per-question scores as English (bplab grade, the trusted grader)."""
-    hw = HW[0]
+    release = build(hw, tmp_path / "dist")
+    name = release.notebook.name
     paths = []
     for language in ("en", *i18n.LANGUAGES):
         folder = release.student_dir if language == "en" else i18n.student_dir(release.out_dir,
                                                                                language)
-        stub = notebook.read(folder / "hw1.ipynb")
+        stub = notebook.read(folder / name)
         full = notebook.render(stub, hw, "reference")
+        if language != "en":  # the graded notebook really is the translated one
+            assert re.search("[а-яіїє]", full.cells[1].source.lower()), language
         for kind, nb in (("full", full), ("blank", stub)):
             p = tmp_path / "subs" / f"{kind}_{language}.ipynb"
             p.parent.mkdir(exist_ok=True)
             p.write_text(notebook.dumps(nb), encoding="utf-8")
             paths.append(p)
-    records = {r.stem: r for r in run_grade("hw1", paths, tmp_path / "out", jobs=2, quiet=True)}
+    records = {r.stem: r for r in run_grade(hw.name, paths, tmp_path / "out", jobs=2, quiet=True)}
     scores = {stem: {q.name: q.score for q in r.questions} for stem, r in records.items()}
     for kind in ("full", "blank"):
         for language in i18n.LANGUAGES:
