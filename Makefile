@@ -13,13 +13,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# bubblewrap gives the grader its namespaces; without it the grader degrades and says so.
+# bubblewrap gives the grader its namespaces and libseccomp (loaded through ctypes) its seccomp
+# filter; without them the grader degrades and says so.
+SANDBOX_PACKAGES := bubblewrap libseccomp2
 sandbox-tools:
-	@command -v bwrap >/dev/null 2>&1 || { \
+	@{ command -v bwrap >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null 2>&1 \
-	      || echo "note: could not install bubblewrap; grading runs with reduced isolation"; \
-	  else echo "note: bwrap not found; grading runs with reduced isolation"; fi; }
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SANDBOX_PACKAGES)) >/dev/null 2>&1 \
+	      || echo "note: could not install $(SANDBOX_PACKAGES); grading runs with reduced isolation"; \
+	  else echo "note: bwrap or libseccomp not found; grading runs with reduced isolation"; fi; }
 
 test: $(STAMP) sandbox-tools
 	$(VENV)/bin/ruff check .
@@ -33,3 +35,14 @@ demo: $(STAMP) sandbox-tools
 
 clean:
 	rm -rf dist demo-out
+
+# Headless Chromium and its WebDriver: the report's browser tests run in them (never skipped).
+.PHONY: browser-tools
+test: browser-tools
+browser-tools:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver) >/dev/null 2>&1 \
+	      || echo "note: could not install chromium; the report's browser tests will fail"; \
+	  else echo "note: chromium/chromedriver not found; the report's browser tests will fail"; fi; }

@@ -50,7 +50,6 @@ QUESTIONS = {
     ],
 }
 ALL_QUESTIONS = [(hw, q) for hw, qs in QUESTIONS.items() for q in qs]
-PROVIDED_HW1 = ["MatMul", "Subtract", "Square", "Sum", "Sigmoid", "ReLU"]
 
 
 def question_file(hw: str, question: str) -> Path:
@@ -62,16 +61,26 @@ def _definitions(hw: str):
     return load_definitions(ROOT / "solutions" / f"{hw}.py")
 
 
+@cache
+def _provided(hw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The notebook's provided cells: (origin homework, names) per ``provide`` cell."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "assignments" / hw / f"{hw}.ipynb", as_version=4)
+    roles = [c.metadata.get("bplab", {}) for c in nb.cells]
+    return tuple((r["from"], tuple(r["provide"])) for r in roles if "provide" in r)
+
+
 def make_env(hw: str, mode: str = "reference", **overrides) -> dict:
     """Globals of a notebook where every graded definition is the reference (``mode=
     "reference"``) or the stub (``mode="stub"``), then ``overrides`` replace names (planted
     bugs, alternative correct solutions). Definitions see each other through these globals,
     as in a notebook (so an override is used by later functions, too)."""
     env: dict = {"np": np, "__name__": "__notebook__"}
-    if hw == "hw2":
-        hw1 = _definitions("hw1")
-        for name in PROVIDED_HW1:
-            exec(compile(hw1[name].reference, f"<provided {name}>", "exec"), env)
+    for origin, names in _provided(hw):
+        theirs = _definitions(origin)
+        for name in names:
+            exec(compile(theirs[name].reference, f"<provided {name}>", "exec"), env)
     for name, definition in _definitions(hw).items():
         source = definition.reference if mode == "reference" else definition.stub
         exec(compile(source, f"<cell {name}>", "exec"), env)

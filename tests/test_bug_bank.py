@@ -11,8 +11,11 @@ from bugs import ROOT, environment, run_question
 from bugs.correct import CORRECT
 from bugs.hw1 import BUGS as HW1_BUGS
 from bugs.hw2 import BUGS as HW2_BUGS
+from bugs.hw3 import BUGS as HW3_BUGS
+from bugs.hw3 import CORRECT as HW3_CORRECT
 
-BUGS = HW1_BUGS + HW2_BUGS
+BUGS = HW1_BUGS + HW2_BUGS + HW3_BUGS
+HOMEWORKS = ("hw1", "hw2", "hw3")
 
 
 def _failures(test_file) -> list[str]:
@@ -21,7 +24,8 @@ def _failures(test_file) -> list[str]:
 
 def test_bank_is_large_and_covers_both_homeworks():
     assert len(BUGS) >= 40
-    assert {b.hw for b in BUGS} == {"hw1", "hw2"}
+    assert {b.hw for b in BUGS} == set(HOMEWORKS)
+    assert len(HW3_BUGS) >= 15 and len(HW3_CORRECT) >= 8
     assert len({b.id for b in BUGS}) == len(BUGS), "bug names must be unique per question"
 
 
@@ -31,7 +35,7 @@ def _questions(hw: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("hw", "question"),
-    [pytest.param(hw, q, marks=getattr(pytest.mark, hw)) for hw in ("hw1", "hw2")
+    [pytest.param(hw, q, marks=getattr(pytest.mark, hw)) for hw in HOMEWORKS
      for q in _questions(hw)],
 )
 def test_reference_gets_full_marks_and_no_diagnosis(hw, question):
@@ -61,7 +65,7 @@ def test_planted_bug_is_diagnosed(planted):
 
 
 @pytest.mark.parametrize("variant", [pytest.param(v, id=v.id, marks=getattr(pytest.mark, v.hw))
-                                     for v in CORRECT])
+                                     for v in CORRECT + HW3_CORRECT])
 def test_correct_variant_gets_full_marks_and_no_diagnosis(variant):
     test_file = run_question(variant.hw, variant.question,
                              environment(variant.hw, variant.source))

@@ -17,10 +17,10 @@ from bugs import environment, run_question
 from checks_env import ROOT, make_env
 from nbconvert import HTMLExporter
 
-from solutions import hw1, hw2
+from solutions import hw1, hw2, hw3
 
-HWS = ("hw1", "hw2")
-KEYS = {"hw1": hw1.quiz_answers, "hw2": hw2.quiz_answers}
+HWS = ("hw1", "hw2", "hw3")
+KEYS = {"hw1": hw1.quiz_answers, "hw2": hw2.quiz_answers, "hw3": hw3.quiz_answers}
 
 
 def _failures(test_file) -> list[str]:

@@ -7,16 +7,29 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from adversarial import BROKEN_FILES, HOSTILE, HW1_POINTS, MARKER, SECRETS, write
+from adversarial import (
+    BROKEN_FILES,
+    HOSTILE,
+    HW1_POINTS,
+    MARKER,
+    RESOURCE_PROBES,
+    SECRETS,
+    STOP_READING,
+    write,
+)
 from bplab.grade.command import run_grade
+from bplab.grade.proxy import WorkerLost
 from bplab.grade.record import Config
-from bplab.grade.sandbox import BASE_UID, UID_RANGE, Sandbox
+from bplab.grade.sandbox import BASE_UID, UID_RANGE, Limits, Sandbox
+from bplab.grade.session import Session
 from bplab.layout import GradingDir
 
 pytestmark = [pytest.mark.hw1, pytest.mark.slow]
@@ -193,3 +206,133 @@ def test_isolation_is_reported(graded):
     isolation = records["canary"].isolation
     assert isolation == Sandbox(0).isolation.describe()
     assert "rlimits" in isolation
+
+
+# --------------------------------------------------------------------------- issue 10's classes
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_text_from_the_worker_is_clean_printable_utf8(graded):
+    # Class 2 and 8: a lone surrogate once crashed the results writer; escapes were kept raw.
+    records, out, _ = graded
+    record = records["bad_text"]
+    for text in _strings(record.to_dict()):
+        assert not _UNPRINTABLE.search(text), repr(text)
+    # The message itself reached the record, without its escape sequences.
+    assert any("RuntimeError: \ufffd" in n and "lone red" in n for n in record.cell_notes)
+    for path in (out / "results" / "bad_text.json", out / "feedback" / "bad_text.md"):
+        path.read_bytes().decode("utf-8")  # strict: valid UTF-8
+
+
+def test_student_sizes_stay_the_students_problem(graded):
+    # Class 4: uncapped error text filled MBs; grown IPython lines became a grader fault.
+    records, out, _ = graded
+    for stem in ("huge_errors", "shell_lines"):
+        assert records[stem].status == "graded", records[stem].reason
+        assert (out / "results" / f"{stem}.json").stat().st_size < 400_000
+        assert (out / "feedback" / f"{stem}.md").stat().st_size < 400_000
+    assert len(records["shell_lines"].cell_notes) < 100
+
+
+def test_student_names_cannot_forge_a_diagnosis(graded):
+    # Class 6: an exception type's __name__ and an object's __name__ reach grader messages.
+    records, out, _ = graded
+    record = records["forged_names"]
+    assert not [q.diagnoses for q in record.questions if q.diagnoses
+                and any(c.startswith("forged") for c in q.diagnoses)]
+    assert "(diagnosis: forged" not in json.dumps(record.to_dict(), ensure_ascii=False)
+    assert "forged" not in (out / "results" / "forged_names.json").read_text().split(
+        '"diagnoses"', 1)[1]
+
+
+def test_continuation_lines_survive_the_ipython_rewrite(graded):
+    # Class 7: a continuation line starting with `!=` or `%` used to become `pass`.
+    records, _, _ = graded
+    record = records["continuation_lines"]
+    assert _scores(record) == HW1_POINTS
+    assert not [n for n in record.cell_notes if "IPython" in n], record.cell_notes
+
+
+def _session(**kw):
+    sandbox = Sandbox(0, prestart=False)
+    session = Session(sandbox, call_timeout=kw.pop("call_timeout", 3.0), **kw)
+    session.start()
+    return session
+
+
+
+def test_a_worker_that_stops_reading_is_a_timeout_not_a_hang():
+    # Class 1: a send of more than a pipe's buffer used to block the grader forever.
+    session = _session()
+    assert session.exec_cell(1, STOP_READING, 5) is None
+    started = time.monotonic()
+    with pytest.raises(WorkerLost) as lost:
+        session.exec_cell(2, "x = 1  # " + "y" * 300_000, 2.0)
+    assert lost.value.kind == "timeout" and time.monotonic() - started < 10
+    session.close()
+
+
+def test_the_submission_deadline_bounds_every_wait():
+    session = _session(call_timeout=600.0, deadline=time.monotonic() + 4)
+    assert session.exec_cell(1, STOP_READING, 600) is None
+    started = time.monotonic()
+    with pytest.raises(WorkerLost):
+        session.exec_cell(2, "x = 1  # " + "y" * 300_000, 600)
+    assert time.monotonic() - started < 10
+    session.close()
+
+
+
+def test_whole_submission_resources_are_bounded():
+    # Class 5 (and 8's torch): memfd/shm outside RLIMIT_AS, new namespaces, kernel surface.
+    session = _session()
+    error = session.exec_cell(1, RESOURCE_PROBES, 20)
+    assert error is None, error
+    probe = session.names(["probe"])["probe"]
+    session.close()
+    limits = Limits()
+    assert probe.pop("forks") < limits.processes
+    assert probe.pop("torch") == "absent"
+    full = ("refused 28", "refused 13")  # ENOSPC: a sized tmpfs; EACCES: not writable at all
+    assert probe.pop("fill_dev_shm") in full and probe.pop("fill_tmp") in full
+    # Refused by the filter: EPERM before the kernel looks at the (dummy) arguments.
+    assert {k: v for k, v in probe.items() if v != "refused 1"} == {}
+    assert limits.processes * limits.memory_bytes <= limits.budget_bytes
+    isolation = Sandbox(0, prestart=False).isolation.describe()
+    assert "seccomp" in isolation and "sized tmpfs" in isolation
+
+
+CALLBACKS = """
+saved = []
+def keep(cb):
+    saved.append(cb)
+    return 1
+def use_saved(cb):
+    return saved[0]()
+"""
+
+
+def test_a_stale_callback_cannot_call_a_later_requests_function():
+    # Class 8: callback ids restarted per request, so an old stub reached the new callable.
+    session = _session()
+    assert session.exec_cell(1, CALLBACKS, 5) is None
+    e = session.names(["keep", "use_saved"])
+    called = []
+    assert e["keep"](lambda: called.append("first")) == 1
+    # Callbacks live as long as the worker (hw3's Graph calls grader blocks in later calls), so
+    # the kept stub reaches only the function it was given, never the later request's one.
+    e["use_saved"](lambda: called.append("second") or 2)
+    assert called == ["first"]
+    session.close()

@@ -19,7 +19,7 @@ def examples(assignment: str) -> list[Path]:
     return sorted((ROOT / "examples" / assignment).glob("*.ipynb"))
 
 
-@pytest.fixture(scope="module", params=["hw1", "hw2"])
+@pytest.fixture(scope="module", params=["hw1", "hw2", "hw3"])
 def graded(request, tmp_path_factory):
     """Every bundled example of one assignment, graded once by the command line."""
     assignment = request.param
@@ -42,11 +42,14 @@ def test_writes_one_row_result_and_feedback_per_submission(graded):
     for p in EXAMPLES:
         data = json.loads(GradingDir(out).results(p.stem).read_text())
         assert {"score", "tests", "extra_data"} <= set(data)
-        assert set(data["extra_data"]["bplab"]) == {"status", "reason", "isolation", "diagnoses"}
+        assert set(data["extra_data"]["bplab"]) == {
+            "status", "reason", "isolation", "diagnoses", "assignment", "question_status",
+            "identity", "flags", "locators"}
         for t in data["tests"]:
             assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
         assert GradingDir(out).feedback(p.stem).read_text().startswith(
             f"# {assignment} feedback")
+        assert f"<h1>{assignment} feedback" in (out / "feedback" / f"{p.stem}.html").read_text()
     assert "isolation:" in output
 
 
@@ -121,3 +124,24 @@ def test_report_of_the_graded_examples_names_every_submission_and_diagnosis(grad
     assert "not_implemented" in found  # the blank notebook
     for code in found:
         assert html_escape(CODES[code]) in html, code
+
+
+def test_record_files_stay_bounded_whatever_the_record_holds():
+    """Issue 10: a record's results and feedback have a bounded size (capped per item)."""
+    from bplab.grade.outputs import MAX_TEXT, feedback_html, feedback_markdown, results_json
+    from bplab.grade.record import CaseOutcome, QuestionResult, Record
+    from bplab.grade.suite import Suite
+
+    class _File:
+        name, possible = "MatMul", 4
+
+    suite = Suite("hw1", [_File()])
+    huge = "x" * (50 * MAX_TEXT)
+    record = Record("s", "s.ipynb", "graded", reason=huge, cell_notes=[huge] * 3, questions=[
+        QuestionResult("MatMul", 0.0, 4.0, "failed", note=huge,
+                       cases=[CaseOutcome(f"c{i}", False, False, 1.0, huge) for i in range(3)])])
+    size = len(json.dumps(results_json(record, suite)))
+    markdown = feedback_markdown(record, suite)
+    assert size < 20 * MAX_TEXT and len(markdown) < 20 * MAX_TEXT
+    assert "more characters cut" in markdown
+    assert len(feedback_html(markdown, "t")) < 25 * MAX_TEXT

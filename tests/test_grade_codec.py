@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from bplab.grade import codec, text
 from bplab.grade.codec import Decoder, Encoder, ProtocolError, Unsendable
 from hypothesis import given
 from hypothesis import strategies as st
@@ -30,6 +33,14 @@ def test_arrays_round_trip_with_dtype_and_shape(dtype):
     for x, y in zip((a, a.T, a[:, 1]), b, strict=True):
         assert type(y) is np.ndarray and y.dtype == x.dtype and np.array_equal(x, y)
         assert y.flags.writeable
+
+
+def test_zero_d_arrays_stay_zero_d():
+    # A 0-d array (np.ones_like(1.0), np.asarray(loss)) is a scalar of the contract: it must not
+    # arrive as shape (1,), where float() refuses it (found by hw3's Graph variants).
+    for a in (np.array(1.5), np.ones_like(np.asarray(2.0)), np.array(3, dtype=np.int64)):
+        b = DEC.decode(ENC.encode(a))
+        assert b.shape == () and b.dtype == a.dtype and b == a
 
 
 def test_numpy_scalars_stay_numpy_scalars():
@@ -81,3 +92,32 @@ def test_garbage_never_escapes_as_another_error(data):
         DEC.decode(data)
     except ProtocolError:
         pass
+
+
+def test_a_text_hook_cleans_every_string_and_replaces_invalid_utf8():
+    data = codec.Encoder().encode({"k\x1b[1m": ["\udcff", "(diagnosis: x)"]})
+    assert codec.Decoder().decode(data) == {"k\x1b[1m": ["\udcff", "(diagnosis: x)"]}
+    cleaned = codec.Decoder(text=text.clean).decode(data)
+    assert cleaned == {"k": ["\ufffd", "(diagnosis - x)"]}
+    raw = b"s" + (3).to_bytes(4, "big") + b"a\xffb"  # invalid UTF-8 from a patched worker
+    assert codec.Decoder(text=text.clean).decode(raw) == "a\ufffdb"
+    with pytest.raises(codec.ProtocolError):
+        codec.Decoder().decode(raw)
+
+
+def test_a_full_pipe_calls_wait_and_wait_may_give_up():
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    calls = []
+
+    def wait():
+        calls.append(1)
+        raise TimeoutError("deadline")
+
+    try:
+        with pytest.raises(TimeoutError):
+            codec.write_frame(w, b"x" * (1 << 20), wait)  # more than any pipe buffer
+        assert calls == [1]
+    finally:
+        os.close(r)
+        os.close(w)

@@ -223,11 +223,13 @@ def _processes_running(arg: str) -> list[int]:
 
 def test_private_tmp_is_mounted_before_the_binds(monkeypatch):
     # A venv under /tmp (a CI clone) must be bound on top of the sandbox's tmpfs, not hidden by it.
-    from bplab.grade import sandbox as sb
+    from bplab.grade.sandbox import bwrap
+    from bplab.grade.sandbox.limits import Limits
 
-    monkeypatch.setattr(sb, "_python_dirs", lambda: ["/tmp/clone/.venv", "/opt/python"])
-    args = sb._bwrap_args(sb.Limits(), None)
-    tmpfs = args.index("--tmpfs")
+    monkeypatch.setattr(bwrap, "python_dirs", lambda: ["/tmp/clone/.venv", "/opt/python"])
+    args = bwrap.bwrap_args(Limits(), None)
+    tmpfs = args.index("/tmp") - 1
+    assert args[tmpfs] == "--tmpfs"
     binds = [i for i, a in enumerate(args) if a == "--ro-bind" and args[i + 1] != "/usr"]
     assert binds and all(i > tmpfs for i in binds), args
 

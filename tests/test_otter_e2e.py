@@ -20,7 +20,7 @@ from bplab.otter_run import OtterResult, otter_run_many, question_scores
 from fake_assignment import make_fake_repo
 
 ASSIGNMENTS = [
-    a for a in (Assignment.named("hw1"), Assignment.named("hw2"))
+    a for a in map(Assignment.named, demo.ASSIGNMENTS)
     if a.notebook.is_file() and a.test_files() and any(a.examples_dir.glob("*.ipynb"))
 ]
 EXAMPLES = [(a.name, p.stem) for a in ASSIGNMENTS for p in sorted(a.examples_dir.glob("*.ipynb"))]

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 from bplab.layout import GradingDir
-from bplab.roster import join_roster, match_ids, roster_issues, write_rows
+from bplab.roster import (
+    join_roster,
+    match_ids,
+    poor_match,
+    read_roster,
+    roster_issues,
+    write_rows,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -72,6 +79,7 @@ def test_join_one_row_per_student_then_leftovers(tmp_path):
     }
     kinds = [(i.kind, i.who) for i in roster_issues(rows, "email")]
     assert sorted(kinds) == sorted([
+        ("poor match", ""),  # 2 of 5 students, 2 of 6 submissions
         ("ambiguous", "carol"), ("missing", "dave"), ("missing", "zoe"),
         ("unmatched", "alice_dave"), ("unmatched", "stranger"), ("unmatched", "carol"),
         ("unmatched", "carol_v2")])
@@ -118,3 +126,50 @@ def test_nothing_is_dropped(tmp_path_factory, stems, ids):
     assert all(r["email"] == "" for r in rows[len(ids):])
     graded = [r["submission"].removeprefix("'") for r in rows if r["status"] == "graded"]
     assert sorted(graded) == sorted(stems)
+
+
+LMS = Path(__file__).resolve().parent / "lms"
+
+
+def _grades_with_identity(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """grades.csv with identity columns: (stem, lms, user_id)."""
+    from bplab.grade.identity import IDENTITY_COLUMNS
+
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["submission", "status", "score", "max_score", *QUESTIONS, *IDENTITY_COLUMNS])
+        for stem, lms, uid in rows:
+            ident = {"lms": lms, "user_id": uid}
+            w.writerow([stem, "graded", 3, 6, 3, 0, *(ident.get(c, "") for c in IDENTITY_COLUMNS)])
+    return path
+
+
+def test_canvas_gradebook_skips_points_row_and_matches_by_user_id(tmp_path):
+    roster = read_roster(LMS / "canvas_gradebook.csv")
+    assert (roster.kind, roster.id_column) == ("canvas", "ID")
+    assert roster.ids == ["12345", "12346", "12347", "12348"]  # no "Points Possible" student
+    grades = _grades_with_identity(tmp_path / "g.csv", [
+        ("smithjohn_12345", "canvas", "12345"), ("x_12346", "moodle", "12346"),  # wrong LMS
+        ("12347", "plain", "")])  # a stem that looks like an id is not a Canvas id
+    rows = join_roster(grades, LMS / "canvas_gradebook.csv")
+    assert [(r["ID"], r["roster_match"]) for r in rows[:4]] == [
+        ("12345", "lms"), ("12346", "missing"), ("12347", "missing"), ("12348", "missing")]
+    assert poor_match(rows, "ID").startswith("only 1 of 4 roster students")
+
+
+def test_moodle_worksheet_identifier_is_the_participant_id(tmp_path):
+    roster = read_roster(LMS / "moodle_worksheet.csv")
+    assert (roster.kind, roster.ids) == ("moodle", ["1234567", "1234568", "1234569"])
+    grades = _grades_with_identity(tmp_path / "g.csv", [
+        ("Іван_Петренко_1234567", "moodle", "1234567"), ("José_Núñez_1234568", "moodle",
+                                                         "1234568")])
+    rows = join_roster(grades, LMS / "moodle_worksheet.csv")
+    assert [r["roster_match"] for r in rows] == ["lms", "lms", "missing"]
+    assert poor_match(rows, "Identifier") == ""  # 2 of 3 and 2 of 2: fine
+
+
+def test_a_plain_roster_needs_its_id_column(tmp_path):
+    (tmp_path / "r.csv").write_text("email,name\na@x,A\n")
+    with pytest.raises(ValueError, match="--roster-id"):
+        read_roster(tmp_path / "r.csv")
+    assert read_roster(tmp_path / "r.csv", "email").ids == ["a@x"]

@@ -13,6 +13,7 @@ def main() -> None:
 # (Imports are inside a function so that `bplab --help` stays fast.)
 def _register() -> None:
     from bplab.notebook import sync_command; main.add_command(sync_command)  # noqa: E702, I001
+    from bplab.export import export_command; main.add_command(export_command)  # noqa: E702, I001
     from bplab.build import build_command; main.add_command(build_command)  # noqa: E702, I001
     from bplab.examples import examples_command; main.add_command(examples_command)  # noqa: E501, E702, I001
     from bplab.report.command import report; main.add_command(report)  # noqa: E702, I001

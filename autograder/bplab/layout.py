@@ -90,8 +90,10 @@ class GradingDir:
         DIR/grades.csv               one row per submission (``GRADES_COLUMNS``, then questions)
         DIR/results/<stem>.json      Gradescope's results format plus ``extra_data.bplab``
         DIR/feedback/<stem>.md       what the student reads
+        DIR/feedback/<stem>.html     the same, rendered (LMS upload, e-mail)
         DIR/report.html              the class report (``--report`` or ``bplab report DIR``)
         DIR/grades_with_roster.csv   the roster join (``--roster``)
+        DIR/export/                  ``bplab export``: files for the LMS
     """
 
     root: Path
@@ -124,6 +126,18 @@ class GradingDir:
 
     def feedback(self, stem: str) -> Path:
         return self.feedback_dir / f"{stem}.md"
+
+    def feedback_html(self, stem: str) -> Path:
+        return self.feedback_dir / f"{stem}.html"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.root / "export"
+
+    def feedback_files(self, stem: str) -> list[tuple[Path, str]]:
+        """A record's feedback files, HTML first, each with its link relative to ``root``."""
+        return [(self.feedback_html(stem), f"{self._FEEDBACK}/{stem}.html"),
+                (self.feedback(stem), self.feedback_link(stem))]
 
     def feedback_link(self, stem: str) -> str:
         """The feedback file's path relative to ``root`` (a link in report.html)."""

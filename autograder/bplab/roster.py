@@ -1,17 +1,27 @@
 """Join ``grades.csv`` to a class roster, for LMS upload: one row per roster student.
 
+Rosters are read as the LMS exports them (``read_roster``):
+
+- a **Canvas gradebook** CSV (``Student, ID, SIS User ID, SIS Login ID, Section, ...``): the
+  "Points Possible" row (and any other row without an ``ID``) is skipped; a student is its
+  ``ID``, the user id in a Canvas download's file names;
+- a **Moodle grading worksheet** (``Identifier, Full name, ...``): ``Identifier`` is
+  "Participant 1234567", the participant id in the download's folder names;
+- a **plain CSV** with ``id_column`` naming its id column.
+
 How a submission finds its student (ids and stems compared case-insensitively, trimmed):
 
-1. **exact**: the submission stem equals a roster id (``alice@uni.edu.ipynb`` has the stem
-   ``alice@uni.edu``);
-2. otherwise **contains**: the stem contains a roster id as a whole token, i.e. not preceded or
+1. **lms**: a Canvas or Moodle roster matches the LMS user id the record kept;
+2. **exact**: a plain roster's id equals the submission's stem, user id, e-mail or SID
+   (``alice@uni.edu.ipynb`` has the stem ``alice@uni.edu``);
+3. otherwise **contains**: the stem contains a roster id as a whole token, i.e. not preceded or
    followed by a letter or digit (``hw1_alice@uni.edu_v2`` contains ``alice@uni.edu``;
    ``malice@uni.edu`` does not).
 
 Nothing is dropped silently. The output has every roster row, in roster order, then one row per
 submission that found no student; its ``roster_match`` column says how each row was settled:
 
-- ``exact`` / ``contains``: the student's one submission, with its grades;
+- ``lms`` / ``exact`` / ``contains``: the student's one submission, with its grades;
 - ``missing``: no submission (status ``missing``, empty score);
 - ``several submissions: a; b``: the student matched more than one submission; none is chosen
   (status ``ambiguous``, empty score) and each of them also gets its own row below;
@@ -29,6 +39,7 @@ from pathlib import Path
 from bplab.layout import GradingDir
 
 MISSING = "missing"
+MATCHED = ("lms", "exact", "contains")
 AMBIGUOUS = "ambiguous"
 MATCH_COLUMN = "roster_match"
 # Spreadsheets run a cell that starts with one of these as a formula; stems come from students.
@@ -71,29 +82,68 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), [dict(r) for r in reader]
 
 
+CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+MOODLE_IDENTIFIER = "Identifier"
+_PARTICIPANT = re.compile(r"\D*(\d+)\s*")
+
+
+@dataclass
+class Roster:
+    """A roster as exported; ``ids[i]`` is row ``i``'s student id (``""`` when it has none)."""
+
+    kind: str  # canvas | moodle | plain
+    header: list[str]
+    rows: list[dict[str, str]]
+    id_column: str
+    ids: list[str]
+
+
+def read_roster(path: Path, id_column: str | None = None) -> Roster:
+    """Read a Canvas gradebook, a Moodle worksheet or a plain CSV (``id_column`` needed).
+
+    Raises ``ValueError`` with what to do when the file fits none of them.
+    """
+    header, rows = _read_csv(path)
+    if id_column is None and all(c in header for c in ("Student", "ID")):
+        rows = [r for r in rows if (r.get("ID") or "").strip()]  # "Points Possible" has none
+        return Roster("canvas", header, rows, "ID", [(r.get("ID") or "").strip() for r in rows])
+    if id_column is None and MOODLE_IDENTIFIER in header:
+        ids = []
+        for r in rows:
+            m = _PARTICIPANT.fullmatch(r.get(MOODLE_IDENTIFIER) or "")
+            ids.append(m.group(1) if m else "")
+        return Roster("moodle", header, rows, MOODLE_IDENTIFIER, ids)
+    if id_column is None:
+        raise ValueError(f"{path}: not a Canvas gradebook (Student, ID) or a Moodle worksheet "
+                         f"(Identifier); name its id column with --roster-id "
+                         f"(columns: {', '.join(header)})")
+    if id_column not in header:
+        raise ValueError(f"{path}: no column {id_column!r} (columns: {', '.join(header)})")
+    return Roster("plain", header, rows, id_column,
+                  [(r.get(id_column) or "").strip() for r in rows])
+
+
 def _safe_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def join_roster(grades_csv: Path, roster_csv: Path, id_column: str) -> list[dict[str, str]]:
+def join_roster(grades_csv: Path, roster_csv: Path,
+                id_column: str | None = None) -> list[dict[str, str]]:
     """Rows of ``grades_with_roster.csv`` (see the module docstring for the rules).
 
     Columns: the roster's columns, then grades.csv's (``submission, status, score, max_score,
-    <question>...``; renamed ``grade_<name>`` if the roster already has that name), then
-    ``roster_match``. Raises ``ValueError`` when ``id_column`` is not in the roster, two roster
-    rows share an id, or the roster has a ``roster_match`` column.
+    <question>..., identity``; renamed ``grade_<name>`` if the roster already has that name),
+    then ``roster_match``. Raises ``ValueError`` when the roster cannot be read
+    (``read_roster``), two roster rows share an id, or the roster has a ``roster_match`` column.
     """
-    roster_header, roster = _read_csv(roster_csv)
-    if id_column not in roster_header:
-        raise ValueError(
-            f"{roster_csv}: no column {id_column!r} (columns: {', '.join(roster_header)})"
-        )
+    parsed = read_roster(roster_csv, id_column)
+    roster_header, roster = parsed.header, parsed.rows
     grade_header, grades = _read_csv(grades_csv)
     missing_cols = [c for c in GradingDir.GRADES_COLUMNS if c not in grade_header]
     if missing_cols:
         raise ValueError(f"{grades_csv}: missing column(s) {', '.join(missing_cols)}")
 
-    ids = [(r.get(id_column) or "").strip() for r in roster]
+    ids = parsed.ids
     keys = [_key(i) for i in ids]
     dupes = sorted({i for i, k in zip(ids, keys, strict=True) if k and keys.count(k) > 1})
     if dupes:
@@ -107,7 +157,7 @@ def join_roster(grades_csv: Path, roster_csv: Path, id_column: str) -> list[dict
     by_id: dict[str, list[tuple[dict[str, str], str]]] = {i: [] for i in ids if i}
     unassigned: list[tuple[dict[str, str], str]] = []
     for g in grades:
-        matched, how = match_ids(g.get("submission") or "", [i for i in ids if i])
+        matched, how = _match(g, parsed.kind, [i for i in ids if i])
         if len(matched) == 1:
             by_id[matched[0]].append((g, how))
         else:
@@ -142,6 +192,58 @@ def join_roster(grades_csv: Path, roster_csv: Path, id_column: str) -> list[dict
     return rows
 
 
+def _match(grade: dict[str, str], kind: str, ids: list[str]) -> tuple[list[str], str]:
+    if kind != "plain":  # an LMS roster: its own user ids, nothing guessed from names
+        uid = (grade.get("user_id") or "").strip()
+        same_lms = (grade.get("lms") or "") == kind
+        return ([i for i in ids if same_lms and uid and i == uid], "lms")
+    known = {_key(grade.get(c) or "") for c in ("user_id", "email", "sid")} - {""}
+    exact = [i for i in ids if _key(i) in known]
+    if exact:
+        return exact, "exact"
+    return match_ids(grade.get("submission") or "", ids)
+
+
+@dataclass(frozen=True)
+class MatchCounts:
+    """How well a join went: students with one submission, submissions given to a student."""
+
+    students: int
+    students_matched: int
+    submissions: int
+    submissions_matched: int
+
+    @property
+    def poor(self) -> bool:
+        """Fewer than half of the roster, or of the submissions, matched."""
+        return (2 * self.students_matched < self.students
+                or 2 * self.submissions_matched < self.submissions)
+
+    def describe(self) -> str:
+        return (f"{self.students_matched} of {self.students} roster students and "
+                f"{self.submissions_matched} of {self.submissions} submissions matched")
+
+
+def match_counts(rows: list[dict[str, str]], id_column: str) -> MatchCounts:
+    on_roster = [r for r in rows if r.get(id_column)]
+    matched = sum(r.get(MATCH_COLUMN) in MATCHED for r in on_roster)
+    leftovers = len(rows) - len(on_roster)
+    return MatchCounts(len(on_roster), matched, matched + leftovers, matched)
+
+
+def poor_match(rows: list[dict[str, str]], id_column: str) -> str:
+    """A one-line warning when fewer than half of the roster or of the submissions matched."""
+    counts = match_counts(rows, id_column)
+    if not counts.poor:
+        return ""
+    return f"only {counts.describe()}; is it the right roster (or --roster-id)?"
+
+
+def read_join(path: Path) -> list[dict[str, str]]:
+    """Rows of a ``grades_with_roster.csv`` written by ``write_rows``."""
+    return _read_csv(path)[1]
+
+
 def roster_issues(rows: list[dict[str, str]], id_column: str) -> list[RosterIssue]:
     """What in a join needs a human, from the rows :func:`join_roster` returned."""
     issues = []
@@ -152,8 +254,11 @@ def roster_issues(rows: list[dict[str, str]], id_column: str) -> list[RosterIssu
             issues.append(RosterIssue("missing", r.get(id_column, ""), "no submission found"))
         elif match.startswith("several submissions"):
             issues.append(RosterIssue("ambiguous", r.get(id_column, ""), match))
-        elif match not in ("exact", "contains"):
+        elif match not in MATCHED:
             issues.append(RosterIssue("unmatched", stem.removeprefix("'"), match))
+    warning = poor_match(rows, id_column)
+    if warning:
+        issues.insert(0, RosterIssue("poor match", "", warning))
     return issues
 
 

@@ -93,6 +93,11 @@ CODES: dict[str, str] = {
     # training diagnoses (autograder/hw2/train_two_layer.py)
     "train_not_learning": "training does not lower the loss or reach the accuracy bar",
     "train_seed_ignored": "training results do not follow the seed",
+    # autograd engine findings (bplab_checks.graph, hw3's Graph)
+    "fanout_overwritten": "a node used several times keeps some paths' gradients, not their sum",
+    "visit_order": "a node's backward ran before all of its consumers had passed their gradient",
+    "backward_twice": "a block's backward was called more than once in one backward pass",
+    "stale_state": "a value or gradient left over from the previous forward/backward",
 }
 
 

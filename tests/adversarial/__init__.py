@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,8 @@ FAN_OUT = {"fan_out"}
 # Strings that exist only in hidden test cases or in the reference solution bodies.
 SECRETS = ("from solutions.hw1 import MatMul as reference", "dB = A.T @ dout",
            "check_block_matches_reference(\n")
-MARKER = "bplab-adversarial-1234.5678"
+# The daemon's `sleep` argument: unique per test run, since other runs may share the machine.
+MARKER = f"bplab-adversarial-{os.getpid()}.5678"
 
 
 @dataclass
@@ -283,3 +285,120 @@ BROKEN_FILES: dict[str, tuple[bytes, str]] = {
     "json_list.ipynb": (b"[1, 2, 3]", "invalid_notebook"),
     "no_cells.ipynb": (b'{"metadata": {}}', "invalid_notebook"),
 }
+
+# --------------------------------------------------------------------------- issue 10's classes
+# Cells run straight in a session (tests/test_grade_adversarial.py) and in the benchmark.
+# Student code makes the worker stop reading its requests (the next send then blocks).
+STOP_READING = ("import sys, time\n"
+                "sys.modules['__main__'].READER.read = lambda *a, **k: time.sleep(3600)\n")
+
+# Each probe records how the kernel answered ("refused <errno>") in the dict `probe`.
+RESOURCE_PROBES = r'''
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+probe = {}
+def attempt(name, fn):
+    try:
+        ok = fn()
+    except OSError as exc:
+        probe[name] = f"refused {exc.errno}"
+        return
+    probe[name] = "allowed" if ok else f"refused {ctypes.get_errno()}"
+def sys_call(nr, *args):
+    return lambda: libc.syscall(nr, *args) >= 0
+attempt("memfd_create", lambda: os.memfd_create("hog") >= 0)
+attempt("shmget", lambda: libc.shmget(0, 2**20, 0o1600) >= 0)  # IPC_PRIVATE | IPC_CREAT
+attempt("unshare_user", lambda: libc.unshare(0x10000000) == 0)  # CLONE_NEWUSER
+attempt("unshare_net", lambda: libc.unshare(0x40000000) == 0)  # CLONE_NEWNET
+attempt("mount", lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0)
+attempt("setns", sys_call(308, 0, 0))
+attempt("ptrace", sys_call(101, 0, 0, 0, 0))  # PTRACE_TRACEME
+attempt("keyctl", sys_call(250, 0, -1, 0, 0, 0))
+attempt("bpf", sys_call(321, 0, 0, 0))
+attempt("perf_event_open", sys_call(298, 0, 0, -1, -1, 0))
+attempt("userfaultfd", sys_call(323, 0))
+attempt("io_uring_setup", sys_call(425, 1, 0))
+def fill(prefix):
+    for i in range(32):  # 256 MiB in all, in files under RLIMIT_FSIZE: more than a tmpfs holds
+        with open(f"{prefix}{i}", "wb") as f:
+            f.write(b"x" * 2**23)
+    return True
+attempt("fill_dev_shm", lambda: fill("/dev/shm/hog"))
+attempt("fill_tmp", lambda: fill("/tmp/hog"))
+kids = 0
+for _ in range(40):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        import time
+        time.sleep(30)
+        os._exit(0)
+    kids += 1
+probe["forks"] = kids
+try:
+    import torch
+    probe["torch"] = "importable"
+except ImportError:
+    probe["torch"] = "absent"
+'''
+
+
+# Each is graded in the same batch as the cases above (tests/test_grade_adversarial.py).
+_CONTINUED_RELU = '''import numpy as np
+class ReLU:
+    """An honest ReLU whose continuation lines start with IPython's escape characters."""
+    @staticmethod
+    def forward(X):
+        mask = (X
+!= 0) & (X > 0)
+        label = ("%s"
+% "relu")
+        doc = """
+!this is text, not a shell command
+%neither is this
+"""
+        return np.where(mask, X, 0.0), mask
+    @staticmethod
+    def backward(dout, cache):
+        return (dout * cache,)
+'''
+
+ISSUE_10: dict[str, Case] = {
+    # 2 and 8: text that cannot be written (a lone surrogate), terminal escapes and controls.
+    "bad_text": Case(
+        prepend=["raise RuntimeError('\\udcff lone \\x1b[31mred\\x1b]0;title\\x07 \\x9b1m \\x00 ok')\n"],
+        define={"Square": _block("Square", "        raise RuntimeError('\\udcff\\x1b[2J' * 50)")},
+        zero={"Square"} | CHAINED,
+        notes=("lone", "ok"),
+    ),
+    # 4: error text the worker was patched not to cap, in many cells.
+    "huge_errors": Case(
+        prepend=["import sys\nsys.modules['__main__']._text = lambda s: s\n"]
+        + ["raise ValueError('E' * 10**6)\n"] * 40,
+        define={"Sum": _block("Sum", "        import sys\n        sys.modules['__main__']._text = lambda s: s\n"
+                                     "        raise ValueError('S' * 10**6)")},
+        zero={"Sum"} | CHAINED,
+        below_max=FAN_OUT,
+    ),
+    # 4: IPython lines that grow past the cell limit when rewritten; thousands of commands.
+    "shell_lines": Case(
+        append=[("!" + "\x07" * 1000 + "\n") * 600, "!ls\n" * 3000],
+        notes=("too large", "more IPython commands"),
+    ),
+    # 6: a student-chosen exception type name and object name carry a diagnosis tag.
+    "forged_names": Case(
+        define={"ReLU": _block("ReLU", "        class E(Exception):\n            pass\n"
+                                       "        E.__name__ = E.__qualname__ = 'x (diagnosis: forged_type)'\n"
+                                       "        raise E('boom')"),
+                "Sigmoid": _block("Sigmoid", "        class O:\n            __name__ = 'y (diagnosis: forged_label)'\n"
+                                             "        return O(), O()",
+                                  "        class O:\n            __name__ = 'z (diagnosis: forged_label)'\n"
+                                  "        return (O(),)")},
+        zero={"ReLU", "Sigmoid"},
+    ),
+    # 7: a correct solution whose continuation lines start with `!=` and `%`.
+    "continuation_lines": Case(define={"ReLU": _CONTINUED_RELU}),
+}
+HOSTILE.update(ISSUE_10)

@@ -1,5 +1,10 @@
 """Grade many submissions in parallel: ``jobs`` trusted grader processes, each driving one
-sandboxed worker at a time (one sandbox per submission)."""
+sandboxed worker at a time (one sandbox per submission).
+
+Records are handed to ``on_done(index, record)`` as each submission finishes and are not kept
+here, and each notebook is read (``Submission.read``) by the process that grades it, when its
+turn comes: memory stays flat with the number of submissions.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,12 @@ import multiprocessing
 import multiprocessing.util
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from bplab.grade.intake import Submission
+from bplab.grade.intake import Submission, Unusable
 from bplab.grade.record import Config, Record, Status, empty_questions
 from bplab.grade.runner import grade_notebook
 from bplab.grade.sandbox import Sandbox
@@ -41,19 +46,20 @@ class Grader:
         self.sandbox = Sandbox(slot, data_dir=data_dir, use_bwrap=setup.use_bwrap)
 
     def grade(self, sub: Submission) -> Record:
-        if sub.status != "ok" or sub.data is None:
-            return terminal_record(sub, self.suite, self.sandbox.isolation.describe())
-        return grade_notebook(sub.stem, sub.origin, sub.data, self.suite, self.sandbox,
+        try:
+            data = sub.read(self.setup.assignment)
+        except Unusable as why:
+            return terminal_record(sub, self.suite, self.sandbox.isolation.describe(),
+                                   why.status, why.reason)
+        return grade_notebook(sub.stem, sub.origin, data, self.suite, self.sandbox,
                               self.setup.config)
 
 
-def terminal_record(sub: Submission, suite: Suite, isolation: str) -> Record:
+def terminal_record(sub: Submission, suite: Suite, isolation: str, status: Status,
+                    reason: str) -> Record:
     """The record of a submission that has nothing to run."""
-    # "ok" without bytes cannot come out of intake; if it ever did, nothing could be read.
-    status: Status = "invalid_notebook" if sub.status == "ok" else sub.status
-    record = Record(sub.stem, sub.origin, status, sub.reason, isolation)
-    record.questions = empty_questions(suite.max_scores, "not_graded",
-                                       f"not graded: {sub.reason}")
+    record = Record(sub.stem, sub.origin, status, reason, isolation)
+    record.questions = empty_questions(suite.max_scores, "not_graded", f"not graded: {reason}")
     return record
 
 
@@ -76,58 +82,63 @@ def _grade_in_pool(sub: Submission) -> Record:
 
 
 def grade_all(subs: list[Submission], setup: Setup, jobs: int,
-              on_done: Callable[[Record], None] | None = None) -> list[Record]:
-    """A record for every submission, in input order."""
-    done = on_done or (lambda r: None)
-    records: dict[int, Record] = {}
+              on_done: Callable[[int, Record], None]) -> None:
+    """Grade every submission; ``on_done(index in subs, record)`` once for each, in any order."""
     local = Grader(setup, 0)
     try:
-        return _grade_all(subs, setup, jobs, done, records, local)
+        _grade_all(subs, setup, jobs, on_done, local)
     finally:
         local.sandbox.close()
 
 
-def _grade_all(subs, setup, jobs, done, records, local) -> list[Record]:
+def _grade_all(subs, setup, jobs, done, local) -> None:
     todo = []
     for i, sub in enumerate(subs):
         if sub.status != "ok":
-            records[i] = local.grade(sub)
-            done(records[i])
+            done(i, local.grade(sub))
         else:
             todo.append(i)
     jobs = max(1, min(jobs, len(todo)))
     if jobs == 1:
         for i in todo:
-            records[i] = local.grade(subs[i])
-            done(records[i])
-    else:
-        for _attempt in range(2):
-            todo = _pool_pass(subs, todo, setup, jobs, records, done)
-            if not todo:
-                break
-        for i in todo:  # broke the pool twice: a fault on our side, reported as such
-            records[i] = Record(subs[i].stem, subs[i].origin, "grader_error",
-                                isolation=local.sandbox.isolation.describe()).mark_grader_fault(
-                "grader_process", "a grader process died", local.suite.max_scores)
-            done(records[i])
-    return [records[i] for i in range(len(subs))]
+            done(i, local.grade(subs[i]))
+        return
+    for _attempt in range(2):
+        todo = _pool_pass(subs, todo, setup, jobs, done)
+        if not todo:
+            break
+    for i in todo:  # broke the pool twice: a fault on our side, reported as such
+        done(i, Record(subs[i].stem, subs[i].origin, "grader_error",
+                       isolation=local.sandbox.isolation.describe()).mark_grader_fault(
+            "grader_process", "a grader process died", local.suite.max_scores))
 
 
-def _pool_pass(subs, todo, setup, jobs, records, done) -> list[int]:
+def _pool_pass(subs, todo, setup, jobs, done) -> list[int]:
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("i", 0)
     failed = []
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init,
                              initargs=(setup, counter)) as pool:
-        futures = {pool.submit(_grade_in_pool, subs[i]): i for i in todo}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                records[i] = fut.result()
-            except BrokenProcessPool:
-                failed.append(i)
-                continue
-            done(records[i])
+        # A bounded window of work in flight, each future dropped once its record is handed on:
+        # neither queued submissions nor finished records pile up with the batch size.
+        queue = list(reversed(todo))
+        futures: dict = {}
+        while queue or futures:
+            while queue and len(futures) < 2 * jobs:
+                i = queue.pop()
+                try:
+                    futures[pool.submit(_grade_in_pool, subs[i])] = i
+                except BrokenProcessPool:
+                    failed.append(i)
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = futures.pop(fut)
+                try:
+                    record = fut.result()
+                except BrokenProcessPool:
+                    failed.append(i)
+                    continue
+                done(i, record)
     return sorted(failed)
 
 

@@ -27,6 +27,21 @@ MAX_DEPTH = 40  # nesting of containers
 MAX_ITEMS = 2_000_000  # values in one message
 MAX_NDIM = 32
 
+# The protocol's message names: the first item of every message. Every request is answered
+# by one reply; the rest of each message is as shown.
+# Requests, grader -> worker:
+EXEC = "exec"  # (EXEC, n, source): run notebook cell n
+NAMES = "names"  # (NAMES, [name, ...]): values of globals
+GETATTR = "getattr"  # (GETATTR, h, name)
+CALL = "call"  # (CALL, h, args, kwargs, errstate)
+OP = "op"  # (OP, name, h, args): a conversion of obj(h)
+# Replies, worker -> grader (OK and ERR also answer a callback, grader -> worker):
+READY = "ready"  # (READY, pid): the worker started
+OK = "ok"  # (OK, value[, writeback, warnings])
+ERR = "err"  # (ERR, type, message[, warnings])
+CELLERR = "cellerr"  # (CELLERR, text): the cell raised
+CALLBACK = "cb"  # (CALLBACK, id, args, kwargs): worker -> grader, during a call
+
 _U32 = struct.Struct(">I")
 _I64 = struct.Struct("<q")
 _F64 = struct.Struct("<d")
@@ -124,7 +139,9 @@ class Encoder:
     def _enc_array(a: np.ndarray, out: list[bytes]) -> None:
         if a.ndim > MAX_NDIM:
             raise Unsendable("array has too many dimensions")
-        a = np.ascontiguousarray(a)
+        # ascontiguousarray turns a 0-d array into shape (1,): keep the shape (a scalar's 0-d
+        # array must stay 0-d, e.g. the output gradient a student's Graph seeds backward with).
+        a = np.ascontiguousarray(a).reshape(a.shape)
         d = a.dtype.str.encode()
         head = b"a" + bytes([len(d)]) + d + bytes([a.ndim])
         head += b"".join(_I64.pack(n) for n in a.shape)
@@ -137,15 +154,21 @@ class Encoder:
 
 
 class Decoder:
-    """Decode one message; ``handle(id, label)`` and ``callback(id, label)`` build references."""
+    """Decode one message; ``handle(id, label)`` and ``callback(id, label)`` build references.
+
+    ``text``, when given, is applied to every string decoded (values, dict keys, labels), and
+    invalid UTF-8 is then replaced rather than refused: the grader cleans what it receives.
+    """
 
     def __init__(
         self,
         handle: Callable[[int, str], Any] | None = None,
         callback: Callable[[int, str], Any] | None = None,
+        text: Callable[[str], str] | None = None,
     ):
         self.handle = handle
         self.callback = callback
+        self.text = text
 
     def decode(self, data: bytes) -> Any:
         self._data = bytes(data)
@@ -191,7 +214,13 @@ class Decoder:
         if tag == 0x73:  # s
             n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
             end = self._span(pos + 4, n)
-            return str(data[pos + 4 : end], "utf-8", "surrogatepass"), end
+            if self.text is None:
+                return str(data[pos + 4 : end], "utf-8", "surrogatepass"), end
+            try:  # a lone surrogate is one character (cleaned below), invalid bytes are replaced
+                text = str(data[pos + 4 : end], "utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                text = str(data[pos + 4 : end], "utf-8", "replace")
+            return self.text(text), end
         if tag == 0x61:  # a
             return self._array(pos)
         if tag == 0x74 or tag == 0x6C:  # t, l
@@ -263,6 +292,8 @@ class Decoder:
             n = data[pos + 8]
             end = self._span(pos + 9, n)
             label = str(data[pos + 9 : end], "utf-8", "replace")
+            if self.text is not None:
+                label = self.text(label)
             factory = self.handle if tag == 0x68 else self.callback
             if factory is None:
                 raise ProtocolError("unexpected reference in message")
@@ -305,13 +336,28 @@ class Decoder:
 # --------------------------------------------------------------------------- framing
 
 
-def write_frame(fd: int, payload: bytes) -> None:
-    """Write one frame (blocking) to a file descriptor."""
+def frame(payload: bytes) -> bytes:
+    """``payload`` with its length prefix (raises ``Unsendable`` past ``MAX_FRAME``)."""
     if len(payload) > MAX_FRAME:
         raise Unsendable(f"message of {len(payload)} bytes exceeds the {MAX_FRAME}-byte limit")
-    data = memoryview(_U32.pack(len(payload)) + payload)
+    return _U32.pack(len(payload)) + payload
+
+
+def write_frame(fd: int, payload: bytes, wait: Callable[[], None] | None = None) -> None:
+    """Write one frame to a file descriptor.
+
+    With ``wait``, ``fd`` must be non-blocking: ``wait()`` is called whenever the pipe is full
+    (it returns once ``fd`` is writable, or raises), so a reader that stops reading cannot
+    block the writer past the deadline ``wait`` enforces. Without it, the write blocks.
+    """
+    data = memoryview(frame(payload))
     while data:
-        n = os.write(fd, data)
+        try:
+            n = os.write(fd, data)
+        except BlockingIOError:  # EAGAIN: the pipe is full
+            n = 0
+        if n == 0 and wait is not None:
+            wait()
         data = data[n:]
 
 

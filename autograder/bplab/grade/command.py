@@ -1,79 +1,198 @@
-"""``bplab grade``: grade notebooks, folders and zips of submissions into an output folder."""
+"""``bplab grade``: grade notebooks, folders and LMS downloads into an output folder.
+
+Contract:
+- Usage errors exit 2 with a one-line reason and write nothing: a path that does not exist, a
+  named archive with no notebook, an unknown assignment (the known ones are listed; ``HW1`` is
+  ``hw1``), notebooks whose metadata name another assignment (unless ``--force``), an output
+  folder graded for another assignment, ``--regrade`` of a stem that is not in it.
+- Every submission found gets exactly one record, written as soon as it is graded
+  (``bplab.grade.store``); grading into an existing ``--out`` is a merge.
+- ``--regrade STEM...`` grades those records again from the sources they were read from.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from bplab import REPO_ROOT
 from bplab.grade.batch import Setup, default_jobs, grade_all
-from bplab.grade.intake import find_submissions, from_folder
-from bplab.grade.outputs import print_summary, write_outputs
-from bplab.grade.record import Config, Record
+from bplab.grade.intake import IntakeError, Submission, Unusable, find_submissions, from_folder
+from bplab.grade.outputs import print_summary
+from bplab.grade.record import Config, FaultCause, Record, Status
+from bplab.grade.store import Store, submission_from_results
 from bplab.grade.suite import Suite, load_suite
 from bplab.layout import Assignment, GradingDir
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the command line needs of a record once it is written (a few bytes each)."""
+
+    stem: str
+    status: Status
+    cause: FaultCause | None
+
+
+class UsageProblem(click.ClickException):
+    """A usage error found after the arguments parsed: one line ``Error: ...``, exit 2."""
+
+    exit_code = 2
+
+
+def known_assignments() -> list[str]:
+    """Assignments with test files in this checkout (``autograder/hw<N>/``)."""
+    return sorted(p.name for p in (REPO_ROOT / "autograder").glob("hw*")
+                  if p.is_dir() and re.fullmatch(r"hw\d+", p.name)
+                  and Assignment.named(p.name).test_files())
+
+
+def canonical_assignment(name: str, tests_dir: Path | None = None) -> str:
+    """``HW1`` -> ``hw1``; an unknown name is a usage error listing the known ones."""
+    canon = name.strip().casefold()
+    if tests_dir is not None and re.fullmatch(r"hw\d+", canon):
+        return canon
+    known = known_assignments()
+    if canon not in known:
+        raise UsageProblem(f"unknown assignment {name!r}; known: {', '.join(known)}")
+    return canon
+
+
+def _named_assignment(data: bytes) -> str:
+    try:
+        meta = json.loads(data).get("metadata", {})
+        return str(meta.get("otter", {}).get("assignment_name") or "").casefold()
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return ""
+
+
+def check_assignment(subs: list[Submission], assignment: str) -> None:
+    """Refuse when most notebooks say they are another assignment (the ``-a`` typo).
+
+    Reads each notebook once and lets it go (memory stays flat). A minority naming another
+    assignment is a student's wrong upload: graded, not refused (a student must not be able to
+    stop the class's grading).
+    """
+    named: dict[str, int] = {}
+    for sub in subs:
+        try:
+            name = _named_assignment(sub.read(assignment))
+        except Unusable:
+            continue
+        if name:
+            named[name] = named.get(name, 0) + 1
+    other = {k: v for k, v in named.items() if k != assignment}
+    if other and sum(other.values()) * 2 >= sum(named.values()):
+        top = max(other, key=other.__getitem__)
+        raise UsageProblem(f"{sum(other.values())} of {sum(named.values())} notebooks say they "
+                           f"are {top!r}, not {assignment!r}: check -a, or pass --force")
+
+
+def _regrade_subs(out: Path, stems: list[str]) -> list[Submission]:
+    subs = []
+    for stem in stems:
+        path = GradingDir(out).results(stem)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageProblem(f"--regrade {stem}: no readable record {path} ({exc})") from exc
+        sub = submission_from_results(stem, data)
+        gone = sorted({loc.path for loc in [*sub.notebooks.values(), sub.archive]
+                       if loc is not None and not Path(loc.path).exists()})
+        if gone:  # re-grading from nothing would replace a real grade with an error
+            raise UsageProblem(f"--regrade {stem}: its source is gone ({', '.join(gone)}); "
+                               "grade the new download into --out instead")
+        subs.append(sub)
+    return subs
 
 
 def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None = None,
               tests_dir: Path | None = None, reference: Path | None = None,
               config: Config | None = None, single: bool = False,
-              data_dir: Path | None = None,
-              use_bwrap: bool | None = None, console: Console | None = None,
-              quiet: bool = False) -> list:
-    """Grade ``paths`` into ``out``; returns the records (one per submission found)."""
+              data_dir: Path | None = None, use_bwrap: bool | None = None,
+              console: Console | None = None, quiet: bool = False, force: bool = False,
+              regrade: list[str] | None = None, keep_records: bool = True) -> list:
+    """Grade ``paths`` (or the ``regrade`` stems) into ``out``.
+
+    Returns one entry per submission, in input order: its ``Record`` when ``keep_records``, else
+    an ``Outcome`` (the CLI: no record is held once written). Raises ``UsageProblem`` before
+    writing anything.
+    """
     console = console or Console(stderr=True)
+    assignment = canonical_assignment(assignment, tests_dir)
     a = Assignment.named(assignment)
-    setup = Setup(
-        assignment=assignment,
-        tests_dir=tests_dir or a.tests_dir,
-        reference=reference if reference is not None else a.solution,
-        data_dir=data_dir if data_dir is not None else a.data_dir,
-        config=config or Config(),
-        use_bwrap=use_bwrap,
-    )
+    setup = Setup(assignment=assignment, tests_dir=tests_dir or a.tests_dir,
+                  reference=reference if reference is not None else a.solution,
+                  data_dir=data_dir if data_dir is not None else a.data_dir,
+                  config=config or Config(), use_bwrap=use_bwrap)
     try:
         suite = load_suite(assignment, setup.tests_dir, setup.reference)
     except Exception as exc:  # noqa: BLE001 - a broken test file is our fault, not theirs
         suite, broken = Suite(assignment, []), f"{type(exc).__name__}: {exc}"
     else:
         broken = ""
-    if single:
-        subs = [from_folder(p, p.name or "submission", assignment) if p.is_dir()
-                else find_submissions([p], assignment)[0] for p in paths]
-    else:
-        subs = find_submissions(paths, assignment)
+    try:
+        if regrade:
+            subs = _regrade_subs(out, regrade)
+        elif single:
+            subs = [from_folder(p, p.name or "submission") if p.is_dir()
+                    else find_submissions([p])[0] for p in paths]
+        else:
+            subs = find_submissions(paths)
+    except IntakeError as exc:
+        raise UsageProblem(str(exc)) from exc
+    if not (force or regrade or single):  # --single is one student (Gradescope): never refused
+        check_assignment(subs, assignment)
+    store = Store(out, suite)
+    if store.assignments - {assignment}:
+        raise UsageProblem(f"{out} holds records of {', '.join(sorted(store.assignments))}; "
+                           f"grade {assignment} into another --out")
+    store.place(subs)
     out.mkdir(parents=True, exist_ok=True)
+    store.finish()  # grades.csv describes every record already in results/ from the start
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                         disable=quiet or len(subs) < 2, transient=True)
-    if broken:
-        records = [Record(s.stem, s.origin, "grader_error").mark_grader_fault(
-            "test_files", f"the test files could not be loaded ({broken})", suite.max_scores)
-            for s in subs]
-    else:
-        with progress:
-            task = progress.add_task(f"grading {assignment}", total=len(subs))
-            records = grade_all(subs, setup, jobs or default_jobs(),
-                                on_done=lambda r: progress.advance(task))
-    folder = GradingDir(out)
-    write_outputs(records, suite, folder)
+    kept: dict[int, Record | Outcome] = {}
+    isolation = [""]
+
+    def done(i: int, record: Record) -> None:
+        store.write(subs[i], record)
+        isolation[0] = record.isolation
+        kept[i] = record if keep_records else Outcome(record.stem, record.status, record.cause)
+        progress.advance(task)
+
+    with progress:
+        task = progress.add_task(f"grading {assignment}", total=len(subs))
+        if broken:
+            for i, s in enumerate(subs):
+                done(i, Record(s.stem, s.origin, "grader_error").mark_grader_fault(
+                    "test_files", f"the test files could not be loaded ({broken})",
+                    suite.max_scores))
+        else:
+            grade_all(subs, setup, jobs or default_jobs(), on_done=done)
+    store.finish()
     if broken:
         console.print(f"[red]error: the test files could not be loaded: {broken}[/red]")
     if not quiet:
-        isolation = records[0].isolation if records else ""
-        print_summary(records, suite, console, isolation)
+        print_summary(store.dict_rows(), suite, console, isolation[0])
+        folder = GradingDir(out)
         console.print(f"wrote {folder.grades_csv}, {folder.results_dir}/, {folder.feedback_dir}/")
-    return records
+    return [kept[i] for i in sorted(kept)]
 
 
 @click.command("grade")
-@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. hw1.")
+@click.option("--assignment", "-a", help="Assignment name, e.g. hw1 (not needed with --regrade).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (grades.csv, results/, feedback/).")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+              help="Output folder (grades.csv, results/, feedback/); an existing one is merged.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Submissions graded at once (default: number of cores).")
 @click.option("--tests", "tests_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -87,30 +206,71 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
 @click.option("--single", is_flag=True,
               help="Each PATH is one submission (a folder is searched for its notebook).")
 @click.option("--no-bwrap", is_flag=True, help="Do not use bubblewrap (reduced isolation).")
+@click.option("--force", is_flag=True,
+              help="Grade even if the notebooks' metadata name another assignment.")
+@click.option("--regrade", multiple=True, metavar="STEM",
+              help="Grade this record of OUT again from its source (repeatable; no PATH).")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write OUT/report.html (as `bplab report OUT`).")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Class roster CSV: also writes OUT/grades_with_roster.csv (implies --report).")
-@click.option("--roster-id", metavar="COLUMN", help="The roster's id column; needed with --roster.")
-def grade(assignment: str, out: Path, paths: tuple[Path, ...], jobs: int | None,
+              help="Roster (Canvas gradebook, Moodle worksheet or CSV): also writes "
+                   "OUT/grades_with_roster.csv (implies --report).")
+@click.option("--roster-id", metavar="COLUMN", help="A plain roster's id column.")
+def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int | None,
           tests_dir: Path | None, cell_timeout: float, call_timeout: float,
-          submission_timeout: float, single: bool, no_bwrap: bool, with_report: bool,
-          roster: Path | None, roster_id: str | None) -> None:
-    """Grade submissions (notebooks, folders, zips) in a sandbox into OUT.
+          submission_timeout: float, single: bool, no_bwrap: bool, force: bool,
+          regrade: tuple[str, ...], with_report: bool, roster: Path | None,
+          roster_id: str | None) -> None:
+    """Grade submissions (notebooks, folders, LMS downloads) in a sandbox into OUT.
 
-    PATH is a notebook, a folder of them, an Otter export zip or a bulk-download zip.
+    PATH is a notebook, a folder of them, a Canvas/Moodle/Gradescope download (zip or
+    folder), or an Otter export zip.
     """
-    if (roster is None) != (roster_id is None):
-        raise click.UsageError("--roster and --roster-id go together")
+    if regrade and paths:
+        raise click.UsageError("--regrade takes stems of OUT's records, not PATHs")
+    if not regrade and not paths:
+        raise click.UsageError("give at least one PATH (or --regrade STEM)")
+    if regrade and not assignment:
+        assignment = _assignment_of(out)
+    if not assignment:
+        raise click.UsageError("missing option --assignment / -a")
+    if roster_id and roster is None:
+        raise click.UsageError("--roster-id needs --roster FILE")
+    if roster is not None:
+        from bplab.roster import read_roster
+
+        try:  # a roster that cannot be read is refused before anything is graded
+            read_roster(roster, roster_id)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise UsageProblem(str(exc)) from exc
     config = Config(cell_timeout, call_timeout, submission_timeout)
-    records = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
-                        config=config, single=single, use_bwrap=False if no_bwrap else None)
-    if not records:
+    outcomes = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
+                         config=config, single=single, use_bwrap=False if no_bwrap else None,
+                         force=force, regrade=list(regrade), keep_records=False)
+    if not outcomes:
         click.echo("no submissions found", err=True)
         sys.exit(1)
+    code = 0
     if with_report or roster is not None:
-        from bplab.report import write_report  # matplotlib loads only when a report is wanted
+        # matplotlib loads only when a report is wanted
+        from bplab.report import write_checked_report
 
-        click.echo(f"report: {write_report(out, roster, roster_id)}")
-    if all(r.cause == "test_files" for r in records):
-        sys.exit(1)  # records were written, but nothing could be graded
+        report = write_checked_report(out, roster, roster_id)
+        click.echo(f"report: {report.path}")
+        if report.warning:
+            click.echo(report.warning, err=True)
+        code = report.exit_code
+    if all(o.cause == "test_files" for o in outcomes):
+        code = 1  # records were written, but nothing could be graded
+    sys.exit(code)
+
+
+def _assignment_of(out: Path) -> str:
+    folder = GradingDir(out)
+    for path in map(folder.results, folder.results_stems()):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["extra_data"]["bplab"][
+                "assignment"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    raise UsageProblem(f"{out} has no record to regrade; pass -a and PATHs")

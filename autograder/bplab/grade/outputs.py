@@ -1,23 +1,39 @@
-"""What ``bplab grade --out DIR`` writes: ``grades.csv``, ``results/<stem>.json`` (Gradescope's
-results format plus ``extra_data.bplab``), ``feedback/<stem>.md``, and the terminal summary."""
+"""What one record looks like to its readers: ``results/<stem>.json`` (Gradescope's results
+format plus ``extra_data.bplab``), ``feedback/<stem>.md`` and its HTML rendering, the
+``grades.csv`` row, and the terminal summary. Writing them into a folder, record by record, is
+``bplab.grade.store``.
+
+Sizes: every text a student's code can fill is capped here once more (``MAX_TEXT`` per item)
+so that a record's files stay bounded whatever reached the record.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections import Counter
-from pathlib import Path
+from html import escape
 
+from markdown_it import MarkdownIt
 from rich.console import Console
+from rich.markup import escape as escape_rich
 from rich.table import Table
 
+from bplab.grade.identity import IDENTITY_COLUMNS, Identity
 from bplab.grade.record import QuestionResult, Record
 from bplab.grade.suite import Suite
 from bplab.layout import GradingDir
 
 VISIBILITY = "visible"  # feedback messages are written for students (no hidden data)
+MAX_TEXT = 20_000  # characters of one message, note or output in a record's files
 _BACKTICKS = re.compile(r"`+")
+FIXED_COLUMNS = GradingDir.GRADES_COLUMNS
+
+
+def cap(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters cut]"
 
 
 def _fmt(x: float) -> str:
@@ -34,12 +50,17 @@ def question_output(q: QuestionResult) -> str:
         if c.passed:
             lines.append(f"✅ {c.name}{kind}")
         else:
-            lines.append(f"❌ {c.name}{kind}\n{c.message}")
-    return "\n".join(lines)
+            lines.append(f"❌ {c.name}{kind}\n{cap(c.message)}")
+    return cap("\n".join(lines), 4 * MAX_TEXT)
 
 
-def results_json(record: Record, suite: Suite) -> dict:
-    """Gradescope's results.json for one submission."""
+def results_json(record: Record, suite: Suite, identity: Identity | None = None,
+                 flags: str = "", locators: dict | None = None) -> dict:
+    """Gradescope's results.json for one submission.
+
+    ``extra_data.bplab`` also keeps the assignment, each question's status, the identity, the
+    flags and where the notebook is read from (``locators``, for ``--regrade``).
+    """
     by_name = {q.name: q for q in record.questions}
     tests = []
     for name, possible in suite.max_scores.items():
@@ -55,16 +76,21 @@ def results_json(record: Record, suite: Suite) -> dict:
     head = [f"Status: {record.status}"]
     if record.reason:
         head.append(record.reason)
-    head += record.cell_notes
+    head += [cap(n) for n in record.cell_notes]
     return {
         "score": record.score,
-        "output": "\n".join(head),
+        "output": cap("\n".join(head), 4 * MAX_TEXT),
         "tests": tests,
         "extra_data": {"bplab": {
             "status": record.status,
-            "reason": record.reason,
+            "reason": cap(record.reason),
             "isolation": record.isolation,
             "diagnoses": {q.name: q.diagnoses for q in record.questions if q.diagnoses},
+            "assignment": suite.assignment,
+            "question_status": {q.name: q.status for q in record.questions},
+            "identity": (identity or Identity(source=record.origin)).to_dict(),
+            "flags": flags,
+            "locators": locators or {},
         }},
     }
 
@@ -75,79 +101,84 @@ def _fence(text: str) -> str:
     return f"{ticks}\n{text}\n{ticks}"
 
 
-def feedback_markdown(record: Record, suite: Suite) -> str:
+def feedback_markdown(record: Record, suite: Suite, name: str = "") -> str:
+    """What the student reads (Markdown); ``name`` is the display name, when the LMS gave one."""
     total = sum(suite.max_scores.values())
-    out = [f"# {suite.assignment} feedback: {record.stem}", "",
+    who = f"{name} ({record.stem})" if name and name != record.stem else record.stem
+    out = [f"# {suite.assignment} feedback: {who}", "",
            f"**Score: {_fmt(record.score)} / {_fmt(total)}** (status: {record.status})", ""]
     if record.reason:
-        out += [f"> {record.reason}", ""]
+        out += [f"> {cap(record.reason)}", ""]
     if record.cell_notes:
         out += ["## Running your notebook", ""]
-        out += [f"- {_fence(n)}" if "\n" in n else f"- `{n.replace('`', chr(39))}`"
+        out += [f"- {_fence(cap(n))}" if "\n" in n else f"- `{cap(n).replace('`', chr(39))}`"
                 for n in record.cell_notes]
         out.append("")
     for q in record.questions:
         out += [f"## {q.name}: {_fmt(q.score)} / {_fmt(q.max_score)} ({q.status})", ""]
         if q.note:
-            out += [q.note, ""]
+            out += [cap(q.note), ""]
         for c in q.cases:
             kind = " (hidden test)" if c.hidden else ""
             if c.passed:
                 out.append(f"- ✅ {c.name}{kind}")
             else:
-                out += [f"- ❌ {c.name}{kind}", "", _fence(c.message), ""]
+                out += [f"- ❌ {c.name}{kind}", "", _fence(cap(c.message)), ""]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_outputs(records: list[Record], suite: Suite, out: GradingDir) -> None:
-    """Write the CSV and one JSON and one Markdown file per record."""
-    out.make_dirs()
-    for record in records:
-        write_record(record, suite, out)
-    write_csv(records, suite, out.grades_csv)
+# Raw HTML is escaped; links and images are off, so no text can load or point anywhere.
+_MD = MarkdownIt("commonmark", {"html": False}).disable(["link", "image", "autolink"])
+_PAGE_STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;"
+               "padding:0 1rem;line-height:1.45}pre{background:#f4f4f4;padding:.6rem;"
+               "overflow-x:auto;white-space:pre-wrap}code{font-size:.92em}")
 
 
-def write_record(record: Record, suite: Suite, out: GradingDir) -> None:
-    out.results(record.stem).write_text(
-        json.dumps(results_json(record, suite), indent=1, ensure_ascii=False), encoding="utf-8")
-    out.feedback(record.stem).write_text(feedback_markdown(record, suite), encoding="utf-8")
+def feedback_html(markdown: str, title: str) -> str:
+    """The feedback Markdown as one self-contained HTML page (no external assets, no script)."""
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            "style-src 'unsafe-inline'\">"
+            f"<title>{escape(title)}</title><style>{_PAGE_STYLE}</style></head><body>"
+            f"{_MD.render(markdown)}</body></html>\n")
 
 
-def write_csv(records: list[Record], suite: Suite, path: Path) -> None:
-    questions = suite.questions
+def csv_row(record: Record, suite: Suite, identity: Identity, flags: str) -> list[str]:
+    """The record's grades.csv row (columns: ``csv_header``)."""
+    by_name = {q.name: q for q in record.questions}
+    cells = []
+    for name in suite.questions:
+        q = by_name.get(name)
+        # A grader fault is not the student's: its questions stay blank, not 0.
+        cells.append("" if q is None or q.status == "grader_error" else _fmt(q.score))
+    score = "" if record.status == "grader_error" else _fmt(record.score)
     total = sum(suite.max_scores.values())
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow([*GradingDir.GRADES_COLUMNS, *questions])
-        for r in records:
-            by_name = {q.name: q for q in r.questions}
-            cells = []
-            for name in questions:
-                q = by_name.get(name)
-                # A grader fault is not the student's: its questions stay blank, not 0.
-                cells.append("" if q is None or q.status == "grader_error" else _fmt(q.score))
-            score = "" if r.status == "grader_error" else _fmt(r.score)
-            w.writerow([r.stem, r.status, score, _fmt(total), *cells])
+    return [record.stem, record.status, score, _fmt(total), *cells, *identity.csv_cells(flags)]
 
 
-def print_summary(records: list[Record], suite: Suite, console: Console, isolation: str,
+def csv_header(suite: Suite) -> list[str]:
+    return [*FIXED_COLUMNS, *suite.questions, *IDENTITY_COLUMNS]
+
+
+def print_summary(rows: list[dict[str, str]], suite: Suite, console: Console, isolation: str,
                   max_rows: int = 40) -> None:
-    total = sum(suite.max_scores.values())
-    table = Table(title=f"{suite.assignment}: {len(records)} submission(s)")
-    table.add_column("submission")
-    table.add_column("status")
-    table.add_column("score", justify="right")
-    table.add_column("lost points on")
-    shown = sorted(records, key=lambda r: (r.status == "graded", r.stem))[:max_rows]
+    """The terminal table, from grades.csv rows (dicts keyed by ``csv_header``)."""
+    total = _fmt(sum(suite.max_scores.values()))
+    table = Table(title=f"{suite.assignment}: {len(rows)} submission(s)")
+    for column in ("submission", "name", "status", "score", "lost points on"):
+        table.add_column(column, justify="right" if column == "score" else "left")
+    shown = sorted(rows, key=lambda r: (r["status"] == "graded", r["submission"]))[:max_rows]
     for r in shown:
-        lost = [q.name for q in r.questions if q.score < q.max_score]
-        style = "green" if r.status == "graded" else "red"
-        table.add_row(r.stem, f"[{style}]{r.status}[/{style}]",
-                      f"{_fmt(r.score)}/{_fmt(total)}", ", ".join(lost) or "-")
+        lost = [q for q in suite.questions if r.get(q, "") != _fmt(suite.max_scores[q])]
+        style = "green" if r["status"] == "graded" else "red"
+        table.add_row(escape_rich(r["submission"]), escape_rich(r.get("name", "")),
+                      f"[{style}]{r['status']}[/{style}]", f"{r['score'] or '-'}/{total}",
+                      ", ".join(lost) or "-")
     console.print(table)
-    if len(records) > max_rows:
-        console.print(f"({len(records) - max_rows} more rows in grades.csv)")
-    counts = Counter(r.status for r in records)
+    if len(rows) > max_rows:
+        console.print(f"({len(rows) - max_rows} more rows in grades.csv)")
+    counts = Counter(r["status"] for r in rows)
     console.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     console.print(f"isolation: {isolation}")
+

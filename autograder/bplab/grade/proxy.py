@@ -14,9 +14,9 @@ import builtins
 from typing import Any
 
 import numpy as np
-from bplab_checks.tag import defang
 
 from bplab.grade.record import FaultCause
+from bplab.grade.text import neutralize
 
 
 class WorkerLost(BaseException):  # noqa: N818 - a condition, not an error of the checks
@@ -42,11 +42,6 @@ class GraderFault(BaseException):  # noqa: N818
 
 class StudentError(Exception):
     """An exception of a non-builtin type raised by student code (type name in the message)."""
-
-
-def neutralize(text: str) -> str:
-    """Student-made text cannot forge a diagnosis tag (reports count those)."""
-    return defang(text)
 
 
 def student_exception(typename: str, message: str) -> Exception:

@@ -1,14 +1,23 @@
 """One submission's worker, seen from the trusted grader: requests, replies and callbacks.
 
 ``Session`` owns a running worker (see ``sandbox``) and speaks the protocol of ``worker``. Every
-wait is bounded by the per-call timeout and by the submission's deadline; when either passes,
-or the worker dies or sends a malformed message, the worker is killed and ``WorkerLost`` is
-raised. ``restart()`` gives a fresh worker (the caller replays the notebook cells).
+wait, for a reply and for room in the pipe to the worker alike, is bounded by the per-call
+timeout and by the submission's absolute deadline; when either passes, or the worker dies or
+sends a malformed message, the worker is killed and ``WorkerLost`` is raised. A worker that
+stops reading its requests is therefore that call's timeout, never a hang of the grader.
+``restart()`` gives a fresh worker (the caller replays the notebook cells).
+
+Every string the worker sends is cleaned as it is decoded (``text.clean``: printable UTF-8, no
+diagnosis tag), and the messages passed on (cell errors, exceptions, warnings) are capped per
+item and charged to one budget per submission (``text.TextBudget``), so a record's size does
+not grow with what the student's code prints or raises. Callback ids are never reused within
+a session: a callback stub the student kept from an earlier request names nothing.
 """
 
 from __future__ import annotations
 
 import builtins
+import os
 import select
 import time
 import warnings
@@ -16,13 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from bplab.grade import codec
+from bplab.grade import codec, text
 from bplab.grade.proxy import (
     GraderFault,
     StudentObject,
     WorkerLost,
     apply_writeback,
-    neutralize,
     student_exception,
 )
 from bplab.grade.sandbox import Sandbox, WorkerProcess
@@ -33,6 +41,19 @@ _WARNINGS = {
     for name, cls in vars(builtins).items()
     if isinstance(cls, type) and issubclass(cls, Warning)
 }
+
+
+MAX_CALLBACKS = 100_000  # grader functions and block classes one worker may hold
+
+
+def _static_method(cls: Any, name: str) -> Any:
+    """``cls.name`` when ``cls`` is a class whose own (or base's) dict defines ``name`` as a
+    static method: all that student code may call on a grader block (``block.forward(X)``)."""
+    if isinstance(cls, type) and not name.startswith("_"):
+        for klass in cls.__mro__[:-1]:
+            if isinstance(vars(klass).get(name), staticmethod):
+                return getattr(cls, name)
+    raise AttributeError(f"{getattr(cls, '__name__', 'grader function')} has no method {name!r}")
 
 
 class Session:
@@ -46,26 +67,33 @@ class Session:
         self.restarts = 0
         self.worker: WorkerProcess | None = None
         self._callbacks: dict[int, Any] = {}
+        self._callback_ids: dict[int, int] = {}  # id(grader object) -> its callback id
         self._depth = 0
         self._call_deadline = float("inf")
         self._enc = codec.Encoder(self._reference)
-        self._dec = codec.Decoder(self._handle, None)
+        self._dec = codec.Decoder(self._handle, None, text=text.clean)
+        self.budget = text.TextBudget()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Start a worker and wait for its ``ready`` (a failure here is the grader's)."""
         self.generation += 1
+        self._callbacks.clear()
+        self._callback_ids.clear()
         try:
             self.worker = self.sandbox.spawn()
         except OSError as exc:
             raise GraderFault(f"could not start the sandbox: {exc}") from None
         self._reader = codec.FrameReader(self.worker.from_worker)
-        self._call_deadline = time.monotonic() + READY_TIMEOUT
+        os.set_blocking(self.worker.to_worker, False)  # sends wait in poll, under a deadline
+        self._call_deadline = min(time.monotonic() + READY_TIMEOUT, self.deadline)
         try:
             msg = self._receive()
         except WorkerLost as lost:
+            if time.monotonic() >= self.deadline:
+                raise  # the submission's time is up: not the sandbox's fault
             raise GraderFault(f"the sandbox did not start ({lost.detail})") from None
-        if not (type(msg) is tuple and msg and msg[0] == "ready"):
+        if not (type(msg) is tuple and msg and msg[0] == codec.READY):
             self.close()
             raise GraderFault("the sandbox sent no ready message")
         self._call_deadline = float("inf")
@@ -85,30 +113,40 @@ class Session:
 
     # ------------------------------------------------------------------ requests
     def exec_cell(self, n: int, source: str, timeout: float) -> str | None:
-        """Run one cell; returns the student's error text, or None when it ran cleanly."""
-        reply = self._request(("exec", n, source), timeout)
-        if reply[0] == "cellerr" and len(reply) == 2 and type(reply[1]) is str:
-            return neutralize(reply[1])
-        if reply[0] == "ok":
+        """Run one cell; returns the student's error text, or None when it ran cleanly.
+
+        A cell too large to send is the cell's error (the student's), not a grader fault.
+        """
+        if len(source) > codec.MAX_FRAME // 4 and len(source.encode("utf-8", "surrogatepass")) \
+                > codec.MAX_FRAME - 1024:
+            return self.budget.take(f"cell {n}: the cell is too large to run "
+                                    f"(more than {codec.MAX_FRAME // 2**20} MiB)")
+        reply = self._request((codec.EXEC, n, source), timeout)
+        if reply[0] == codec.CELLERR and len(reply) == 2 and type(reply[1]) is str:
+            return self.budget.take(reply[1])
+        if reply[0] == codec.OK:
             return None
         raise self._protocol("bad reply to exec")
 
     def names(self, names: list[str]) -> dict[str, Any]:
-        reply = self._request(("names", list(names)), self.call_timeout)
-        if reply[0] != "ok" or len(reply) != 2 or type(reply[1]) is not dict:
+        reply = self._request((codec.NAMES, list(names)), self.call_timeout)
+        if reply[0] != codec.OK or len(reply) != 2 or type(reply[1]) is not dict:
             raise self._protocol("bad reply to names")
         return {k: v for k, v in reply[1].items() if k in names}
 
     def getattr(self, obj: StudentObject, name: str) -> Any:
-        return self._value(self._request(("getattr", self._id(obj), name), self.call_timeout))
+        return self._value(self._request((codec.GETATTR, self._id(obj), name),
+                                         self.call_timeout))
 
     def op(self, obj: StudentObject, name: str, *args: Any) -> Any:
-        return self._value(self._request(("op", name, self._id(obj), args), self.call_timeout))
+        return self._value(self._request((codec.OP, name, self._id(obj), args),
+                                         self.call_timeout))
 
     def call(self, obj: StudentObject, args: tuple, kwargs: dict) -> Any:
         errstate = {k: v for k, v in np.geterr().items()}
-        reply = self._request(("call", self._id(obj), args, kwargs, errstate), self.call_timeout)
-        if reply[0] == "ok" and len(reply) == 4:
+        reply = self._request((codec.CALL, self._id(obj), args, kwargs, errstate),
+                              self.call_timeout)
+        if reply[0] == codec.OK and len(reply) == 4:
             _, result, writeback, warns = reply
             self._reemit(warns)
             if type(writeback) is not list:
@@ -132,11 +170,14 @@ class Session:
 
     def _value(self, reply: tuple) -> Any:
         kind = reply[0]
-        if kind == "ok" and len(reply) == 2:
+        if kind == codec.OK and len(reply) == 2:
             return reply[1]
-        if kind == "err" and len(reply) == 4 and type(reply[1]) is str and type(reply[2]) is str:
+        if kind == codec.ERR and len(reply) == 4 and type(reply[1]) is str \
+                and type(reply[2]) is str:
             self._reemit(reply[3])
-            raise student_exception(reply[1], reply[2])
+            # The type name is capped, not charged: a spent budget must not change the type.
+            raise student_exception(text.cap(reply[1], text.LABEL_LIMIT),
+                                    self.budget.take(reply[2]))
         raise self._protocol(f"unexpected reply {str(kind)[:20]!r}")
 
     def _reemit(self, warns: Any) -> None:
@@ -145,20 +186,27 @@ class Session:
         for item in warns[:20]:
             if type(item) is tuple and len(item) == 2 and all(type(x) is str for x in item):
                 category = _WARNINGS.get(item[0], UserWarning)
-                warnings.warn(neutralize(item[1]), category, stacklevel=4)
+                warnings.warn(self.budget.take(item[1]), category, stacklevel=4)
 
     def _reference(self, value: Any) -> tuple[bytes, int, str]:
         """Encoder hook: student objects go back as handles, grader callables as callbacks."""
         if isinstance(value, StudentObject):
             return b"h", self._id(value), ""
         if callable(value):
-            cid = len(self._callbacks) + 1
-            self._callbacks[cid] = value
-            return b"k", cid, getattr(value, "__name__", "function")[:60]
+            # One id per object for the worker's lifetime: a block class handed to a student's
+            # Graph in one call is called back in later ones (hw3).
+            cid = self._callback_ids.get(id(value))
+            if cid is None or self._callbacks.get(cid) is not value:
+                if len(self._callbacks) >= MAX_CALLBACKS:
+                    raise codec.Unsendable("too many grader functions passed to student code")
+                cid = len(self._callbacks) + 1
+                self._callbacks[cid] = value
+                self._callback_ids[id(value)] = cid
+            return b"k", cid, str(getattr(value, "__name__", "function"))[:60]
         raise codec.Unsendable(f"the grader cannot pass a {type(value).__name__} to student code")
 
     def _handle(self, ident: int, label: str) -> StudentObject:
-        return StudentObject(self, ident, label)
+        return StudentObject(self, ident, label[: text.LABEL_LIMIT])  # cleaned by the decoder
 
     def _protocol(self, what: str) -> WorkerLost:
         self.close()
@@ -170,7 +218,6 @@ class Session:
         outer = self._depth == 0
         if outer:
             self._call_deadline = min(time.monotonic() + timeout, self.deadline)
-            self._callbacks.clear()
         self._depth += 1
         try:
             try:
@@ -182,7 +229,7 @@ class Session:
                 reply = self._receive()
                 if type(reply) is not tuple or not reply or type(reply[0]) is not str:
                     raise self._protocol("a reply is not a tagged tuple")
-                if reply[0] != "cb":
+                if reply[0] != codec.CALLBACK:
                     return reply
                 self._serve_callback(reply)
         finally:
@@ -191,23 +238,28 @@ class Session:
                 self._call_deadline = float("inf")
 
     def _serve_callback(self, msg: tuple) -> None:
-        if len(msg) != 4 or type(msg[1]) is not int or type(msg[2]) is not tuple \
-                or type(msg[3]) is not dict or msg[1] not in self._callbacks:
+        if len(msg) not in (4, 5) or type(msg[1]) is not int or type(msg[2]) is not tuple \
+                or type(msg[3]) is not dict or msg[1] not in self._callbacks \
+                or (len(msg) == 5 and type(msg[4]) is not str):
             raise self._protocol("bad callback request")
-        fn = self._callbacks[msg[1]]
+        fn = self._callbacks.get(msg[1])
         try:
+            if len(msg) == 5:
+                fn = _static_method(fn, msg[4])
             result = fn(*msg[2], **{str(k): v for k, v in msg[3].items()})
-            payload = self._enc.encode(("ok", result))
+            payload = self._enc.encode((codec.OK, result))
         except (WorkerLost, GraderFault):
             raise
         except Exception as exc:  # noqa: BLE001 - the grader's function failed: tell the caller
-            payload = self._enc.encode(("err", type(exc).__name__, str(exc)[:2000]))
+            payload = self._enc.encode((codec.ERR, type(exc).__name__, str(exc)[:2000]))
         self._send(payload)
 
     def _send(self, payload: bytes) -> None:
         assert self.worker is not None
         try:
-            codec.write_frame(self.worker.to_worker, payload)
+            codec.write_frame(self.worker.to_worker, payload, self._wait_writable)
+        except codec.Unsendable as exc:  # more than a frame: what the test file sends
+            raise GraderFault(str(exc), cause="test_inputs") from None
         except (BrokenPipeError, OSError):
             raise self._lost() from None
 
@@ -223,10 +275,18 @@ class Session:
 
     def _wait(self) -> None:
         assert self.worker is not None
+        self._poll(self.worker.from_worker, select.POLLIN)
+
+    def _wait_writable(self) -> None:
+        assert self.worker is not None
+        self._poll(self.worker.to_worker, select.POLLOUT)
+
+    def _poll(self, fd: int, event: int) -> None:
+        """Return once ``fd`` is ready (or hung up); past the call's deadline, lose the worker."""
         remaining = self._call_deadline - time.monotonic()
         if remaining > 0:
             poller = select.poll()
-            poller.register(self.worker.from_worker, select.POLLIN | select.POLLHUP)
+            poller.register(fd, event | select.POLLHUP)
             if poller.poll(remaining * 1000):
                 return
         self.close()

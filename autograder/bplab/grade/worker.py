@@ -4,15 +4,11 @@ Started as ``python -I -S worker.py FD_IN FD_OUT [UID] [SITE_DIR...]`` inside th
 Everything here is untrusted once student code has run (student code can rewrite this module);
 the grader relies only on what it decodes, never on this file behaving.
 
-Requests (grader -> worker), each answered by one reply:
-  ("exec", n, source)                   run cell ``n`` in the notebook namespace
-  ("names", [name, ...])                values of globals (plain data or handles)
-  ("getattr", h, name)                  ``getattr(obj(h), name)``
-  ("call", h, args, kwargs, errstate)   ``obj(h)(*args, **kwargs)`` under ``np.errstate``
-  ("op", name, h, args)                 ``__array__``/``__float__``/``__len__``/... of obj(h)
-Replies: ("ok", value[, writeback, warnings]), ("err", type, message, warnings),
-("cellerr", text). While a call runs, the worker may itself send ("cb", id, args, kwargs) to
-call a grader function passed as an argument; the grader answers ("ok", v) or ("err", t, m).
+Requests and replies are the messages named in ``codec`` (``codec.EXEC``, ``codec.CALL``, ...,
+each with its shape): every request is answered by one reply; while a call runs, the worker
+may itself send ``codec.CALLBACK`` to call a grader function passed as an argument, or
+(``codec.CALLBACK``, id, args, kwargs, method) to call a static method of a grader block class
+(valid for the worker's lifetime).
 """
 
 import os
@@ -105,15 +101,34 @@ class _Enc(codec.Encoder):
 ENC = _Enc(_other)
 
 
-def _callback(cid: int, label: str):
-    def call_grader(*args, **kwargs):
-        reply = _request(("cb", cid, args, kwargs))
-        if reply[0] == "ok":
-            return reply[1]
-        raise _exception(reply[1], reply[2])
+def _call_grader(cid: int, args: tuple, kwargs: dict, method: str | None = None):
+    msg = (codec.CALLBACK, cid, args, kwargs) + (() if method is None else (method,))
+    reply = _request(msg)
+    if reply[0] == codec.OK:
+        return reply[1]
+    raise _exception(reply[1], reply[2])
 
-    call_grader.__name__ = call_grader.__qualname__ = label or "grader_function"
-    return call_grader
+
+class _GraderCallable:
+    """A grader function or block class passed to student code: calling it, or calling one of
+    its public methods (``block.forward(X)``: a block class of the grader used by hw3's
+    ``Graph``), sends a ``cb`` request. The grader decides what may be called."""
+
+    def __init__(self, cid: int, label: str):
+        self._cid = cid
+        self.__name__ = self.__qualname__ = label or "grader_function"
+
+    def __call__(self, *args, **kwargs):
+        return _call_grader(self._cid, args, kwargs)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: _call_grader(self._cid, args, kwargs, name)
+
+
+def _callback(cid: int, label: str):
+    return _GraderCallable(cid, label)
 
 
 def _handle(h: int, label: str):
@@ -142,9 +157,10 @@ def _send(msg) -> None:
         payload = ENC.encode(msg)
     except codec.Unsendable as exc:
         why = f"result cannot be sent to the grader: {exc}"
-        payload = ENC.encode(("err", "TypeError", why, []))
+        payload = ENC.encode((codec.ERR, "TypeError", why, []))
     if len(payload) > codec.MAX_FRAME:
-        payload = ENC.encode(("err", "MemoryError", "result too large to send to the grader", []))
+        payload = ENC.encode((codec.ERR, "MemoryError", "result too large to send to the grader",
+                              []))
     codec.write_frame(FD_OUT, payload)
 
 
@@ -157,7 +173,7 @@ def _request(msg):
 def _serve_until_reply():
     while True:
         msg = DEC.decode(READER.read())
-        if msg[0] in ("ok", "err"):
+        if msg[0] in (codec.OK, codec.ERR):
             return msg
         _send(_dispatch(msg))
 
@@ -194,7 +210,24 @@ def _cell_error(n: int, exc: BaseException) -> str:
     return f"{where}: {name}: {msg}"
 
 
-NS: dict = {"__name__": "__main__", "__builtins__": builtins}
+class _NoIPython:
+    """``get_ipython()`` for cells the grader rewrote (``cells.py``): no command is run."""
+
+    def system(self, *args, **kwargs):
+        return None
+
+    def getoutput(self, *args, **kwargs):
+        return []
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    def run_cell_magic(self, *args, **kwargs):
+        return None
+
+
+_NO_IPYTHON = _NoIPython()
+NS: dict = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: _NO_IPYTHON}
 
 
 def _snapshot(v):
@@ -210,7 +243,7 @@ def _snapshot(v):
 
 def _dispatch(msg):
     kind = msg[0]
-    if kind == "exec":
+    if kind == codec.EXEC:
         _, n, source = msg
         filename = f"<cell {n}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -218,16 +251,16 @@ def _dispatch(msg):
             code = compile(source, filename, "exec")
             exec(code, NS)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a cell never ends us
-            return ("cellerr", _cell_error(n, exc))
-        return ("ok", None)
-    if kind == "names":
-        return ("ok", {name: NS[name] for name in msg[1] if name in NS})
-    if kind == "getattr":
+            return (codec.CELLERR, _cell_error(n, exc))
+        return (codec.OK, None)
+    if kind == codec.NAMES:
+        return (codec.OK, {name: NS[name] for name in msg[1] if name in NS})
+    if kind == codec.GETATTR:
         try:
-            return ("ok", getattr(_handle(msg[1], ""), msg[2]))
+            return (codec.OK, getattr(_handle(msg[1], ""), msg[2]))
         except BaseException as exc:
-            return ("err", *_describe(exc), [])
-    if kind == "call":
+            return (codec.ERR, *_describe(exc), [])
+    if kind == codec.CALL:
         _, h, args, kwargs, errstate = msg
         before = [_snapshot(a) for a in args]
         before_kw = {k: _snapshot(v) for k, v in kwargs.items()}
@@ -237,13 +270,13 @@ def _dispatch(msg):
                 with np.errstate(**errstate):
                     result = _handle(h, "")(*args, **kwargs)
             except BaseException as exc:
-                return ("err", *_describe(exc), _warning_list(caught))
+                return (codec.ERR, *_describe(exc), _warning_list(caught))
         writeback = [(i, a) for i, a in enumerate(args) if before[i] is not None
                      and _snapshot(a) != before[i]]
         writeback += [(k, v) for k, v in kwargs.items() if before_kw[k] is not None
                       and _snapshot(v) != before_kw[k]]
-        return ("ok", result, writeback, _warning_list(caught))
-    if kind == "op":
+        return (codec.OK, result, writeback, _warning_list(caught))
+    if kind == codec.OP:
         _, name, h, args = msg
         try:
             obj = _handle(h, "")
@@ -266,10 +299,10 @@ def _dispatch(msg):
                 value = obj[args[0]]
             else:
                 raise TypeError(f"operation {name} is not supported")
-            return ("ok", value)
+            return (codec.OK, value)
         except BaseException as exc:
-            return ("err", *_describe(exc), [])
-    return ("err", "RuntimeError", f"unknown request {kind!r}", [])
+            return (codec.ERR, *_describe(exc), [])
+    return (codec.ERR, "RuntimeError", f"unknown request {kind!r}", [])
 
 
 def _leave_channel() -> None:
@@ -287,7 +320,7 @@ def main() -> None:
     os.register_at_fork(after_in_child=_leave_channel)
     gc.freeze()  # what start-up made is permanent: later collections skip it
     gc.enable()
-    _send(("ready", os.getpid()))
+    _send((codec.READY, os.getpid()))
     while True:
         try:
             msg = DEC.decode(READER.read())

@@ -5,32 +5,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from bplab.layout import GradingDir
 
 
+@dataclass(frozen=True)
+class Report:
+    """What ``write_checked_report`` did: the page, and a warning if the roster join went badly."""
+
+    path: Path
+    warning: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.warning else 0
+
+
 def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | None = None) -> Path:
     """Write ``out_dir/report.html`` from ``bplab grade``'s output and return its path.
 
-    With ``roster`` (a CSV) and ``roster_id`` (its id column), also writes
-    ``out_dir/grades_with_roster.csv`` (see ``bplab.roster``) and lists missing students and
-    unsettled matches in the report.
+    With ``roster`` (a Canvas gradebook, a Moodle worksheet, or a CSV whose id column is
+    ``roster_id``), also writes ``out_dir/grades_with_roster.csv`` (see ``bplab.roster``) and
+    lists missing students, unsettled matches and a poor match in the report.
     """
     # Imported here: matplotlib is slow to import and `bplab --help` should not wait for it.
     from bplab.report.load import load_grading_dir
     from bplab.report.render import render_html
-    from bplab.roster import join_roster, roster_issues, write_rows
+    from bplab.roster import join_roster, read_roster, roster_issues, write_rows
 
     folder = GradingDir(Path(out_dir))
     results = load_grading_dir(folder)
     issues = None
     if roster is not None:
-        if not roster_id:
-            raise ValueError("a roster needs the name of its id column (roster_id)")
+        id_column = read_roster(roster, roster_id).id_column
         rows = join_roster(folder.grades_csv, roster, roster_id)
         write_rows(rows, folder.roster_csv)
-        issues = roster_issues(rows, roster_id)
+        issues = roster_issues(rows, id_column)
     title = f"Class report: {folder.root.resolve().name}"
     path = folder.report_html
     from bplab.similarity.render import report_section  # empty until `bplab similarity` ran
@@ -40,4 +52,18 @@ def write_report(out_dir: Path, roster: Path | None = None, roster_id: str | Non
     return path
 
 
-__all__ = ["write_report"]
+def write_checked_report(out_dir: Path, roster: Path | None = None,
+                         roster_id: str | None = None) -> Report:
+    """``write_report``, plus a warning when fewer than half of the roster, or of the
+    submissions, matched (``bplab.roster.poor_match``; the report shows it too)."""
+    from bplab.roster import poor_match, read_join, read_roster
+
+    path = write_report(out_dir, roster, roster_id)
+    warning = ""
+    if roster is not None:
+        rows = read_join(GradingDir(Path(out_dir)).roster_csv)
+        warning = poor_match(rows, read_roster(roster, roster_id).id_column)
+    return Report(path, f"warning: {warning}" if warning else "")
+
+
+__all__ = ["Report", "write_checked_report", "write_report"]

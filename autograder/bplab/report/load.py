@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bplab_checks.tag import codes_in
 
+from bplab.grade.identity import IDENTITY_COLUMNS
 from bplab.grade.record import GRADED  # any other status did not grade normally
 from bplab.layout import GradingDir
 
@@ -32,6 +33,10 @@ class Submission:
     reason: str = ""
     diagnoses: dict[str, list[str]] = field(default_factory=dict)  # question -> codes
     feedback: str | None = None  # path relative to the grading directory, if the file exists
+    name: str = ""  # display name from the LMS (any script)
+    late: bool = False
+    source: str = ""
+    flags: str = ""  # e.g. a stem clash
 
     @property
     def graded(self) -> bool:
@@ -74,7 +79,8 @@ def read_grades_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         missing = [c for c in GradingDir.GRADES_COLUMNS if c not in header]
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        questions = [c for c in header if c not in GradingDir.GRADES_COLUMNS]
+        questions = [c for c in header
+                     if c not in GradingDir.GRADES_COLUMNS and c not in IDENTITY_COLUMNS]
         return questions, list(reader)
 
 
@@ -168,7 +174,9 @@ def load_grading_dir(folder: GradingDir) -> ClassResults:
         if results:
             for q, m in _question_max_from_results(results, questions).items():
                 question_max[q] = max(m, question_max[q] or 0.0)
-        has_feedback = safe and folder.feedback(stem).is_file()
+        feedback = next((link for path, link in folder.feedback_files(stem)
+                         if safe and path.is_file()), None)
+        ident = row if row is not None else {}
         submissions.append(
             Submission(
                 stem=stem,
@@ -178,7 +186,11 @@ def load_grading_dir(folder: GradingDir) -> ClassResults:
                 question_scores=scores,
                 reason=reason,
                 diagnoses=_diagnoses(results, questions) if results else {},
-                feedback=folder.feedback_link(stem) if has_feedback else None,
+                feedback=feedback,
+                name=ident.get("name") or "",
+                late=bool(ident.get("late")),
+                source=ident.get("source") or "",
+                flags=ident.get("flags") or "",
             )
         )
     # Without results files, a question's points fall back to the best score seen.

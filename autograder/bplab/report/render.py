@@ -44,6 +44,18 @@ th[aria-sort=ascending] button::after { content: " \\25B2"; }
 th[aria-sort=descending] button::after { content: " \\25BC"; }
 tr:target { background: #fff59d; }
 .scroll { overflow-x: auto; }
+/* The students table fits a 1400 px laptop screen: question headers run upwards, numbers and
+   statuses never wrap, the name and diagnoses columns wrap within their widths. */
+#student-table { font-size: 13px; width: 100%; }
+#student-table th, #student-table td { padding: .2rem .35rem; }
+#student-table td.num, #student-table td.st { white-space: nowrap; }
+#student-table th.q { vertical-align: bottom; }
+#student-table th.q button { writing-mode: vertical-rl; transform: rotate(180deg);
+                             white-space: nowrap; }
+#student-table td.who { min-width: 9rem; max-width: 15rem; overflow-wrap: anywhere; }
+#student-table td.diag { min-width: 12rem; font-size: 12px; }
+.tag { font-size: 11px; border: 1px solid #b71c1c; color: #b71c1c; border-radius: 3px;
+       padding: 0 .2rem; }
 """
 
 # Sorts the students table on a header click; numbers by data-v (empty cells last), text else.
@@ -133,7 +145,8 @@ def _roster_section(issues: list[RosterIssue] | None) -> str:
         f"<td>{escape(i.detail)}</td></tr>"
         for i in issues
     )
-    counts = {k: sum(i.kind == k for i in issues) for k in ("missing", "ambiguous", "unmatched")}
+    counts = {k: sum(i.kind == k for i in issues)
+              for k in ("poor match", "missing", "ambiguous", "unmatched")}
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     return (f'<h2 id="roster">Roster</h2><p>{summary} (see grades_with_roster.csv).</p>'
             f"<table><thead><tr><th>issue</th><th>who</th><th>detail</th></tr></thead>"
@@ -216,7 +229,7 @@ def _diagnoses_section(counts: list[DiagnosisCount], n_graded: int,
 def _students_section(results: ClassResults, index: dict[str, int]) -> str:
     qs = results.questions
     head = "".join(
-        f'<th class="num"><button type="button">{escape(q)}</button></th>' for q in qs
+        f'<th class="num q"><button type="button">{escape(q)}</button></th>' for q in qs
     )
 
     def score_cell(x: float | None) -> str:
@@ -226,14 +239,21 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
         name = escape(s.stem)
         if s.feedback:
             name += f' <a class="muted" href="{escape(quote(s.feedback))}">feedback</a>'
+        if s.name and s.name != s.stem:
+            name += f'<br><span class="muted">{escape(s.name)}</span>'
+        if s.late:
+            name += ' <span class="tag">late</span>'
+        if s.flags:
+            name += f' <span class="tag" title="{escape(s.flags)}">flagged</span>'
         codes = sorted({c for cs in s.diagnoses.values() for c in cs})
         diag = ", ".join(escape(label_for(c)) for c in codes)
-        status_class = "" if s.graded else ' class="bad"'
+        status_class = "" if s.graded else " bad"
         return (
-            f'<tr id="s{position}"><td>{name}</td><td{status_class}>{escape(s.status)}</td>'
+            f'<tr id="s{position}"><td class="who">{name}</td>'
+            f'<td class="st{status_class}">{escape(s.status)}</td>'
             + score_cell(s.score) + score_cell(s.max_score)
             + "".join(score_cell(s.question_scores.get(q)) for q in qs)
-            + f"<td>{diag}</td></tr>"
+            + f'<td class="diag">{diag}</td></tr>'
         )
 
     order = sorted(enumerate(results.submissions), key=lambda p: p[1].stem)

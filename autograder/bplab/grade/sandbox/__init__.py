@@ -1,0 +1,229 @@
+"""Start and kill the sandboxed worker processes: one ``Sandbox`` per grader slot.
+
+What each part does (each module's docstring is its contract):
+
+- ``bwrap``: the bubblewrap command line (namespaces, read-only binds, sized tmpfs), the
+  probe that checks it works here, and ``Isolation``, the string every result carries;
+- ``seccomp``: the filter bubblewrap loads before any student code (compiled with libseccomp);
+- ``limits``: rlimits chosen as a budget (processes x address space), the uid drop, the
+  environment; ``cgroup``: the same bounds for the whole process tree where a group is
+  delegated to the grader (never on these development machines);
+- ``runtime``: the packages the sandbox may see (the runtime ones, never the test extra);
+- ``reaping`` and ``uids``: killing leftovers, by parent or by a uid only this slot uses.
+
+Killing the sandbox's first process tears down the pid namespace, and with it every process
+the submission started (daemons included). When bubblewrap is missing or does not work here,
+the worker runs as a plain process with the same limits and uid and is killed by process
+group and by uid; the isolation string says which layers were in force. Grading never
+refuses for want of a layer.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bplab.grade.sandbox import cgroup, runtime, seccomp
+from bplab.grade.sandbox.bwrap import (
+    HERE,
+    SANDBOX_DIR,
+    Isolation,
+    bwrap_args,
+    fallback,
+    probe,
+    worker_site,
+)
+from bplab.grade.sandbox.limits import Limits, apply_limits, as_root, env
+from bplab.grade.sandbox.reaping import become_subreaper, kill_orphans, kill_uid
+from bplab.grade.sandbox.uids import BASE_UID, UID_RANGE, claim_uids, uid_can_run
+
+__all__ = ["BASE_UID", "UID_RANGE", "Isolation", "Limits", "Sandbox", "WorkerProcess",
+           "kill_uid"]
+
+
+class WorkerProcess:
+    """One running worker: its process, and the two pipe ends the grader uses."""
+
+    def __init__(self, proc: subprocess.Popen, to_worker: int, from_worker: int,
+                 uid: int | None, tmpdir: str | None, group: cgroup.Group | None = None):
+        self.proc = proc
+        self.to_worker = to_worker
+        self.from_worker = from_worker
+        self.uid = uid
+        self.tmpdir = tmpdir
+        self.group = group
+        self.closed = False
+        # Which children of ours must survive this worker's kill (the slot's spare worker).
+        self.keep: Callable[[], set[int]] = set
+        self.reap = False  # set by a Sandbox that is the reaper of orphans (degraded mode)
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started; safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        for fd in (self.to_worker, self.from_worker):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.group is not None:
+            self.group.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.kill()
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.uid is not None:
+            kill_uid(self.uid)
+        if self.reap:
+            kill_orphans(self.keep() | {p.pid for p in multiprocessing.active_children()})
+        if self.group is not None:
+            self.group.remove()
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+class Sandbox:
+    """Spawns workers for one grader slot with the best isolation this machine allows.
+
+    One fresh worker is kept started ahead (``prestart``): starting Python and numpy in a new
+    sandbox is most of a submission's cost, and it overlaps the grading of the previous one.
+    A spare has run no student code. The two workers of a slot alternate between two uids,
+    so killing everything of one uid never touches the spare.
+    """
+
+    def __init__(self, slot: int = 0, limits: Limits | None = None,
+                 data_dir: Path | None = None, use_bwrap: bool | None = None,
+                 prestart: bool = True):
+        self.limits = limits or Limits()
+        self.data_dir = data_dir
+        self.prestart = prestart
+        self._claims: list[int] = []
+        self.uids: tuple[int, ...] = tuple(claim_uids(2, self._claims)) if as_root() else ()
+        want = use_bwrap if use_bwrap is not None else os.environ.get("BPLAB_NO_BWRAP") != "1"
+        first = self.uids[0] if self.uids else None
+        self._site: str | None = None  # the degraded worker's sys.path (made when needed)
+        self.isolation = (probe(self.limits, first is not None) if want
+                          else fallback("bwrap disabled"))
+        if not self.isolation.bwrap and first is not None \
+                and not uid_can_run(first, tuple(self._worker_site())):
+            # The interpreter is not readable by other uids (e.g. under /root): keep ours.
+            self.uids = ()
+            self.isolation = Isolation(False, False, self.isolation.note + "; the interpreter "
+                                       "is not readable by an unprivileged uid",
+                                       tuple(x for x in self.isolation.layers if x != "own uid"))
+        self.groups = cgroup.for_slot(slot, self.limits)
+        if self.groups is not None:
+            self.isolation = Isolation(
+                self.isolation.bwrap, self.isolation.uid, self.isolation.note,
+                (*self.isolation.layers, self.groups.describe()), self.isolation.seccomp)
+        self._turn = 0
+        self._spare: WorkerProcess | None = None
+        # bwrap's pid namespace already takes every process down with the worker; without it,
+        # orphans are caught by becoming their reaper.
+        self.subreaper = not self.isolation.bwrap and become_subreaper()
+
+    def spawn(self) -> WorkerProcess:
+        """A started worker (its ``ready`` message may still be on the way)."""
+        worker, self._spare = self._spare, None
+        if worker is None or worker.proc.poll() is not None:
+            if worker is not None:
+                worker.kill()
+            worker = self._start()
+        if self.prestart:
+            self._spare = self._start()
+        return worker
+
+    def close(self) -> None:
+        """Kill the spare worker (call when this slot grades no more)."""
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
+        if self._site is not None:
+            shutil.rmtree(self._site, ignore_errors=True)
+
+    def _worker_site(self) -> list[str]:
+        if self._site is None:
+            self._site = tempfile.mkdtemp(prefix="bplab-site-")
+            os.chmod(self._site, 0o755)  # read by the worker's uid
+        return runtime.runtime_site(Path(self._site) / "site")
+
+    def _start(self) -> WorkerProcess:
+        uid = None
+        if self.uids:
+            uid = self.uids[self._turn % len(self.uids)]
+            self._turn += 1
+        r1, w1 = os.pipe()  # grader -> worker
+        r2, w2 = os.pipe()  # worker -> grader
+        for fd in (w1, r2):
+            os.set_inheritable(fd, False)
+        passed = [r1, w2]
+        tmpdir = None
+        if self.isolation.bwrap:
+            filter_fd = seccomp.program_fd() if self.isolation.seccomp else None
+            if filter_fd is not None:
+                passed.append(filter_fd)
+            cmd = bwrap_args(self.limits, self.data_dir, filter_fd) + [
+                sys.executable, "-I", "-S", f"{SANDBOX_DIR}/worker.py", str(r1), str(w2),
+                str(uid if uid is not None else -1), *worker_site()]
+            environ = env("/tmp")
+            cwd = None
+            child_uid = None  # the worker drops privileges itself, inside the namespaces
+        else:
+            tmpdir = tempfile.mkdtemp(prefix="bplab-worker-")
+            if uid is not None:
+                os.chown(tmpdir, uid, uid)
+            if self.data_dir is not None and self.data_dir.is_dir():
+                os.symlink(self.data_dir, os.path.join(tmpdir, "data"))
+            cmd = [sys.executable, "-I", "-S", str(HERE / "worker.py"), str(r1), str(w2), "-1",
+                   *self._worker_site()]
+            environ = env(tmpdir)
+            cwd = tmpdir
+            child_uid = uid
+        group = self.groups.new_group() if self.groups is not None else None
+        try:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, pass_fds=tuple(passed), env=environ, cwd=cwd,
+                start_new_session=True,
+                preexec_fn=functools.partial(_child_setup, self.limits, child_uid, group),
+            )
+        except BaseException:
+            for fd in (w1, r2):
+                os.close(fd)
+            if group is not None:
+                group.remove()
+            raise
+        finally:
+            for fd in passed:
+                os.close(fd)
+        worker = WorkerProcess(proc, w1, r2, uid, tmpdir, group)
+        worker.keep, worker.reap = self._live_pids, self.subreaper
+        return worker
+
+    def _live_pids(self) -> set[int]:
+        spare = self._spare
+        return {spare.proc.pid} if spare is not None and not spare.closed else set()
+
+
+def _child_setup(limits: Limits, uid: int | None, group: cgroup.Group | None) -> None:
+    """Between fork and exec: join the submission's cgroup (when there is one), then limits."""
+    if group is not None:
+        group.join()
+    apply_limits(limits, uid)
