@@ -239,7 +239,10 @@ def write_language(release: Release, language: str) -> list[str]:
     warnings = []
     left = set(problems.missing + problems.stale + problems.math)
     fallback = [key for key in english if key in left]  # notebook order
-    if fallback:
+    if not translations.entries:
+        warnings.append(f"{a.name} {language}: no translation yet ({path(a, language)}): "
+                        "the release is in English")
+    elif fallback:
         warnings.append(f"{a.name} {language}: {len(fallback)} text(s) left in English: "
                         f"{', '.join(fallback)} (see bplab i18n status {a.name})")
     if problems.unknown:
