@@ -71,11 +71,15 @@ _MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+?\$", re.DOTALL)
 
 
 class TranslationError(ValueError):
-    """A translation file that cannot be read (bad header, duplicate key, marker in text)."""
+    """A translation file that cannot be read (bad header, text before the first marker, a key
+    translated twice). A marker line typed inside a translation starts a new entry, which the
+    checks then report as unknown or duplicate."""
 
 
 @dataclass(frozen=True)
 class Entry:
+    """One translated text and the stamp (``en_hash``) of the English text it translates."""
+
     en_hash: str
     text: str
 
