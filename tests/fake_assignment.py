@@ -47,6 +47,7 @@ def make_fake_repo(root: Path, with_data: bool = False) -> Assignment:
     root.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(REPO_ROOT / "autograder" / "requirements", root / "autograder" / "requirements")
     shutil.copytree(REPO_ROOT / "solutions", root / "solutions", ignore=ignore)
     shutil.copytree(REPO_ROOT / "autograder" / "bplab_checks", root / "autograder" / "bplab_checks",
                     ignore=ignore)

@@ -1,7 +1,9 @@
 """``bplab build``: the student release, the autograder zip, and what must never leak."""
 
 import ast
+import base64
 import inspect
+import io
 import json
 import re
 import shutil
@@ -13,15 +15,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from bplab import REPO_ROOT
-from bplab import build as build_module
+from bplab import REPO_ROOT, packaging
 from bplab.build import (
     GRADER_ONLY_CHECKS,
     BuildError,
     Release,
     build,
     otter_config,
-    requirements,
 )
 from bplab.definitions import load_definitions
 from bplab.layout import Assignment
@@ -121,8 +121,8 @@ def test_build_layout(fake, tmp_path):
         config = json.loads(zf.read("otter_config.json"))
         full_test = zf.read("tests/MatMul.py").decode()
         reqs = zf.read("requirements.txt").decode()
-    solutions = {f"files/solutions/{p.name}" for p in (fake.root / "solutions").glob("*.py")}
-    assert {"files/solutions/__init__.py", "files/solutions/hw1.py"} <= solutions <= names
+    solutions = {n for n in names if n.startswith("files/solutions/")}
+    assert solutions == {"files/solutions/__init__.py", "files/solutions/hw1.py"}  # no hw2.py
     assert {"tests/MatMul.py", "files/data/points.csv", "files/bplab_checks/__init__.py",
             "otter_config.json", "requirements.txt", "setup.sh", "run_autograder"} <= names
     assert not any(n.startswith("student/") or "__pycache__" in n for n in names)
@@ -131,7 +131,18 @@ def test_build_layout(fake, tmp_path):
     assert modes["otter_config.json"] == 0o644
     assert config["assignment_name"] == "hw1" and config["lang"] == "python"
     assert "otter-grader[grading]==7.0.0" in reqs and re.search(r"^numpy", reqs, re.M)
+    assert re.search(r"^matplotlib", reqs, re.M)
     assert any("no test file" in w for w in release.warnings)  # the fake has one question only
+    for name in ("README.md", "requirements.txt"):
+        assert name in student
+    # the copy embedded in the notebook is exactly the release's public folders, byte for byte
+    embedded = zipfile.ZipFile(io.BytesIO(base64.b64decode(nb.metadata.bplab.checks)))
+    assert nb.metadata.bplab.assignment == "hw1"
+    assert {n: embedded.read(n) for n in embedded.namelist()} == {
+        f"hw1/{name}": data for name, data in student.items()
+        if name.split("/")[0] in ("tests", "bplab_checks", "data")}
+    with zipfile.ZipFile(release.student_zip) as zf:
+        assert {f"hw1/{name}" for name in student} == set(zf.namelist())
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -144,10 +155,177 @@ def test_otter_config_uses_only_otters_keys():
     assert AutograderConfig(config).assignment_name == "hw1"
 
 
-def test_requirements_come_from_pyproject(fake):
-    pyproject = fake.root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"numpy>=1.26"', '"numpy>=9.9"'))
-    assert "numpy>=9.9" in requirements(fake.root)
+def test_every_requirements_file_comes_from_the_one_submission_list(fake, tmp_path):
+    """A package added to what a submission may import reaches pyproject (through setuptools'
+    dynamic dependencies), both zips' requirements and the student's."""
+    listed = fake.root / packaging.REQUIREMENTS_DIR / "submission.txt"
+    listed.write_text(listed.read_text() + "scipy>=1.11  # planted\n")
+    release = build(fake, tmp_path / "dist")
+    reqs = [zipfile.ZipFile(z).read("requirements.txt").decode()
+            for z in (release.autograder_zip, release.secure_zip)]
+    reqs.append((release.student_dir / "requirements.txt").read_text())
+    for text in reqs:
+        assert "scipy>=1.11" in text.splitlines() and "numpy>=1.26" in text.splitlines()
+    assert "scipy" in (release.student_dir / "README.md").read_text()
+    student = (release.student_dir / "requirements.txt").read_text()
+    assert "otter-grader==7.0.0" in student and "[grading]" not in student
+    # pyproject names the files, never a second copy of a requirement
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    files = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
+    assert files == [f"{packaging.REQUIREMENTS_DIR.as_posix()}/{n}.txt"
+                     for n in (packaging.SUBMISSION, packaging.GRADER)]
+    assert "dependencies" in project["project"]["dynamic"]
+    assert "dependencies" not in project["project"]
+
+
+def test_installed_dependencies_are_the_two_lists():
+    from importlib.metadata import requires
+
+    runtime = {r for r in requires("backprop-lab") if "extra ==" not in r}
+    assert runtime == set(packaging.requirement_lines(REPO_ROOT, packaging.SUBMISSION,
+                                                      packaging.GRADER))
+
+
+def test_zips_ship_only_their_own_assignments_reference(tmp_path):
+    """Issue 10: hw1's zips carry no hw2 answer (Adam, softmax, training); hw2's carry hw1's
+    reference only because hw2's reference imports its blocks (handed out in hw2 anyway)."""
+    hw1 = packaging.reference_files(REPO_ROOT / "solutions", "hw1")
+    hw2 = packaging.reference_files(REPO_ROOT / "solutions", "hw2")
+    assert [p.name for p in hw1] == ["__init__.py", "hw1.py"]
+    assert [p.name for p in hw2] == ["__init__.py", "hw1.py", "hw2.py"]
+    release = build(Assignment.named("hw1"), tmp_path / "hw1")
+    for path, prefix in ((release.autograder_zip, "files/solutions/"),
+                         (release.secure_zip, "lib/solutions/")):
+        names = {n for n in zipfile.ZipFile(path).namelist() if n.startswith(prefix)}
+        assert names == {prefix + "__init__.py", prefix + "hw1.py"}, path.name
+    for path in (release.autograder_zip, release.secure_zip, release.student_zip):
+        for name in zipfile.ZipFile(path).namelist():
+            assert "hw2" not in name, (path.name, name)
+
+
+def test_reference_files_follow_imports_and_catch_a_planted_one(tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "__init__.py").write_text("")
+    (solutions / "hw1.py").write_text("import numpy as np\n")
+    (solutions / "hw2.py").write_text("from solutions.hw1 import x\n")
+    (solutions / "hw3.py").write_text("from solutions import hw2\nimport solutions.hw1\n")
+    assert [p.name for p in packaging.reference_files(solutions, "hw1")] == [
+        "__init__.py", "hw1.py"]
+    assert [p.name for p in packaging.reference_files(solutions, "hw3")] == [
+        "__init__.py", "hw1.py", "hw2.py", "hw3.py"]
+
+
+def test_hidden_visibility_and_late_policy_are_set_at_build_time(fake, tmp_path):
+    release = build(fake, tmp_path / "dist", hidden_visibility="hidden", late_policy="cap:50")
+    config = json.loads(zipfile.ZipFile(release.secure_zip).read("bplab_gradescope.json"))
+    assert config == {"assignment": "hw1", "hidden_visibility": "hidden",
+                      "late_policy": "cap:50"}
+    otter = json.loads(zipfile.ZipFile(release.autograder_zip).read("otter_config.json"))
+    assert otter["show_hidden"] is False
+    with pytest.raises(ValueError, match="visibility"):
+        build(fake, tmp_path / "x", hidden_visibility="sometimes")
+    with pytest.raises(ValueError, match="late policy"):
+        build(fake, tmp_path / "x", late_policy="per-week:3")
+
+
+def test_build_command_refuses_a_bad_late_policy_as_a_usage_error(tmp_path):
+    from bplab.cli import main
+    from click.testing import CliRunner
+
+    out = tmp_path / "dist"
+    done = CliRunner().invoke(main, ["build", "hw1", "--out", str(out), "--late-policy", "x:1"])
+    assert done.exit_code == 2 and "late-policy" in done.output and not out.exists()
+    done = CliRunner().invoke(main, ["build", "hw1", "--out", str(out),
+                                     "--hidden-visibility", "always"])
+    assert done.exit_code == 2 and not out.exists()
+
+
+ENTRY_MODULES = ("packaging", "late", "gradescope", "gradescope_results")
+
+
+def _imports(path: Path, package_root: Path, top_level_only: bool = False) -> set[str]:
+    """Dotted names of the project modules that ``path`` imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return {name for name in found if _module_path(name, package_root)}
+
+
+def _module_path(name: str, package_root: Path) -> Path | None:
+    base = package_root.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def test_no_import_cycle_anywhere_in_autograder():
+    """Every import, function-level ones included, between the modules of autograder/ forms no
+    cycle (build -> gradescope -> gradescope_results -> packaging, never back)."""
+    root = REPO_ROOT / "autograder"
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        if "stubs" in path.parts or path.parent.name.startswith("hw"):
+            continue
+        rel = path.relative_to(root).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        graph[name] = _imports(path, root) - {name}
+    assert "bplab.packaging" in graph and "bplab.build" in graph
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    return path + [nxt]
+                if nxt not in path and nxt.startswith(start.split(".")[0]):
+                    stack.append((nxt, path + [nxt]))
+        return None
+
+    for module in ("bplab.build", "bplab.gradescope", "bplab.packaging",
+                   "bplab.gradescope_results", "bplab.late"):
+        assert cycle_from(module) is None, cycle_from(module)
+    # planted: the old knot (build <-> gradescope) is found
+    graph["bplab.packaging"] = graph["bplab.packaging"] | {"bplab.build"}
+    assert cycle_from("bplab.build") is not None
+
+
+def _entry_violations(source: str) -> list[str]:
+    """Top-level imports of ``source`` that Python 3.10 could not run before ``main``'s guard:
+    a third-party package, a 3.11-only module (tomllib), or a bplab module outside the entry."""
+    found = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        names = [a.name for a in node.names]
+        if module == "bplab":
+            found += [n for n in names if n not in ENTRY_MODULES]
+        elif (module or "").startswith("bplab."):
+            found += [module] if module.split(".")[1] not in ENTRY_MODULES else []
+        elif (module or "").split(".")[0] not in (sys.stdlib_module_names - {"tomllib"}) | {
+                "__future__"}:
+            found.append(module or "")
+    return found
+
+
+def test_secure_zip_entry_imports_only_the_standard_library_at_top_level():
+    bplab = REPO_ROOT / "autograder" / "bplab"
+    for name in ENTRY_MODULES:
+        assert _entry_violations((bplab / f"{name}.py").read_text()) == [], name
+    # planted: what broke the zip on 3.10, and what would break it next
+    planted = "import tomllib\nimport numpy as np\nfrom bplab.build import build\n"
+    assert _entry_violations(planted) == ["tomllib", "numpy", "bplab.build"]
 
 
 def test_build_is_byte_for_byte_reproducible(fake, tmp_path):
@@ -163,22 +341,6 @@ def test_build_replaces_previous_output(fake, tmp_path):
     (out / "student" / "stale.txt").write_text("old")
     build(fake, out)
     assert not (out / "student" / "stale.txt").exists()
-
-
-def test_extra_writers_run_last_with_the_release(fake, tmp_path, monkeypatch):
-    seen: list[Release] = []
-
-    def writer(release: Release) -> None:
-        assert release.autograder_zip.is_file()
-        (release.out_dir / "extra.zip").write_bytes(b"x")
-        seen.append(release)
-
-    module = type(sys)("fake_writer_module")
-    module.writer = writer
-    monkeypatch.setitem(sys.modules, "fake_writer_module", module)
-    monkeypatch.setattr(build_module, "EXTRA_WRITERS", ["fake_writer_module:writer"])
-    release = build(fake, tmp_path / "dist")
-    assert seen == [release] and (release.out_dir / "extra.zip").is_file()
 
 
 def test_stale_notebook_is_reported(fake, tmp_path):

@@ -210,7 +210,10 @@ def test_each_language_gets_its_release_with_identical_code_cells(release):
     for language in i18n.LANGUAGES:
         folder = i18n.student_dir(release.out_dir, language)
         translated = notebook.read(folder / release.notebook.name)
-        assert translated.metadata["bplab"] == {"language": language}
+        meta, english_meta = dict(translated.metadata["bplab"]), dict(english.metadata["bplab"])
+        assert meta.pop("language") == language
+        assert meta == english_meta  # the embedded checks and the assignment name are kept
+        assert (release.out_dir / f"{folder.name}.zip").is_file()
         assert [c.id for c in translated.cells] == [c.id for c in english.cells]
         for en, tr in zip(english.cells, translated.cells, strict=True):
             if en.cell_type == "code":

@@ -72,7 +72,7 @@ def test_gradescope_entry_point_grades_a_submission(tmp_path):
     (root / "submission" / "hw1.ipynb").write_text(
         render_examples(hw)["bug_matmul_db_transposed.ipynb"]
     )
-    env = dict(os.environ, BPLAB_PYTHON=sys.executable, BPLAB_AUTOGRADER_DIR=str(root))
+    env = dict(os.environ, BPLAB_PYTHON=sys.executable, BPLAB_AUTOGRADER_ROOT=str(root))
     proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -1,51 +1,48 @@
-"""``bplab build hwN``: the student release and the Otter autograder of one assignment.
+"""``bplab build hwN``: the student release and both autograder zips of one assignment.
 
 Output (``dist/hwN/`` unless told otherwise), byte-for-byte the same for the same sources:
 
-    student/            what students get
-        hwN.ipynb         the notebook with stubs
-        tests/<q>.py      public test cases only (hidden cases removed on the AST)
-        bplab_checks/     the check library the tests import, without GRADER_ONLY_CHECKS
-        data/             the assignment's data, when it has some
-    autograder.zip      for ``otter run -a`` and for upload to Gradescope as an Otter autograder
-        tests/<q>.py      full test files (public and hidden cases)
-        files/            copied next to the submission: bplab_checks/ (all of it),
-                          solutions/, data/
+    student/              what students get (``student.zip`` holds it under ``hwN/``)
+        hwN.ipynb           the notebook with stubs; its first cell finds the checks (a copy
+                            of tests/, bplab_checks/, data/ is embedded in its metadata)
+        README.md           Python version, install, where the files go, checking, submitting
+        requirements.txt    what a submission may import + Otter's check (bplab.packaging)
+        tests/<q>.py        public test cases only (hidden cases removed on the AST)
+        bplab_checks/       the check library the tests import, without GRADER_ONLY_CHECKS
+        data/               the assignment's data, when it has some
+    student.zip
+    autograder.zip        for ``otter run -a`` and for upload to Gradescope as an Otter autograder
+        tests/<q>.py        full test files (public and hidden cases)
+        files/              copied next to the submission: bplab_checks/ (all of it),
+                            solutions/ (this assignment's reference and what it imports), data/
         otter_config.json, requirements.txt, setup.sh, run_autograder
+    gradescope-secure.zip the sandboxed grader for Gradescope (``bplab.gradescope``)
+    student-bg/, student-uk/, student-ru/ (and their zips)
+                          student/ with its markdown translated (``bplab.i18n``); the code
+                          cells are identical, so the zips above grade every language
 
-Writers listed in ``EXTRA_WRITERS`` run last and add more artifacts to ``dist/hwN/``: today
-``gradescope-secure.zip``, the sandboxed grader for Gradescope (``bplab.gradescope``), and
-``student-bg/``, ``student-uk/``, ``student-ru/``, the translated releases (``bplab.i18n``).
+The zips' pieces (writer, requirements, setup script) are ``bplab.packaging``'s.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
+import base64
 import json
-import re
 import shutil
-import tomllib
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+import nbformat
 
-from bplab import notebook
+from bplab import i18n, late, notebook, packaging
+from bplab.gradescope import write_gradescope_secure_zip
+from bplab.gradescope_results import HIDDEN_VISIBILITY, VISIBILITIES
 from bplab.layout import Assignment
 from bplab.testfile import read_question, strip_hidden
 
-# "module:function" names, each called as function(release) after the core build. Strings keep
-# this module free of imports of the writers (which may import from here).
-EXTRA_WRITERS: list[str] = ["bplab.build:write_gradescope_secure",
-                             "bplab.i18n:write_translated_releases"]  # student-bg/ -uk/ -ru/
-
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest zip date: fixed so that builds are reproducible
-GRADING_DEPENDENCIES = ("numpy", "otter-grader")  # from pyproject.toml; all the grader imports
-VENV = "/opt/bplab-venv"
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+STUDENT_README = Path(__file__).with_name("templates") / "student_README.md"
 # Modules of bplab_checks that never reach students (the one list of them). numgrad.py computes
 # full per-entry central-difference gradients: the answer to hw1's numerical_gradient question.
 # They stay in autograder.zip, where hidden cases may import them inside their bodies; the
@@ -58,7 +55,7 @@ class BuildError(Exception):
 
 
 def _student_checks_ignore(directory: str, names: list[str]) -> set[str]:
-    ignored = set(_IGNORED(directory, names))
+    ignored = set(packaging.IGNORED(directory, names))
     if Path(directory).name == "bplab_checks":
         ignored |= set(GRADER_ONLY_CHECKS) & set(names)
     return ignored
@@ -109,98 +106,105 @@ class Release:
         return self.out_dir / "autograder.zip"
 
     @property
+    def student_zip(self) -> Path:
+        return self.out_dir / "student.zip"
+
+    @property
+    def secure_zip(self) -> Path:
+        return self.out_dir / "gradescope-secure.zip"
+
+    @property
     def notebook(self) -> Path:
         return self.student_dir / f"{self.assignment.name}.ipynb"
 
 
-def otter_config(assignment: Assignment) -> dict:
+def otter_config(assignment: Assignment, hidden_visibility: str = HIDDEN_VISIBILITY) -> dict:
     """Otter's grading settings (keys of ``otter.run.AutograderConfig``)."""
     return {
         "lang": "python",
         # Otter rejects a notebook whose metadata names another assignment.
         "assignment_name": assignment.name,
-        # Per-question results are shown once grades are published (Otter hides them otherwise).
-        "show_hidden": True,
+        # Otter shows hidden-case results once grades are published (after_published), or
+        # never: it has no other setting, so only "hidden" turns them off.
+        "show_hidden": hidden_visibility != "hidden",
         "show_stdout": False,
         "pdf": False,
         "print_summary": True,
     }
 
 
-def requirements(root: Path, wanted_names: tuple[str, ...] = GRADING_DEPENDENCIES) -> str:
-    """The pins of ``wanted_names``, taken from the project's own dependencies."""
-    with (root / "pyproject.toml").open("rb") as f:
-        dependencies = tomllib.load(f)["project"]["dependencies"]
-    wanted = []
-    for dep in dependencies:
-        name = re.split(r"[\[<>=!~ ;]", dep, maxsplit=1)[0].lower()
-        if name in wanted_names:
-            wanted.append(dep)
-    return "\n".join(sorted(wanted)) + "\n"
+OTTER_RUN = ("\"$PYTHON\" -c 'import sys; from otter.run.run_autograder import main; "
+             "main(sys.argv[1])' \"$ROOT\"")
 
 
-SETUP_SH = f"""\
-#!/usr/bin/env bash
-# Gradescope runs this once while building the autograder image: a venv with Otter and numpy.
-set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip
-python3 -m venv {VENV}
-{VENV}/bin/python -m pip install -q --upgrade pip
-{VENV}/bin/python -m pip install -q -r /autograder/source/requirements.txt
-"""
-
-RUN_AUTOGRADER = f"""\
-#!/usr/bin/env bash
-# Gradescope runs this for every submission: Otter executes the notebook in a python3 kernel,
-# runs the full test files and writes /autograder/results/results.json.
-# BPLAB_PYTHON and BPLAB_AUTOGRADER_DIR exist to exercise this script outside Gradescope.
-set -euo pipefail
-PYTHON="${{BPLAB_PYTHON:-{VENV}/bin/python}}"
-AUTOGRADER_DIR="${{BPLAB_AUTOGRADER_DIR:-/autograder}}"
-exec "$PYTHON" -c 'import sys; from otter.run.run_autograder import main; main(sys.argv[1])' \\
-    "$AUTOGRADER_DIR"
-"""
+def student_readme(assignment: Assignment) -> str:
+    """The release's README.md (template ``templates/student_README.md``)."""
+    major, minor = packaging.MIN_PYTHON
+    imports = ", ".join(packaging.requirement_name(r) for r in
+                        packaging.requirement_lines(assignment.root, packaging.SUBMISSION))
+    return STUDENT_README.read_text(encoding="utf-8").format(
+        hw=assignment.name, python=f"{major}.{minor}", imports=imports)
 
 
-def _files_under(directory: Path) -> Iterator[Path]:
-    for path in sorted(directory.rglob("*")):
-        parts = path.relative_to(directory).parts
-        if path.is_file() and not any(p == "__pycache__" or p.startswith(".") for p in parts):
-            if path.suffix != ".pyc":
-                yield path
+def embed_checks(student_nb: str, student: Path, hw: str) -> str:
+    """``student_nb`` with the release's public folders (``notebook.CHECK_FOLDERS`` of
+    ``student``, as ``hw/<folder>/...`` zip entries, base64) in ``metadata.bplab``: the first
+    cell unpacks them when the notebook is opened alone (Colab, a JupyterHub upload)."""
+    entries = {name: data for name, data in packaging.tree_entries(student, hw).items()
+               if name.split("/")[1] in notebook.CHECK_FOLDERS}
+    nb = nbformat.reads(student_nb, as_version=4)
+    nb.metadata[notebook.KEY] = {"assignment": hw, notebook.EMBED_KEY: base64.b64encode(
+        packaging.zip_bytes(entries)).decode("ascii")}
+    return notebook.dumps(nb)
 
 
-def write_zip(path: Path, entries: dict[str, bytes], executable: frozenset[str]) -> None:
-    """A zip whose bytes depend only on ``entries`` (sorted names, fixed dates and modes)."""
-    with zipfile.ZipFile(path, "w") as zf:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (0o100755 if name in executable else 0o100644) << 16
-            info.create_system = 3  # unix, so the modes above are honoured on extraction
-            zf.writestr(info, entries[name])
+def _write_student_release(release: Release, student_nb: str, tests: dict[str, str]) -> None:
+    assignment, student = release.assignment, release.student_dir
+    (student / "tests").mkdir(parents=True)
+    for question, source in tests.items():
+        public = strip_hidden(source, f"{assignment.tests_dir.name}/{question}.py")
+        (student / "tests" / f"{question}.py").write_text(public, encoding="utf-8")
+    shutil.copytree(assignment.checks_package, student / "bplab_checks",
+                    ignore=_student_checks_ignore)
+    check_student_imports(student)
+    if assignment.data_dir.is_dir():
+        shutil.copytree(assignment.data_dir, student / "data", ignore=packaging.IGNORED)
+    release.notebook.write_text(embed_checks(student_nb, student, assignment.name),
+                                encoding="utf-8")
+    (student / "README.md").write_text(student_readme(assignment), encoding="utf-8")
+    (student / "requirements.txt").write_text(packaging.student_requirements(assignment.root),
+                                              encoding="utf-8")
+    packaging.write_zip(release.student_zip, packaging.tree_entries(student, assignment.name))
 
 
-def tree_entries(directory: Path, prefix: str) -> dict[str, bytes]:
-    return {f"{prefix}/{p.relative_to(directory).as_posix()}": p.read_bytes()
-            for p in _files_under(directory)}
+def _write_otter_zip(release: Release, tests: dict[str, str], hidden_visibility: str) -> None:
+    assignment = release.assignment
+    entries = {f"tests/{q}.py": source.encode() for q, source in tests.items()}
+    entries |= packaging.tree_entries(assignment.checks_package, "files/bplab_checks")
+    entries |= packaging.reference_entries(assignment.solutions_dir, assignment.name,
+                                           "files/solutions")
+    if assignment.data_dir.is_dir():
+        entries |= packaging.tree_entries(assignment.data_dir, "files/data")
+    config = otter_config(assignment, hidden_visibility)
+    entries["otter_config.json"] = (json.dumps(config, indent=2) + "\n").encode()
+    entries["requirements.txt"] = packaging.grading_requirements(assignment.root).encode()
+    entries["setup.sh"] = packaging.setup_sh("python3 and Otter with what submissions import"
+                                             ).encode()
+    entries["run_autograder"] = packaging.run_autograder_sh(
+        "Otter runs the notebook in a python3 kernel and the full test files", OTTER_RUN).encode()
+    packaging.write_zip(release.autograder_zip, entries, frozenset({"setup.sh", "run_autograder"}))
 
 
-def write_gradescope_secure(release: Release) -> None:
-    """``dist/hwN/gradescope-secure.zip``: the sandboxed grader as a Gradescope autograder."""
-    from bplab.gradescope import write_gradescope_secure_zip
-
-    write_gradescope_secure_zip(release.assignment.name, release.out_dir / "gradescope-secure.zip")
-
-
-def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
-    """Build the student release and ``autograder.zip`` of ``assignment``.
+def build(assignment: Assignment, out_dir: Path | None = None, *,
+          hidden_visibility: str = HIDDEN_VISIBILITY, late_policy: str = "none") -> Release:
+    """Build the student release and both autograder zips of ``assignment``.
 
     Args:
         assignment: which homework (its sources are read from ``assignment.root``).
         out_dir: where to write; ``dist/hwN`` by default. Its previous content is replaced.
+        hidden_visibility: Gradescope visibility of hidden-case results (``VISIBILITIES``).
+        late_policy: ``none``, ``per-day:P`` or ``cap:P`` (``bplab.late``), applied by the
+            secure zip from Gradescope's due date.
 
     Returns:
         The ``Release``; its ``warnings`` list inconsistencies that do not stop the build
@@ -208,7 +212,11 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
 
     Raises:
         BuildError: a public case or a shipped module imports a grader-only module.
+        ValueError: an unknown visibility or late policy.
     """
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"hidden visibility must be one of {', '.join(VISIBILITIES)}")
+    late_policy = str(late.LatePolicy.parse(late_policy))
     out_dir = out_dir if out_dir is not None else assignment.dist_dir
     committed = notebook.read(assignment.notebook)
     student_nb = notebook.dumps(notebook.render(committed, assignment, "stub"))
@@ -228,32 +236,11 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
 
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    student = release.student_dir
-    (student / "tests").mkdir(parents=True)
-    release.notebook.write_text(student_nb, encoding="utf-8")
-    for question, source in tests.items():
-        public = strip_hidden(source, f"{assignment.tests_dir.name}/{question}.py")
-        (student / "tests" / f"{question}.py").write_text(public, encoding="utf-8")
-    shutil.copytree(assignment.checks_package, student / "bplab_checks",
-                    ignore=_student_checks_ignore)
-    check_student_imports(student)
-    if assignment.data_dir.is_dir():
-        shutil.copytree(assignment.data_dir, student / "data", ignore=_IGNORED)
-
-    entries = {f"tests/{q}.py": source.encode() for q, source in tests.items()}
-    entries |= tree_entries(assignment.checks_package, "files/bplab_checks")
-    entries |= tree_entries(assignment.solutions_dir, "files/solutions")
-    if assignment.data_dir.is_dir():
-        entries |= tree_entries(assignment.data_dir, "files/data")
-    entries["otter_config.json"] = (json.dumps(otter_config(assignment), indent=2) + "\n").encode()
-    entries["requirements.txt"] = requirements(assignment.root).encode()
-    entries["setup.sh"] = SETUP_SH.encode()
-    entries["run_autograder"] = RUN_AUTOGRADER.encode()
-    write_zip(release.autograder_zip, entries, frozenset({"setup.sh", "run_autograder"}))
-
-    for spec in EXTRA_WRITERS:
-        module, function = spec.split(":")
-        getattr(importlib.import_module(module), function)(release)
+    _write_student_release(release, student_nb, tests)
+    _write_otter_zip(release, tests, hidden_visibility)
+    write_gradescope_secure_zip(assignment, release.secure_zip,
+                                hidden_visibility=hidden_visibility, late_policy=late_policy)
+    i18n.write_translated_releases(release)
     return release
 
 
@@ -261,10 +248,21 @@ def build(assignment: Assignment, out_dir: Path | None = None) -> Release:
 @click.argument("assignment")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default dist/ASSIGNMENT).")
-def build_command(assignment: str, out_dir: Path | None) -> None:
-    """Build the student release and the Otter autograder of ASSIGNMENT (e.g. hw1)."""
+@click.option("--hidden-visibility", type=click.Choice(VISIBILITIES), default=HIDDEN_VISIBILITY,
+              show_default=True, help="When Gradescope shows hidden-case results to students.")
+@click.option("--late-policy", default="none", show_default=True,
+              help="none, per-day:PERCENT (of the maximum, per started day late) or "
+                   "cap:PERCENT (a late score is at most PERCENT of the maximum).")
+def build_command(assignment: str, out_dir: Path | None, hidden_visibility: str,
+                  late_policy: str) -> None:
+    """Build the student release and the autograder zips of ASSIGNMENT (e.g. hw1)."""
     try:
-        release = build(Assignment.named(assignment), out_dir)
+        late.LatePolicy.parse(late_policy)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--late-policy") from exc
+    try:
+        release = build(Assignment.named(assignment), out_dir,
+                        hidden_visibility=hidden_visibility, late_policy=late_policy)
     except BuildError as exc:
         raise click.ClickException(str(exc)) from exc
     for warning in release.warnings:

@@ -1,102 +1,140 @@
 """The Gradescope autograder that runs ``bplab grade`` (sandboxed) instead of ``otter run``.
 
-``write_gradescope_secure_zip("hw1", dest)`` writes a zip to upload as a Gradescope
-autograder. Gradescope unpacks it into ``/autograder/source``, runs ``setup.sh`` once (Python,
-bubblewrap and the grading dependencies into ``/opt/bplab-venv``), then ``run_autograder`` for
-each submission: it grades ``/autograder/submission`` as one submission and writes
-``/autograder/results/results.json``. The root (``/autograder``) and the interpreter can be
-changed with ``BPLAB_AUTOGRADER_ROOT`` and ``BPLAB_PYTHON`` (tests run it in a temp dir).
+``write_gradescope_secure_zip(assignment, dest)`` writes the zip to upload. Gradescope unpacks it
+into ``/autograder/source``, runs ``setup.sh`` once (the image's python3, 3.10 or newer,
+bubblewrap, and ``requirements.txt`` in ``/opt/bplab-venv``), then ``run_autograder`` for each
+submission: ``python -m bplab.gradescope ROOT`` grades ``ROOT/submission`` as one submission and
+writes ``ROOT/results/results.json`` (``bplab.gradescope_results``). ``ROOT`` is ``/autograder``;
+``BPLAB_AUTOGRADER_ROOT`` and ``BPLAB_PYTHON`` change it and the interpreter (tests run the zip
+in a temp dir with a venv made from its requirements).
+
+``results.json`` is always written: ``main`` keeps everything, imports included, inside one
+guard, and ``run_autograder`` writes a fallback file when Python itself cannot start.
 
 Layout of the zip:
     setup.sh, run_autograder, requirements.txt
-    lib/bplab/ lib/bplab_checks/ lib/solutions/   the grader, the checks, the reference
+    bplab_gradescope.json                          assignment, hidden visibility, late policy
+    lib/bplab/ lib/bplab_checks/ lib/solutions/   the grader, the checks, this assignment's
+                                                   reference (and the references it imports)
     tests/<question>.py                            the full test files (hidden cases included)
     data/                                          the assignment's data, when it has some
+
+This module's top level is standard library only, and it runs on Python 3.10.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
-from bplab import REPO_ROOT
-from bplab.build import requirements, tree_entries, write_zip
-from bplab.layout import Assignment
+# Both standard library only, like this module: the guard in ``main`` needs them.
+from bplab import packaging
+from bplab.gradescope_results import HIDDEN_VISIBILITY, VISIBILITIES, fault_results
 
-VENV = "/opt/bplab-venv"
-GRADER_DEPENDENCIES = ("numpy", "nbformat", "otter-grader", "click", "rich")
-
-SETUP_SH = f"""\
-#!/usr/bin/env bash
-# Gradescope runs this once while building the image: Python, bubblewrap (the grader's
-# sandbox; without it grading still works with reduced isolation) and the grading packages.
-set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip
-apt-get install -y -qq bubblewrap || echo "bubblewrap unavailable: reduced isolation"
-python3 -m venv {VENV}
-{VENV}/bin/python -m pip install -q --upgrade pip
-{VENV}/bin/python -m pip install -q -r /autograder/source/requirements.txt
-"""
-
-RUN_AUTOGRADER = f"""\
-#!/usr/bin/env bash
-# Gradescope runs this for every submission: bplab grade, sandboxed, writes results.json.
-set -uo pipefail
-ROOT="${{BPLAB_AUTOGRADER_ROOT:-/autograder}}"
-PYTHON="${{BPLAB_PYTHON:-{VENV}/bin/python}}"
-export PYTHONPATH="$ROOT/source/lib"
-exec "$PYTHON" -m bplab.gradescope "$ROOT" "{{assignment}}"
-"""
+CONFIG = "bplab_gradescope.json"
 
 
-def write_gradescope_secure_zip(assignment: str, dest: Path) -> Path:
-    """Write the sandboxed Gradescope autograder of ``assignment`` to ``dest`` (a .zip path)."""
-    a = Assignment.named(assignment)
+def zip_entries(assignment, *, hidden_visibility: str = HIDDEN_VISIBILITY,
+                late_policy: str = "none") -> dict[str, bytes]:
+    """The entries of the secure zip of ``assignment`` (a ``bplab.layout.Assignment``)."""
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"hidden visibility must be one of {VISIBILITIES}")
     entries: dict[str, bytes] = {}
-    entries |= tree_entries(REPO_ROOT / "autograder" / "bplab", "lib/bplab")
-    entries |= tree_entries(a.checks_package, "lib/bplab_checks")
-    entries |= tree_entries(a.solutions_dir, "lib/solutions")
-    for path in a.test_files():
+    # The grader is this installed tool itself (the assignment's root holds only sources).
+    entries |= packaging.tree_entries(Path(__file__).resolve().parent, "lib/bplab")
+    entries |= packaging.tree_entries(assignment.checks_package, "lib/bplab_checks")
+    entries |= packaging.reference_entries(assignment.solutions_dir, assignment.name,
+                                           "lib/solutions")
+    for path in assignment.test_files():
         entries[f"tests/{path.name}"] = path.read_bytes()
-    if a.data_dir.is_dir():
-        entries |= tree_entries(a.data_dir, "data")
-    entries["requirements.txt"] = requirements(a.root, GRADER_DEPENDENCIES).encode()
-    entries["setup.sh"] = SETUP_SH.encode()
-    entries["run_autograder"] = RUN_AUTOGRADER.replace("{assignment}", assignment).encode()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    write_zip(dest, entries, frozenset({"setup.sh", "run_autograder"}))
-    return dest
+    if assignment.data_dir.is_dir():
+        entries |= packaging.tree_entries(assignment.data_dir, "data")
+    config = {"assignment": assignment.name, "hidden_visibility": hidden_visibility,
+              "late_policy": late_policy}
+    entries[CONFIG] = (json.dumps(config, indent=2) + "\n").encode()
+    entries["requirements.txt"] = packaging.grading_requirements(assignment.root).encode()
+    entries["setup.sh"] = packaging.setup_sh(
+        "python3, bubblewrap (the grader's sandbox; without it grading still works with reduced "
+        "isolation) and the grading packages", ("bubblewrap",)).encode()
+    entries["run_autograder"] = packaging.run_autograder_sh(
+        "bplab grade, sandboxed, writes results.json",
+        'PYTHONPATH="$ROOT/source/lib" "$PYTHON" -m bplab.gradescope "$ROOT"').encode()
+    return entries
 
 
-def run(root: Path, assignment: str) -> dict:
-    """Grade ``root/submission`` and write ``root/results/results.json``; never raises."""
+def write_gradescope_secure_zip(assignment, dest: Path, **options: str) -> Path:
+    """Write the sandboxed Gradescope autograder of ``assignment`` (an ``Assignment`` or a
+    name) to ``dest``; ``options`` are ``zip_entries``'s."""
+    from bplab.layout import Assignment
+
+    if isinstance(assignment, str):
+        assignment = Assignment.named(assignment)
+    return packaging.write_zip(dest, zip_entries(assignment, **options),
+                               frozenset({"setup.sh", "run_autograder"}))
+
+
+def read_metadata(path: Path) -> dict:
+    """``submission_metadata.json`` (``{}`` when absent or unreadable: grading goes on)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def grade(root: Path, started: float) -> dict:
+    """Grade ``root/submission`` with the zip's configuration; the results.json dict."""
     from bplab.grade.command import run_grade
-    from bplab.grade.outputs import results_json
     from bplab.grade.suite import load_suite
+    from bplab.gradescope_results import gradescope_results
 
     source = root / "source"
+    config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
+    assignment = config["assignment"]
+    reference = source / "lib" / "solutions" / f"{assignment}.py"
+    with tempfile.TemporaryDirectory() as out:
+        records = run_grade(assignment, [root / "submission"], Path(out), jobs=1, single=True,
+                            tests_dir=source / "tests", reference=reference,
+                            data_dir=source / "data", quiet=True)
+    record = records[0]
+    # A fault record (say, a broken test file) is reported without loading the suite again.
+    suite = None if record.status == "grader_error" else load_suite(assignment, source / "tests")
+    return gradescope_results(record, suite, config, read_metadata(
+        root / "submission_metadata.json"), time.monotonic() - started)
+
+
+def write_results(path: Path, data: dict) -> None:
+    """Atomically (temp file + rename): the file is complete or absent, never half written,
+    so run_autograder's fallback sees a missing file whenever this did not finish."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    # ASCII escapes keep even a lone surrogate writable; NaN is not JSON: refuse it here.
+    text = json.dumps(data, indent=1, ensure_ascii=True, allow_nan=False)
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bplab.gradescope ROOT``: grade, write ``ROOT/results/results.json``."""
+    started = time.monotonic()
+    args = sys.argv[1:] if argv is None else argv
+    root = Path(args[0] if args else os.environ.get("BPLAB_AUTOGRADER_ROOT", "/autograder"))
     results = root / "results" / "results.json"
-    results.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory() as out:
-            records = run_grade(
-                assignment, [root / "submission"], Path(out), jobs=1, single=True,
-                tests_dir=source / "tests", reference=source / "lib" / "solutions" /
-                f"{assignment}.py", data_dir=source / "data", quiet=True)
-            suite = load_suite(assignment, source / "tests")
-            data = results_json(records[0], suite)
-    except Exception:  # noqa: BLE001 - Gradescope must always get a results file
-        data = {"score": 0, "output": "The autograder itself failed (not your fault); "
-                "your instructor will regrade.\n" + traceback.format_exc(limit=3),
-                "extra_data": {"bplab": {"status": "grader_error"}}}
-    results.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-    return data
+        write_results(results, grade(root, started))
+    except BaseException as exc:  # noqa: BLE001 - Gradescope must always get a results file
+        # BaseException too: a SystemExit or KeyboardInterrupt from deep inside is still ours.
+        trace = traceback.format_exc(limit=6)[-8000:]
+        print(trace, file=sys.stderr)  # run_autograder's output reaches the instructor only
+        write_results(results, fault_results(type(exc).__name__, time.monotonic() - started,
+                                             trace))
+    return 0
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]), sys.argv[2])
+    sys.exit(main())

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 import click
 from nbformat import NotebookNode
 
-from bplab import notebook
+from bplab import notebook, packaging
 from bplab.layout import Assignment
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ def translate(nb: NotebookNode, texts: dict[str, str], language: str) -> Noteboo
     for cell in out.cells:
         if cell.cell_type == "markdown" and cell.id in texts:
             cell.source = texts[cell.id]
-    out.metadata[notebook.KEY] = {"language": language}
+    out.metadata.setdefault(notebook.KEY, {})["language"] = language  # beside the build's keys
     return out
 
 
@@ -221,8 +221,9 @@ def student_dir(release_out: Path, language: str) -> Path:
 
 
 def write_language(release: Release, language: str) -> list[str]:
-    """Write ``student-<language>/``: the English release with its notebook and translated files
-    replaced. Returns the build warnings (cells that fell back to English)."""
+    """Write ``student-<language>/`` and ``student-<language>.zip``: the English release with
+    its notebook and translated files replaced. Returns the build warnings (texts that fell back
+    to English)."""
     a: Assignment = release.assignment
     english_dir, out = release.student_dir, student_dir(release.out_dir, language)
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted(english_dir.glob("*.md"))}
@@ -240,6 +241,8 @@ def write_language(release: Release, language: str) -> list[str]:
         text = texts[FILE_PREFIX + name]  # entries are stored stripped: end like the English
         end = "\n" if english_text.endswith("\n") and not text.endswith("\n") else ""
         (out / name).write_text(text + end, encoding="utf-8")
+    packaging.write_zip(release.out_dir / f"{out.name}.zip",
+                        packaging.tree_entries(out, a.name))  # as student.zip: under hwN/
     warnings = []
     left = set(problems.missing + problems.stale + problems.math)
     fallback = [key for key in english if key in left]  # notebook order
@@ -256,7 +259,7 @@ def write_language(release: Release, language: str) -> list[str]:
 
 
 def write_translated_releases(release: Release) -> None:
-    """The build's writer (``bplab.build.EXTRA_WRITERS``): one student folder per language."""
+    """Called by ``bplab.build.build`` last: one student folder (and zip) per language."""
     for language in LANGUAGES:
         release.warnings.extend(write_language(release, language))
 
