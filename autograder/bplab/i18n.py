@@ -46,7 +46,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import click
 from nbformat import NotebookNode
@@ -54,8 +54,20 @@ from nbformat import NotebookNode
 from bplab import notebook, packaging
 from bplab.layout import Assignment
 
-if TYPE_CHECKING:
-    from bplab.build import Release
+
+class Release(Protocol):
+    """What this module reads of ``bplab.build.Release`` (named structurally: build imports
+    this module, so importing build here would make a cycle)."""
+
+    assignment: Assignment
+    out_dir: Path
+    warnings: list[str]
+
+    @property
+    def student_dir(self) -> Path: ...
+
+    @property
+    def notebook(self) -> Path: ...
 
 LANGUAGES: tuple[str, ...] = ("bg", "uk", "ru")  # the release's translated languages
 SOURCE_LANGUAGE = "en"
