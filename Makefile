@@ -9,7 +9,7 @@ RUNTIME := $(VENV)/.runtime-installed
 TESTDEPS := $(VENV)/.test-installed
 REQUIREMENTS := $(wildcard autograder/requirements/*.txt)
 
-.PHONY: demo test test-interpreters lint sandbox-tools clean
+.PHONY: demo test test-fast typecheck test-interpreters lint sandbox-tools clean
 
 $(RUNTIME): pyproject.toml $(REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,22 @@ sandbox-tools:
 	      || echo "note: could not install $(SANDBOX_PACKAGES); grading runs with reduced isolation"; \
 	  else echo "note: bwrap or libseccomp not found; grading runs with reduced isolation"; fi; }
 
+# mypy runs beside pytest (pytest keeps about one core busy); both must pass.
 test: $(TESTDEPS) sandbox-tools
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	@$(VENV)/bin/mypy > $(VENV)/mypy.log 2>&1 & typing=$$!; \
+	  $(PY) -m pytest -q; tests=$$?; \
+	  wait $$typing; typed=$$?; echo "mypy:"; cat $(VENV)/mypy.log; \
+	  [ $$tests -eq 0 ] && [ $$typed -eq 0 ]
+
+# The inner loop: lint and every test not marked slow (no otter runs, no sandbox batteries).
+test-fast: $(TESTDEPS)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -m "not slow"
+
+# mypy at default strictness; what it checks is configured in pyproject.toml ([tool.mypy]).
+typecheck: $(TESTDEPS)
+	$(VENV)/bin/mypy
 
 # The zips graded on every pyenv interpreter (3.10 to 3.13): slow (a venv per interpreter,
 # cached in .venv/zip-venvs/), so make test runs 3.10 only.

@@ -71,3 +71,39 @@ def test_correct_variant_gets_full_marks_and_no_diagnosis(variant):
                              environment(variant.hw, variant.source))
     assert _failures(test_file) == [], f"{variant.id} lost points"
     assert test_file.grade == 1.0
+
+
+# Questions whose code calls other graded definitions (docs/contract.md: a bug costs points once).
+DEPENDENTS = {"hw1": ("linreg_loss_and_grad", "fit_linreg", "fan_out"),
+              "hw2": ("two_layer_loss", "train_two_layer")}
+
+
+@pytest.mark.parametrize("planted", [pytest.param(b, id=b.id, marks=getattr(pytest.mark, b.hw))
+                                     for b in BUGS])
+def test_a_bug_costs_hidden_points_on_its_own_question_only(planted):
+    # Hidden checks of a dependent run it with the reference versions of what it calls.
+    env = environment(planted.hw, planted.source)
+    for question in DEPENDENTS.get(planted.hw, ()):  # hw3: tests/test_hw3_* own theirs
+        if question == planted.question:
+            continue
+        test_file = run_question(planted.hw, question, dict(env))
+        lost = [r.test_case.name for r in test_file.test_case_results
+                if r.test_case.hidden and not r.passed]
+        assert lost == [], f"{planted.id} costs hidden points on {question}: {lost}"
+
+
+@pytest.mark.hw1
+def test_a_failure_is_explained_once_with_the_cases_it_affects():
+    from bplab_checks.explained import group_failures
+
+    planted = next(b for b in BUGS if b.id == "hw1/Subtract/negates dout in place")
+    test_file = run_question("hw1", "Subtract", environment("hw1", planted.source))
+    failed = [(r.test_case.name, r.message) for r in test_file.test_case_results if not r.passed]
+    groups = group_failures(failed)
+    # The mutation fails the public and the hidden rule case with one explanation: told once.
+    assert len(groups) < len(failed)
+    told = [g for g in groups if "(diagnosis: mutates_dout)" in g[0]]
+    assert len(told) == 1 and len(told[0][1]) >= 2, groups
+    # Different explanations are never merged.
+    other = [("a", "AssertionError: dA is wrong"), ("b", "AssertionError: dB is wrong")]
+    assert [names for _, names in group_failures(other)] == [["a"], ["b"]]

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from bplab_checks import diagnose as dg
 from bplab_checks.diagnose import diagnose, diagnose_directional, diagnose_optimizer, explain
+from bplab_checks.diagnose import findings as dg_findings
+from bplab_checks.diagnose import optimizer as dg_optimizer
 from bplab_checks.gradcheck import directional_derivatives
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solutions import hw1, hw2
@@ -239,7 +241,7 @@ def test_never_raises_on_hostile_values():
 # ---- explain --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", sorted(dg._EXPLAIN))
+@pytest.mark.parametrize("code", sorted(dg_findings._EXPLAIN))
 def test_explain_every_code(code):
     msg = explain(code, block="Sigmoid", what="dX")
     assert code_of(msg) == code
@@ -313,9 +315,9 @@ def test_adam_no_bias_correction(opt_case):
     start, grads = opt_case
     hyper = {"lr": 0.01}
     e = run_opt(hw2.Adam, hyper, start, grads)
-    wrong = dg._adam_variant(start, grads, hyper, correct_m=False, correct_v=False)
+    wrong = dg_optimizer._adam_variant(start, grads, hyper, correct_m=False, correct_v=False)
     assert code_of(opt_diag(wrong, e, "Adam", start, grads, hyper)) == "no_bias_correction"
-    half = dg._adam_variant(start, grads, hyper, correct_v=False)
+    half = dg_optimizer._adam_variant(start, grads, hyper, correct_v=False)
     assert code_of(opt_diag(half, e, "Adam", start, grads, hyper)) == "partial_bias_correction"
 
 
@@ -359,7 +361,7 @@ def test_rmsprop_state_shared():
 # ---- correct answers are never diagnosed (property tests) ----------------------------------
 
 shapes = st.tuples(st.integers(2, 5), st.integers(2, 5)).filter(lambda s: s[0] != s[1])
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60)  # the shared profile (conftest.py), fewer examples
 
 
 @FAST
@@ -481,7 +483,7 @@ def test_docs_list_every_code():
     text = (ROOT / "docs" / "diagnoses.md").read_text()
     for code in dg.CODES:
         assert f"`{code}`" in text, f"docs/diagnoses.md does not list {code}"
-    assert set(dg._EXPLAIN) <= set(dg.CODES)
+    assert set(dg_findings._EXPLAIN) <= set(dg.CODES)
 
 
 # ---- diagnose_directional: public checks know only directional central differences -----------

@@ -38,7 +38,7 @@ def test_rel_error_basics():
         rel_error(np.zeros((2, 3)), np.zeros((3, 2)))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)  # the shared profile (conftest.py), fewer examples
 @given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=4),
                   elements=st.floats(-1e6, 1e6)))
 def test_rel_error_is_symmetric_and_bounded(x):

@@ -232,7 +232,7 @@ def test_text_from_the_worker_is_clean_printable_utf8(graded):
         assert not _UNPRINTABLE.search(text), repr(text)
     # The message itself reached the record, without its escape sequences.
     assert any("RuntimeError: \ufffd" in n and "lone red" in n for n in record.cell_notes)
-    for path in (out / "results" / "bad_text.json", out / "feedback" / "bad_text.md"):
+    for path in (GradingDir(out).results("bad_text"), GradingDir(out).feedback("bad_text")):
         path.read_bytes().decode("utf-8")  # strict: valid UTF-8
 
 
@@ -241,8 +241,8 @@ def test_student_sizes_stay_the_students_problem(graded):
     records, out, _ = graded
     for stem in ("huge_errors", "shell_lines"):
         assert records[stem].status == "graded", records[stem].reason
-        assert (out / "results" / f"{stem}.json").stat().st_size < 400_000
-        assert (out / "feedback" / f"{stem}.md").stat().st_size < 400_000
+        assert GradingDir(out).results(stem).stat().st_size < 400_000
+        assert GradingDir(out).feedback(stem).stat().st_size < 400_000
     assert len(records["shell_lines"].cell_notes) < 100
 
 
@@ -253,7 +253,7 @@ def test_student_names_cannot_forge_a_diagnosis(graded):
     assert not [q.diagnoses for q in record.questions if q.diagnoses
                 and any(c.startswith("forged") for c in q.diagnoses)]
     assert "(diagnosis: forged" not in json.dumps(record.to_dict(), ensure_ascii=False)
-    written = json.loads((out / "results" / "forged_names.json").read_text())
+    written = json.loads(GradingDir(out).results("forged_names").read_text())
     codes = [c for cs in written["extra_data"]["bplab"]["diagnoses"].values() for c in cs]
     assert not [c for c in codes if "forged" in c], codes
 

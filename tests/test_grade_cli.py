@@ -9,72 +9,62 @@ from pathlib import Path
 
 import pytest
 from bplab.cli import main
-from bplab.layout import GradingDir
+from bplab.layout import Assignment, GradingDir
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def examples(assignment: str) -> list[Path]:
-    return sorted((ROOT / "examples" / assignment).glob("*.ipynb"))
+    return Assignment.named(assignment).example_notebooks()
 
 
-@pytest.fixture(scope="module", params=["hw1", "hw2", "hw3"])
-def graded(request, tmp_path_factory):
-    """Every bundled example of one assignment, graded once by the command line."""
-    assignment = request.param
-    out = tmp_path_factory.mktemp(f"grade-{assignment}")
-    result = CliRunner().invoke(main, ["grade", "--assignment", assignment, "--out", str(out),
-                                       "-j", "2", *map(str, examples(assignment))])
-    assert result.exit_code == 0, result.output
-    return out, result.output, assignment
+@pytest.fixture(params=[a.name for a in Assignment.all()])
+def graded(request, bplab_graded):
+    """Every bundled example of one assignment, graded once per session (conftest.py)."""
+    folder, output = bplab_graded(request.param)
+    return folder, output, request.param
 
 
 def test_writes_one_row_result_and_feedback_per_submission(graded):
     out, output, assignment = graded
     EXAMPLES = examples(assignment)
-    rows = list(csv.DictReader(GradingDir(out).grades_csv.open()))
+    rows = list(csv.DictReader(out.grades_csv.open()))
     assert [r["submission"] for r in rows] == [p.stem for p in EXAMPLES]
     assert list(rows[0])[:4] == ["submission", "status", "score", "max_score"]
     by_stem = {r["submission"]: r for r in rows}
     assert by_stem["full"]["score"] == by_stem["full"]["max_score"]
     assert float(by_stem["blank"]["score"]) == 0
     for p in EXAMPLES:
-        data = json.loads(GradingDir(out).results(p.stem).read_text())
+        data = json.loads(out.results(p.stem).read_text())
         assert {"score", "tests", "extra_data"} <= set(data)
         assert set(data["extra_data"]["bplab"]) == {
             "status", "reason", "isolation", "diagnoses", "assignment", "question_status",
             "identity", "flags", "locators"}
         for t in data["tests"]:
             assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
-        assert GradingDir(out).feedback(p.stem).read_text().startswith(
+        assert out.feedback(p.stem).read_text().startswith(
             f"# {assignment} feedback")
-        assert f"<h1>{assignment} feedback" in (out / "feedback" / f"{p.stem}.html").read_text()
+        assert f"<h1>{assignment} feedback" in out.feedback_html(p.stem).read_text()
     assert "isolation:" in output
 
 
 def test_diagnoses_are_collected_per_question(graded):
     out, _, assignment = graded
     if assignment == "hw1":
-        data = json.loads(GradingDir(out).results("bug_matmul_db_transposed").read_text())
+        data = json.loads(out.results("bug_matmul_db_transposed").read_text())
         assert "MatMul" in data["extra_data"]["bplab"]["diagnoses"]
-    blank = json.loads(GradingDir(out).results("blank").read_text())
+    blank = json.loads(out.results("blank").read_text())
     assert all(codes == ["not_implemented"]
                for codes in blank["extra_data"]["bplab"]["diagnoses"].values())
 
 
 @pytest.mark.slow
-def test_same_scores_as_otter_run(graded, tmp_path):
-    from bplab.build import build
-    from bplab.layout import Assignment
-    from bplab.otter_run import otter_run_many
-
+def test_same_scores_as_otter_run(graded, otter_results):
     out, _, assignment = graded
-    EXAMPLES = examples(assignment)
-    release = build(Assignment.named(assignment), tmp_path / "dist")
-    otter = otter_run_many(release.autograder_zip, EXAMPLES, tmp_path / "otter", jobs=2)
-    for path, result in zip(EXAMPLES, otter, strict=True):
-        ours = json.loads(GradingDir(out).results(path.stem).read_text())
+    for path in examples(assignment):
+        result = otter_results[(assignment, path.stem)]
+        ours = json.loads(out.results(path.stem).read_text())
         mine = {t["name"]: (t["score"], t["max_score"]) for t in ours["tests"]}
         assert result.scores, result.log[-2000:]
         assert mine.keys() == result.scores.keys()
@@ -114,11 +104,11 @@ def test_report_of_the_graded_examples_names_every_submission_and_diagnosis(grad
     from bplab_checks.diagnose import CODES
 
     out, _, assignment = graded
-    html = write_report(out).read_text()
+    html = write_report(out.root).read_text()
     for path in examples(assignment):
         assert path.stem in html
     found = set()
-    for path in GradingDir(out).results_dir.glob("*.json"):
+    for path in out.results_dir.glob("*.json"):
         diagnoses = json.loads(path.read_text())["extra_data"]["bplab"]["diagnoses"]
         found |= {code for codes in diagnoses.values() for code in codes}
     assert "not_implemented" in found  # the blank notebook

@@ -268,7 +268,8 @@ UTC = timezone.utc
 
 
 @pytest.mark.parametrize("text, kind, percent", [
-    ("none", "none", 0), ("per-day:10", "per-day", 10), ("cap:50%", "cap", 50),
+    ("none", "none", 0), ("per-day:10", "per-day", 10), ("flat:20", "flat", 20),
+    ("cap:50%", "cap", 50),
 ])
 def test_late_policy_parses(text, kind, percent):
     policy = late.LatePolicy.parse(text)
@@ -276,7 +277,8 @@ def test_late_policy_parses(text, kind, percent):
     assert late.LatePolicy.parse(str(policy)) == policy
 
 
-@pytest.mark.parametrize("text", ["", "per-day", "cap:abc", "per-week:3", "cap:150", "none:3"])
+@pytest.mark.parametrize("text", ["", "per-day", "cap:abc", "per-week:3", "cap:150", "none:3",
+                                  "flat:-5"])
 def test_late_policy_refuses_typos(text):
     with pytest.raises(ValueError):
         late.LatePolicy.parse(text)
@@ -293,6 +295,11 @@ def test_late_policy_applies_from_the_due_date():
     assert long_late.score == 0 and long_late.penalty == 5
     capped = late.apply(cap, 18, 20, due + timedelta(hours=1), due)
     assert capped.score == 10 and "18 -> 10" in capped.note
+    flat = late.LatePolicy.parse("flat:20")
+    once = late.apply(flat, 18, 20, due + timedelta(days=3), due)  # the same however late
+    assert once.score == 14 == late.apply(flat, 18, 20, due + timedelta(hours=1), due).score
+    assert late.apply(flat, 2, 20, due + timedelta(hours=1), due).score == 0
+    assert late.apply(flat, 18, 20, due, due).score == 18
     low = late.apply(cap, 4, 20, due + timedelta(hours=1), due)
     assert low.score == 4
     none = late.apply(late.LatePolicy(), 20, 20, due + timedelta(days=2), due)

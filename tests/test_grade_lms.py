@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from bplab.cli import main
+from bplab.layout import GradingDir
 from click.testing import CliRunner
 from lms_fixtures import (
     CANVAS,
@@ -54,7 +55,7 @@ def rows(out: Path, name: str = "grades.csv") -> list[dict[str, str]]:
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((out / "results").glob("*.json"))}
+    return {p.name: p.read_bytes() for p in sorted(GradingDir(out).results_dir.glob("*.json"))}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def test_canvas_export_matches_the_import_columns_and_applies_the_late_policy(ca
 def test_moodle_download_names_roster_and_feedback_zip(moodle):
     got = {r["user_id"]: r for r in rows(moodle)}
     assert {u: r["name"] for u, r in got.items()} == {u: n for u, (n, _) in MOODLE.items()}
-    assert (moodle / "results" / "Іван_Петренко_1234567.json").is_file()
+    assert GradingDir(moodle).results("Іван_Петренко_1234567").is_file()
     joined = {r["Identifier"]: r for r in rows(moodle, "grades_with_roster.csv")}
     assert joined["Participant 1234567"]["roster_match"] == "lms"
     assert joined["Participant 1234569"]["status"] == "missing"  # Zoë submitted nothing
@@ -204,7 +205,7 @@ def test_second_run_merges_and_regrade_replaces_exactly_the_chosen(canvas, tmp_p
     assert table["leeann_12347"]["late"] == "late"
     # --regrade re-reads the chosen record's source; every other file stays byte for byte.
     def inodes() -> dict[str, int]:  # every write is a new file renamed over the old one
-        return {p.name: p.stat().st_ino for p in (out / "results").glob("*.json")}
+        return {p.name: p.stat().st_ino for p in GradingDir(out).results_dir.glob("*.json")}
 
     before, contents = inodes(), snapshot(out)
     result = bplab("grade", "--out", out, "--regrade", "smithjohn_12345")
@@ -255,9 +256,9 @@ def test_a_new_submission_never_overwrites_another_record(tmp_path):
     (second / "bob!.ipynb").write_bytes(notebook("blank"))
     out = tmp_path / "out"
     assert bplab("grade", "-a", "hw1", "--out", out, first).exit_code == 0
-    kept = (out / "results" / "bob.json").read_bytes()
+    kept = GradingDir(out).results("bob").read_bytes()
     assert bplab("grade", "-a", "hw1", "--out", out, second).exit_code == 0
-    assert (out / "results" / "bob.json").read_bytes() == kept
+    assert GradingDir(out).results("bob").read_bytes() == kept
     table = {r["submission"]: r for r in rows(out)}
     assert table["bob"]["score"] == HW1_MAX and table["bob"]["source"].endswith("a/bob.ipynb")
     other = [r for s, r in table.items() if s.startswith("bob-")]
@@ -290,12 +291,12 @@ def test_a_crash_loses_nothing_already_graded_and_records_are_not_kept(tmp_path,
     monkeypatch.setattr(store.Store, "write", write)
     with pytest.raises(KeyboardInterrupt):
         run_grade("hw1", [subs], out, jobs=1, quiet=True, keep_records=False)
-    assert sorted(p.stem for p in (out / "results").glob("*.json")) == sorted(written)
+    assert sorted(p.stem for p in GradingDir(out).results_dir.glob("*.json")) == sorted(written)
     assert {r["submission"] for r in rows(out)} == set(written)
     monkeypatch.setattr(store.Store, "write", real_write)
     run_grade("hw1", [subs], out, jobs=1, quiet=True, keep_records=False)  # finish the batch
     assert sorted(r["submission"] for r in rows(out)) == [f"s{i}" for i in range(4)]
-    assert not list((out / "results").glob(".*.tmp"))
+    assert not list(GradingDir(out).results_dir.glob(".*.tmp"))
 
 
 def test_results_files_are_written_atomically(tmp_path, monkeypatch):
@@ -324,7 +325,7 @@ def test_moodle_feedback_zip_reads_back_as_its_download(moodle):
             folder = name.split("/")[0]
             assert folder.endswith("_assignsubmission_file_")
             assert io.BytesIO(zf.read(name)).read(15) == b"<!DOCTYPE html>"
-    data = json.loads((moodle / "results" / "José_Núñez_1234568.json").read_text())
+    data = json.loads(GradingDir(moodle).results("José_Núñez_1234568").read_text())
     assert data["extra_data"]["bplab"]["identity"]["folder"] == (
         "José Núñez_1234568_assignsubmission_file_")
 

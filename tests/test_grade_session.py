@@ -269,3 +269,112 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
     except OSError:
         return False
+
+
+MASKING_RELU = '''
+import numpy as np
+
+class MaskingReLU:
+    @staticmethod
+    def forward(X):
+        return np.maximum(X, 0), X
+
+    @staticmethod
+    def backward(dout, cache):
+        X = cache
+        X[X <= 0] = 0
+        X[X > 0] = 1
+        return (dout * X,)
+'''
+
+
+def test_a_cache_that_keeps_an_input_is_the_callers_array():
+    # A real student ReLU: backward turns the X kept in its cache into a 0/1 mask. Run in one
+    # process this overwrites the caller's X; through the proxy the cache must be the caller's
+    # array too, so the in-place change lands in it (and the no-mutation checks see it).
+    sandbox = Sandbox(0)
+    session = Session(sandbox, call_timeout=5.0)
+    session.start()
+    try:
+        _masking_relu_writes_through(session)
+    finally:
+        session.close()
+        sandbox.close()
+
+
+def _masking_relu_writes_through(session):
+    assert session.exec_cell(1, MASKING_RELU, 10) is None
+    relu = session.names(["MaskingReLU"])["MaskingReLU"]
+    x = np.array([[-1.0, 2.0], [3.0, -4.0]])
+    out, cache = relu.forward(x)
+    assert cache is x and out is not x
+    relu.backward(np.ones((2, 2)), cache)
+    assert np.array_equal(x, [[0.0, 1.0], [1.0, 0.0]])
+
+
+def test_aliases_from_the_worker_never_change_a_value():
+    from bplab.grade.proxy import apply_aliases
+
+    x, y = np.ones(3), np.zeros(3)
+    result = (np.ones(3), {"c": np.zeros(3)})
+    same = apply_aliases(result, [((0,), (0,)), ((1, "c"), (1,))], (x, y), {})
+    assert same[0] is x and same[1]["c"] is y
+    # A lying worker: unequal values, bad paths, wrong types: each alias is ignored.
+    lies = [((0,), (1,)), ((5,), (0,)), ((0,), (7,)), ((0,), ()), ("x", (0,)), ((0,), ("k",)),
+            ((0,) * 20, (0,)), 3]
+    kept = apply_aliases(result, lies, (x, np.full(3, 2.0)), {})
+    assert kept[0] is not x and kept[1]["c"] is result[1]["c"]
+    assert apply_aliases(result, "nonsense", (x,), {}) is result
+
+
+CALLER = '''
+import numpy as np
+
+class Double:
+    @staticmethod
+    def forward(X):
+        return X * 0, None
+
+def uses_double(X):
+    return Double.forward(X)[0] + 1
+
+def trains(params, optimizer):
+    optimizer.step(params, {"w": np.ones(2)})
+    return params["w"]
+'''
+
+
+class TrustedDouble:
+    @staticmethod
+    def forward(X):
+        return X * 2, None
+
+
+class TrustedSGD:
+    def step(self, params, grads):
+        for k in params:
+            params[k] -= 0.5 * grads[k]
+
+
+def test_trusted_callees_and_stand_ins_stay_in_the_grader():
+    # bplab_checks.callees: a student function runs with the grader's version of what it
+    # calls (each call comes back to the grader), and a grader object handed to student code
+    # updates the student's arrays in place through its stand-in.
+    from bplab_checks.callees import trusted_argument, trusted_callees
+
+    sandbox = Sandbox(0)
+    session = Session(sandbox, call_timeout=5.0)
+    session.start()
+    try:
+        assert session.exec_cell(1, CALLER, 10) is None
+        e = session.names(["uses_double", "trains", "Double"])
+        x = np.arange(3.0)
+        with trusted_callees(e["uses_double"], {"Double": TrustedDouble}):
+            assert np.array_equal(e["uses_double"](x), 2 * x + 1)
+        assert np.array_equal(e["uses_double"](x), np.ones(3))  # restored
+        optimizer = trusted_argument(e["trains"], TrustedSGD())
+        assert isinstance(optimizer, StudentObject)
+        assert np.array_equal(e["trains"]({"w": np.zeros(2)}, optimizer), [-0.5, -0.5])
+    finally:
+        session.close()
+        sandbox.close()

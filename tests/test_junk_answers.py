@@ -116,10 +116,29 @@ def _junk_function(reference, leaf, keep: int | None = None):
 # Functions returning a pair (a value and its gradient, theta and losses, clipped and norm).
 PAIRS = {"linreg_loss_and_grad", "fit_linreg", "mse_loss", "bce_loss", "softmax_cross_entropy",
          "clip_grad_norm"}
+# ... of which a value and its gradient.
+GRADIENT_PAIRS = {"linreg_loss_and_grad", "mse_loss", "bce_loss", "softmax_cross_entropy"}
+
+
+def _dishonest_function(reference):
+    """Right at the first arguments it sees, the same answer for any other arguments; a
+    gradient next to it is zeros (consistent with a constant value)."""
+    seen = []
+
+    def dishonest(*args, **kwargs):
+        if not seen:
+            seen.append(reference(*_copies(args), **kwargs))
+        first = seen[0]
+        return first[0], np.zeros_like(np.asarray(first[1], dtype=np.float64))
+
+    dishonest.__name__ = reference.__name__
+    return dishonest
 
 
 def _function_junk(reference) -> dict:
     variants = {name: _junk_function(reference, leaf) for name, leaf in LEAVES.items()}
+    if reference.__name__ in GRADIENT_PAIRS:
+        variants["right once then constant"] = _dishonest_function(reference)
     if reference.__name__ in PAIRS:
         for keep in range(2):
             for name in ("zeros", "random"):
@@ -130,6 +149,15 @@ def _function_junk(reference) -> dict:
 
 
 # --------------------------------------------------------------------------- junk blocks
+
+
+def _named_like(reference, cls):
+    """``cls`` with the reference's name and its constants (e.g. LeakyReLU.ALPHA)."""
+    for attr, value in vars(reference).items():
+        if attr.isupper():
+            setattr(cls, attr, value)
+    cls.__name__ = reference.__name__
+    return cls
 
 
 def _junk_block(reference, forward_leaf=None, backward_leaf=None, backward_dout=False):
@@ -154,11 +182,7 @@ def _junk_block(reference, forward_leaf=None, backward_leaf=None, backward_dout=
                 return reference.backward(dout, ref_cache)
             return tuple(backward_leaf(np.zeros(s), (dout,)) for s in shapes)
 
-    for attr, value in vars(reference).items():
-        if attr.isupper():
-            setattr(Junk, attr, value)  # e.g. LeakyReLU.ALPHA
-    Junk.__name__ = reference.__name__
-    return Junk
+    return _named_like(reference, Junk)
 
 
 def _block_junk(reference) -> dict:
@@ -170,7 +194,50 @@ def _block_junk(reference) -> dict:
     variants["forward inputs, backward dout"] = _junk_block(reference, LEAVES["inputs"],
                                                              backward_dout=True)
     variants["right forward, backward dout"] = _junk_block(reference, None, backward_dout=True)
+    variants["forward right once then constant, backward zeros"] = _dishonest_block(reference)
+    variants["backward zeroes dout in place and returns it"] = _dout_zeroing_block(reference, True)
+    variants["backward zeroes dout in place, returns zeros"] = _dout_zeroing_block(reference, False)
     return variants
+
+
+def _dishonest_block(reference):
+    """A forward right at the first input it sees and constant afterwards (so central
+    differences of it are 0), with a backward of zeros: consistent with itself, right nowhere."""
+
+    class Dishonest:
+        first = None
+
+        @staticmethod
+        def forward(*xs):
+            if Dishonest.first is None:
+                Dishonest.first = reference.forward(*_copies(xs))[0]
+            return np.array(Dishonest.first), [np.shape(x) for x in xs]
+
+        @staticmethod
+        def backward(dout, cache):
+            return tuple(np.zeros(s) for s in cache)
+
+    return _named_like(reference, Dishonest)
+
+
+def _dout_zeroing_block(reference, return_dout: bool):
+    """A right forward and a backward that zeroes the caller's dout in place, then returns it
+    (for every input of its shape) or zeros: the grader's own dout must not be the one used."""
+
+    class Zeroing:
+        @staticmethod
+        def forward(*xs):
+            return reference.forward(*_copies(xs))[0], [np.shape(x) for x in xs]
+
+        @staticmethod
+        def backward(dout, cache):
+            if np.ndim(dout):
+                dout[...] = 0.0
+            if return_dout:
+                return tuple(dout if np.shape(dout) == s else np.zeros(s) for s in cache)
+            return tuple(np.zeros(s) for s in cache)
+
+    return _named_like(reference, Zeroing)
 
 
 # --------------------------------------------------------------------------- junk optimizers
@@ -310,6 +377,21 @@ def _two_layer_junk() -> dict:
             "W2": np.random.default_rng(seed + 1).standard_normal((H, 1)), "b2": np.zeros(1)},
         "two_layer_loss": lambda params, X, y: (
             float(np.log(2)), {k: np.zeros_like(v) for k, v in params.items()}),
+        "two_layer_predict": lambda params, X: np.full((X.shape[0], 1), 0.5),
+    }
+    # Right at the first call, the same loss afterwards with zero gradients (consistent with
+    # a constant loss, if the check differenced the student's own loss).
+    seen = []
+
+    def first_loss(params, X, y):
+        if not seen:
+            seen.append(hw2.two_layer_loss(params, X, y)[0])
+        return seen[0], {k: np.zeros_like(v) for k, v in params.items()}
+
+    variants["right once then constant"] = {
+        "init_two_layer": lambda D, H, seed=0: {k: np.zeros_like(v) for k, v in
+                                                hw2.init_two_layer(D, H, seed).items()},
+        "two_layer_loss": first_loss,
         "two_layer_predict": lambda params, X: np.full((X.shape[0], 1), 0.5),
     }
     return variants

@@ -212,7 +212,7 @@ def test_question_cells_match_the_test_files(assignment):
 
 @pytest.mark.parametrize(
     "assignment",
-    [a for a in ASSIGNMENTS if any(a.examples_dir.glob("*.ipynb"))],
+    [a for a in ASSIGNMENTS if a.example_notebooks()],
     ids=lambda a: a.name,
 )
 def test_examples_are_current(assignment):

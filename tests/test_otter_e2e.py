@@ -16,35 +16,20 @@ from bplab.build import build
 from bplab.examples import BLANK, FULL, load_bugs, render_examples
 from bplab.grade.record import QuestionResult, Record
 from bplab.layout import Assignment
-from bplab.otter_run import OtterResult, otter_run_many, question_scores
+from bplab.otter_run import question_scores
 from fake_assignment import make_fake_repo
 
-ASSIGNMENTS = [
-    a for a in map(Assignment.named, demo.ASSIGNMENTS)
-    if a.notebook.is_file() and a.test_files() and any(a.examples_dir.glob("*.ipynb"))
-]
-EXAMPLES = [(a.name, p.stem) for a in ASSIGNMENTS for p in sorted(a.examples_dir.glob("*.ipynb"))]
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[tuple[str, str], OtterResult]:
-    """Every example of every assignment, graded once by otter run (two at a time)."""
-    results = {}
-    for assignment in ASSIGNMENTS:
-        out = tmp_path_factory.mktemp(assignment.name)
-        release = build(assignment, out / "dist")
-        notebooks = sorted(assignment.examples_dir.glob("*.ipynb"))
-        for result in otter_run_many(release.autograder_zip, notebooks, out / "runs"):
-            results[(assignment.name, result.notebook.stem)] = result
-    return results
+EXAMPLES = [(a.name, p.stem) for a in Assignment.all() if a.test_files()
+            for p in a.example_notebooks()]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("hw, example", EXAMPLES, ids=[f"{h}-{e}" for h, e in EXAMPLES])
-def test_example_scores_as_designed(graded, hw, example):
+def test_example_scores_as_designed(otter_results, hw, example):
+    """Each example, run once by otter run in the session (conftest.py ``otter_results``)."""
     assignment = Assignment.named(hw)
     questions = {p.stem for p in assignment.test_files()}
-    result = graded[(hw, example)]
+    result = otter_results[(hw, example)]
     assert set(result.scores) == questions, result.log[-3000:]
     assert all(possible > 0 for _, possible in result.scores.values())
     bugs = {bug.name: bug for bug in load_bugs(assignment)}

@@ -136,3 +136,69 @@ def test_public_numerical_gradient_check_uses_an_exact_gradient():
             check_numerical_gradient(wrong)
     with pytest.raises(AssertionError, match="float64"):
         check_numerical_gradient(lambda f, x, h=1e-5: hw1.numerical_gradient(f, x).astype("f4"))
+
+
+@pytest.mark.hw2
+@pytest.mark.parametrize(("seed", "n"), [(0, 6), (1, 1), (2, 9)])
+def test_check_library_network_is_the_reference_network(seed, n):
+    # The public two-layer and training checks judge against bplab_checks' own forward pass and
+    # loss; they must be the assignment's (solutions/hw2.py), including a one-row batch and
+    # logits large enough to saturate the sigmoid.
+    from bplab_checks.cases import two_layer_data, two_layer_params
+    from bplab_checks.functions import bce, two_layer_probabilities
+
+    from solutions import hw2
+
+    params = two_layer_params(seed, 4, 5)
+    X, y = two_layer_data(seed, n, 4)
+    for scale in (1.0, 40.0):
+        p = two_layer_probabilities(params, X * scale)
+        np.testing.assert_allclose(p, hw2.two_layer_predict(params, X * scale), rtol=1e-12)
+        assert bce(p, y) == pytest.approx(float(hw2.bce_loss(p, y)[0]), rel=1e-12)
+        assert bce(p, y) == pytest.approx(float(hw2.two_layer_loss(params, X * scale, y)[0]),
+                                          rel=1e-9)
+    # The pin can fail: a forward pass without the second bias differs.
+    assert not np.allclose(two_layer_probabilities({**params, "b2": 0 * params["b2"]}, X),
+                           hw2.two_layer_predict(params, X))
+
+
+# The contract's stated rules (docs/contract.md, general rules): no mutation of inputs, dout or
+# cache; relu'(0) = 0; mean vs sum; a forward that does not overflow for |x| up to 1000.
+STATED_RULES = {"mutates_input", "mutates_dout", "mutates_cache", "relu_at_zero", "overflow",
+                "sum_instead_of_mean", "mean_instead_of_sum"}
+STATED_RULE_BUGS = [b for b in HW1_BUGS + HW2_BUGS if b.code in STATED_RULES]
+
+
+def test_the_bank_plants_every_stated_rule():
+    assert {b.code for b in STATED_RULE_BUGS} == STATED_RULES
+
+
+@pytest.mark.parametrize("bug", [pytest.param(b, id=b.id, marks=getattr(pytest.mark, b.hw))
+                                 for b in STATED_RULE_BUGS])
+def test_every_stated_rule_bug_fails_a_public_case(bug):
+    # "All public checks pass" means no stated rule is broken: hidden cases differ only in
+    # their inputs.
+    failures = _public_failures(bug)
+    assert failures, f"{bug.id}: every public case passed"
+    assert bug.code in [c for m in failures for c in TAG.findall(m)], "\n".join(failures)
+
+
+@pytest.mark.parametrize(("bug_id", "dependent", "callee"), [
+    pytest.param("hw1/MatMul/dB transposed", "linreg_loss_and_grad", "MatMul",
+                 marks=pytest.mark.hw1),
+    pytest.param("hw1/linreg_loss_and_grad/gradient without the 2", "fit_linreg",
+                 "linreg_loss_and_grad", marks=pytest.mark.hw1),
+    pytest.param("hw2/Add/db not summed over the batch", "two_layer_loss", "Add",
+                 marks=pytest.mark.hw2),
+    pytest.param("hw2/SGD/steps uphill", "train_two_layer", "SGD", marks=pytest.mark.hw2),
+])
+def test_a_dependent_names_the_failing_callee_first(bug_id, dependent, callee):
+    bug = BANK[bug_id]
+    test_file = run_question(bug.hw, dependent, environment(bug.hw, bug.source))
+    public = [r for r in test_file.test_case_results if not r.test_case.hidden]
+    failed = [r.message for r in public if not r.passed]
+    assert failed, f"{bug_id}: the public cases of {dependent} passed"
+    for message in failed:
+        assert f"{callee} fails its own check: fix it first" in message, message
+    # ... and hidden cases, run with the reference callee, keep their points.
+    assert all(r.passed for r in test_file.test_case_results if r.test_case.hidden)

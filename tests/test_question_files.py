@@ -51,6 +51,9 @@ def test_file_layout(hw, question):
             assert "solutions" not in ast.unparse(node), "reference imported at module level"
     hidden_flags = []
     for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        if not fn.decorator_list:  # a module-level definition from the contract (public)
+            assert "solutions" not in ast.unparse(fn), f"{fn.name} uses the reference"
+            continue
         (decorator,) = fn.decorator_list
         hidden = any(
             k.arg == "hidden" and ast.literal_eval(k.value) for k in decorator.keywords
@@ -326,13 +329,14 @@ class MomentumClassState:
             params[k] += MomentumClassState.v[k]
 
 
-class RMSpropEpsInsideSqrt(hw2.RMSprop):
+class RMSpropEpsTwice(hw2.RMSprop):
+    # eps inside the root is accepted (contract); inside and outside at once is not.
     def step(self, params, grads):
         for k in params:
             g = grads[k]
             s = self.s.get(k, np.zeros_like(params[k]))
             self.s[k] = self.beta * s + (1 - self.beta) * g**2
-            params[k] -= self.lr * g / np.sqrt(self.s[k] + self.eps)
+            params[k] -= self.lr * g / (np.sqrt(self.s[k] + self.eps) + self.eps)
 
 
 class AdamNoBiasCorrection(hw2.Adam):
@@ -417,7 +421,7 @@ PLANTED = [
     ("hw2", "SGD", {"SGD": SGDNotInPlace}, None),
     ("hw2", "Momentum", {"Momentum": MomentumForgetsState}, "state_reset"),
     ("hw2", "Momentum", {"Momentum": MomentumClassState}, "state_shared"),
-    ("hw2", "RMSprop", {"RMSprop": RMSpropEpsInsideSqrt}, None),
+    ("hw2", "RMSprop", {"RMSprop": RMSpropEpsTwice}, None),
     ("hw2", "Adam", {"Adam": AdamNoBiasCorrection}, "no_bias_correction"),
     ("hw2", "lr_schedules", {"step_decay": step_decay_float_division}, None),
     ("hw2", "lr_schedules", {"cosine_annealing": cosine_with_sin}, None),

@@ -251,7 +251,8 @@ def build(assignment: Assignment, out_dir: Path | None = None, *,
 @click.option("--hidden-visibility", type=click.Choice(VISIBILITIES), default=HIDDEN_VISIBILITY,
               show_default=True, help="When Gradescope shows hidden-case results to students.")
 @click.option("--late-policy", default="none", show_default=True,
-              help="none, per-day:PERCENT (of the maximum, per started day late) or "
+              help="none, per-day:PERCENT (of the maximum, per started day late), flat:PERCENT "
+                   "(of the maximum, once) or "
                    "cap:PERCENT (a late score is at most PERCENT of the maximum).")
 def build_command(assignment: str, out_dir: Path | None, hidden_visibility: str,
                   late_policy: str) -> None:

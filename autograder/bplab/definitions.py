@@ -158,8 +158,7 @@ def _answers_dict(node: ast.stmt) -> tuple[str, ast.Dict] | None:
 def _answer_fences(name: str, value: ast.Dict, lines: tuple[str, ...], start: int,
                    where: str) -> tuple[Fence, ...]:
     """The one fence of an answers dict, with the string keys whose entries it holds."""
-    marks = [(i, _FENCE.match(line)) for i, line in enumerate(lines)]
-    marks = [(i, m) for i, m in marks if m is not None]
+    marks = [(i, m) for i, line in enumerate(lines) if (m := _FENCE.match(line)) is not None]
     if not marks:
         return ()
     if len(marks) != 2 or marks[0][1]["mark"] != BEGIN or marks[1][1]["mark"] != END:
@@ -170,11 +169,11 @@ def _answer_fences(name: str, value: ast.Dict, lines: tuple[str, ...], start: in
         raise FenceError(f"{where}:{start + end + 1}: {END} is not indented like its {BEGIN}")
     keys = []
     for key in value.keys:
-        inside = key is not None and start + begin < key.lineno - 1 < start + end
-        if inside and not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        if key is None or not start + begin < key.lineno - 1 < start + end:
+            continue
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
             raise FenceError(f"{where}:{key.lineno}: answers dict keys must be string literals")
-        if inside:
-            keys.append(key.value)
+        keys.append(key.value)
     return (Fence(begin, end, b["indent"], name, tuple(keys)),)
 
 
@@ -200,8 +199,10 @@ def parse_definitions(source: str, filename: str = "<solutions>") -> dict[str, D
             fences = _answer_fences(name, value, body, start, filename)
             if not fences:
                 continue  # a plain module-level dict, not a graded answer
-        else:
+        elif isinstance(node, _DEFINITION_NODES):
             name, fences = node.name, _fences(node, body, start, filename)
+        else:  # neither a definition nor an answers dict: skipped above
+            continue
         covered.update(range(start, stop))
         definition = Definition(name, body, fences)
         compile(definition.stub, f"{filename}:{name} (stub)", "exec")

@@ -1,11 +1,11 @@
 """``make demo``: build each assignment, grade its bundled examples in the sandbox, report.
 
-For every assignment of ``ASSIGNMENTS`` whose notebook exists this builds ``dist/hwN/``, grades
-every notebook of ``examples/hwN/`` with ``bplab grade`` into ``demo-out/hwN/`` (grades.csv,
-results/, feedback/, report.html), prints the score table, one student's feedback file, and
-whether each example scored as it should: the full solution gets every point, the blank notebook
-none, and a single-bug notebook loses points exactly on the questions its bug touches
-(``examples/hwN/bugs.py``). Exits 1 when an example did not.
+For every assignment whose notebook exists (``Assignment.all()``, in number order) this builds
+``dist/hwN/``, grades every notebook of ``examples/hwN/`` with ``bplab grade`` into
+``demo-out/hwN/`` (grades.csv, results/, feedback/, report.html), prints the score table, one
+student's feedback file, and whether each example scored as it should: the full solution gets
+every point, the blank notebook none, and a single-bug notebook loses points exactly on the
+questions its bug touches (``examples/hwN/bugs.py``). Exits 1 when an example did not.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from bplab.layout import Assignment, GradingDir
 from bplab.report import write_report
 
 OUT_DIR = REPO_ROOT / "demo-out"
-ASSIGNMENTS = ("hw1", "hw2", "hw3")  # graded by `make demo`, in this order
 FEEDBACK_SHOWN = "bug_matmul_db_transposed"  # the hw1 example whose feedback the demo prints
 
 
@@ -53,7 +52,7 @@ def run(names: list[str] | None = None, console: Console | None = None) -> bool:
     """Build and grade the examples of ``names`` (default: every assignment with a notebook)."""
     console = console or Console()
     if names is None:
-        names = [n for n in ASSIGNMENTS if Assignment.named(n).notebook.is_file()]
+        names = [a.name for a in Assignment.all()]
     all_ok = True
     for name in names:
         assignment = Assignment.named(name)
@@ -61,7 +60,7 @@ def run(names: list[str] | None = None, console: Console | None = None) -> bool:
         for warning in release.warnings:
             console.print(f"[yellow]warning:[/] {warning}")
         out = GradingDir(OUT_DIR / name)
-        notebooks = sorted(assignment.examples_dir.glob("*.ipynb"))
+        notebooks = assignment.example_notebooks()
         console.rule(f"{name}: built {release.out_dir.relative_to(REPO_ROOT)}/; "
                      f"grading {len(notebooks)} examples with bplab grade")
         records = run_grade(name, notebooks, out.root, console=console)

@@ -44,11 +44,12 @@ def load_bugs(assignment: Assignment) -> list[Bug]:
     if not path.is_file():
         return []
     declared = runpy.run_path(str(path))["BUGS"]
-    return [
-        Bug(name, spec["question"], spec["define"], *spec["replace"],
-            tuple(spec.get("affects", ())), spec.get("why", ""))
-        for name, spec in declared.items()
-    ]
+    bugs = []
+    for name, spec in declared.items():
+        old, new = spec["replace"]
+        bugs.append(Bug(name, spec["question"], spec["define"], old, new,
+                        tuple(spec.get("affects", ())), spec.get("why", "")))
+    return bugs
 
 
 def render_examples(assignment: Assignment) -> dict[str, str]:

@@ -269,7 +269,8 @@ def export(out: Path, fmt: str, assignment: str, roster: Path | None = None,
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The LMS's own export (Canvas gradebook / Moodle worksheet) to fill in.")
 @click.option("--late-penalty", default="none", show_default=True, metavar="POLICY",
-              help="none, per-day:PERCENT (of the maximum, per started day) or cap:PERCENT "
+              help="none, per-day:PERCENT (of the maximum, per started day), flat:PERCENT "
+                   "(once) or cap:PERCENT "
                    "(a late submission scores at most PERCENT of the maximum).")
 @click.option("--due", metavar="TIME", help="Due date, ISO 8601 with zone (for per-day).")
 def export_command(out: Path, fmt: str, roster: Path | None, late_penalty: str,

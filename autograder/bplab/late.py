@@ -1,7 +1,8 @@
 """Late policies: one function that turns a score and a lateness into the score that counts.
 
 A policy is written ``none``, ``per-day:P`` (P percent of the maximum lost per started day
-late, never below 0) or ``cap:P`` (a late submission scores at most P percent of the maximum).
+late, never below 0), ``flat:P`` (P percent of the maximum lost once, however late, never
+below 0) or ``cap:P`` (a late submission scores at most P percent of the maximum).
 Lateness runs from the due date; a submission at or before it is on time. Every application is
 recorded (``LateOutcome.as_dict``) so that the student and the instructor see what happened.
 
@@ -16,7 +17,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-KINDS = ("none", "per-day", "cap")
+KINDS = ("none", "per-day", "flat", "cap")
 DAY = timedelta(days=1)
 
 
@@ -35,12 +36,13 @@ class LatePolicy:
 
     @classmethod
     def parse(cls, text: str) -> LatePolicy:
-        """``"none"``, ``"per-day:10"`` or ``"cap:50"`` (raises ``ValueError`` otherwise)."""
+        """``"none"``, ``"per-day:10"``, ``"flat:20"`` or ``"cap:50"`` (else ``ValueError``)."""
         kind, _, amount = text.strip().partition(":")
         if kind == "none" and not amount:
             return cls()
         if kind not in KINDS or kind == "none" or not amount:
-            raise ValueError(f"late policy is none, per-day:PERCENT or cap:PERCENT, got {text!r}")
+            raise ValueError("late policy is none, per-day:PERCENT, flat:PERCENT or cap:PERCENT, "
+                             f"got {text!r}")
         try:
             percent = float(amount.rstrip("%"))
         except ValueError:
@@ -88,6 +90,8 @@ def apply(policy: LatePolicy, score: float, max_score: float, submitted: datetim
     final = score
     if days and policy.kind == "per-day":
         final = max(0.0, score - days * policy.percent / 100 * max_score)
+    elif days and policy.kind == "flat":
+        final = max(0.0, score - policy.percent / 100 * max_score)
     elif days and policy.kind == "cap":
         final = min(score, policy.percent / 100 * max_score)
     final = round(final, 6)

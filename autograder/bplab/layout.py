@@ -25,6 +25,15 @@ class Assignment:
             raise ValueError(f"assignment names look like 'hw1', got {name!r}")
         return cls(name, root if root is not None else REPO_ROOT)
 
+    @classmethod
+    def all(cls, root: Path | None = None) -> list[Assignment]:
+        """Every assignment whose student notebook exists, in number order (hw1, hw2, ..., hw10)."""
+        base = (root if root is not None else REPO_ROOT) / "assignments"
+        names = [p.name for p in base.iterdir()
+                 if _ASSIGNMENT_NAME.fullmatch(p.name)] if base.is_dir() else []
+        found = [cls.named(n, root) for n in sorted(names, key=lambda n: int(n[2:]))]
+        return [a for a in found if a.notebook.is_file()]
+
     @property
     def solutions_dir(self) -> Path:
         return self.root / "solutions"
@@ -61,6 +70,10 @@ class Assignment:
     @property
     def examples_dir(self) -> Path:
         return self.root / "examples" / self.name
+
+    def example_notebooks(self) -> list[Path]:
+        """The bundled example submissions (``examples/hwN/*.ipynb``), sorted by name."""
+        return sorted(self.examples_dir.glob("*.ipynb")) if self.examples_dir.is_dir() else []
 
     @property
     def dist_dir(self) -> Path:

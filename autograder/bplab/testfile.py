@@ -30,7 +30,7 @@ class CaseInfo:
     stop: int
 
 
-def _test_case_decorator(node: ast.expr) -> ast.Call | None:
+def _test_case_decorator(node: ast.AST) -> ast.Call | None:
     if isinstance(node, ast.Call):
         func = node.func
         if (isinstance(func, ast.Name) and func.id == "test_case") or (
@@ -72,9 +72,10 @@ def case_functions(source: str, where: str = "<test file>") -> list[CaseInfo]:
         hidden = any(_is_hidden(c, f"{where}:{c.lineno}") for c in calls)
         start, stop = node_span(node, lines)
         cases.append(CaseInfo(node.name, hidden, start, stop))
-    for node in ast.walk(tree):
-        if _test_case_decorator(node) is not None and id(node) not in decorators:
-            raise QuestionFileError(f"{where}:{node.lineno}: use test_case only as a decorator")
+    for other in ast.walk(tree):
+        call = _test_case_decorator(other)
+        if call is not None and id(call) not in decorators:
+            raise QuestionFileError(f"{where}:{call.lineno}: use test_case only as a decorator")
     return cases
 
 

@@ -120,10 +120,15 @@ def bce_cases() -> list[Case]:
     ]
 
 
-def bce_edge_case() -> Case:
-    """p exactly 0 and 1 (clipped) next to ordinary values, with both targets."""
-    p = np.array([[0.0], [1.0], [0.0], [1.0], [0.3], [1e-15]])
-    y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]])
+def bce_edge_case(public: bool = False) -> Case:
+    """p exactly 0 and 1 (clipped) next to ordinary values, with both targets; the public
+    case and the hidden one differ only in their values."""
+    if public:
+        p = np.array([[1.0], [0.0], [0.6], [1.0], [0.0], [0.25]])
+        y = np.array([[1.0], [0.0], [0.0], [0.0], [1.0], [1.0]])
+    else:
+        p = np.array([[0.0], [1.0], [0.0], [1.0], [0.3], [1e-15]])
+        y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]])
     return Case({"p": p, "y": y}, note="p exactly 0 and 1")
 
 
@@ -147,6 +152,22 @@ def softmax_edge_case() -> Case:
     logits[2, :] = -LARGE
     case.note = f"logits up to |{LARGE:g}|"
     return case
+
+
+def one_row_case(kind: str) -> Case:
+    """A one-row batch (N = 1) for the batch-wise losses: a ``.squeeze()``, a hard-coded axis
+    or a division by the wrong count shows here. ``kind``: "mse", "bce", "softmax", "linreg"."""
+    if kind == "mse":
+        return regression_targets(44, (1, 3))
+    if kind == "bce":
+        return probabilities(54, (1, 1))
+    if kind == "softmax":
+        return logits_case(65, 1, 4)
+    if kind == "linreg":
+        rng = np.random.default_rng(24)
+        return Case({"theta": rng.standard_normal((3, 1)), "X": rng.standard_normal((1, 3)),
+                     "Y": rng.standard_normal((1, 1))}, note="one row, seed 24")
+    raise ValueError(f"no one-row case {kind!r}")
 
 
 def two_layer_params(seed: int, d: int, h: int) -> dict[str, np.ndarray]:

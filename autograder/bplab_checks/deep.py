@@ -11,6 +11,7 @@ directions. Hidden checks compare with the reference on unseen inputs
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ LECTURE_221 = {
 
 def check_mlp_lecture_example(mlp_loss) -> None:
     """Public: lecture 5's 2-2-1 network, sigmoid hidden units, one example, to 6 digits."""
-    ex = LECTURE_221
+    ex: dict[str, Any] = LECTURE_221
     params = {k: np.array(v, dtype=np.float64) for k, v in ex["params"].items()}
     X, y = np.array(ex["X"]), np.array(ex["y"])
     out = call("mlp_loss", mlp_loss, params, X, y, activation="sigmoid")

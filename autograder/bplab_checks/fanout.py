@@ -20,10 +20,11 @@ inputs. Every check covers non-square shapes, a batch of several rows and a sing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from bplab_checks.callees import trusted_callees
 from bplab_checks.diagnose import DIFFER_RTOL, MATCH_RTOL
 from bplab_checks.feedback import (
     as_float64,
@@ -134,11 +135,15 @@ def check_fan_out_grad(fan_out_grad, shapes: Sequence[tuple[int, int]] = PUBLIC_
 
 def check_fan_out_matches_reference(fan_out_grad, reference: Callable,
                                     shapes: Sequence[tuple[int, int]] = HIDDEN_SHAPES,
-                                    seed: int = 10) -> None:
-    """Hidden check: ``(f, dx, dy)`` equal the reference's on unseen inputs."""
+                                    seed: int = 10, *,
+                                    callees: Mapping[str, object] | None = None) -> None:
+    """Hidden check: ``(f, dx, dy)`` equal the reference's on unseen inputs; with ``callees``
+    (the reference blocks of other questions) ``fan_out_grad`` runs with them, so their bugs
+    are charged to their own questions (``bplab_checks.callees``)."""
     for k, shape in enumerate(shapes):
         x, y = fan_out_inputs(shape, seed + k)
-        f, dx, dy = _result(fan_out_grad, x, y)
+        with trusted_callees(fan_out_grad, callees):
+            f, dx, dy = _result(fan_out_grad, x, y)
         ref_f, ref_dx, ref_dy = reference(x.copy(), y.copy())
         checked = f"{NAME} on x {shape}, y {shape} (hidden inputs)."
         assert_close(f, np.asarray(ref_f, dtype=np.float64), what="f", block=NAME,

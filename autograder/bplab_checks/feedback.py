@@ -12,8 +12,9 @@ calls and ``np.asarray`` are used on them.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -23,6 +24,27 @@ from bplab_checks.gradcheck import Directional, rel_error, worst_element
 
 class NotImplementedYet(AssertionError):
     """The student's code still raises NotImplementedError (the blank stub)."""
+
+
+class StudentRaised(AssertionError):
+    """The student's code raised ``exc`` (feedback already in the message)."""
+
+    def __init__(self, message: str, exc: BaseException):
+        super().__init__(message)
+        self.exc = exc
+
+
+def student_line(exc: BaseException) -> str:
+    """" at line N: <code>" of the innermost frame of student code in ``exc``'s traceback, or
+    "" (frames of numpy, of the checks and of the grader are skipped; under ``bplab grade`` the
+    worker has already put the line into the message)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not any(part in f.filename for part in
+                         ("bplab_checks", "site-packages", "/bplab/", "/numpy/", "/otter/"))]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" at line {f.lineno}" + (f": {f.line.strip()[:160]}" if f.line else "")
 
 
 def _sentence(find: Callable[..., Any], *args, **details) -> str | None:
@@ -54,7 +76,7 @@ def explanation(code: str, *, block: str, what: str = "", fallback: str, **detai
     return sentence or f"{fallback} {diagnose.tag(code)}"
 
 
-def fail(*lines: str | None) -> None:
+def fail(*lines: str | None) -> NoReturn:
     """Raise the feedback made of the non-empty ``lines``."""
     raise AssertionError("\n".join(line for line in lines if line))
 
@@ -128,7 +150,8 @@ def call(label: str, fn, *args, **kwargs):
     except AssertionError:
         raise
     except Exception as exc:  # noqa: BLE001 - any student error is feedback, not a crash
-        fail(f"{label} raised {type(exc).__name__}: {exc}")
+        raise StudentRaised(f"{label} raised {type(exc).__name__}{student_line(exc)}: {exc}",
+                            exc) from None
 
 
 def get_attr(obj, name: str, label: str):

@@ -10,10 +10,11 @@ passes has looked at the values it computed (``tests/test_junk_answers.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from bplab_checks.callees import trusted_callees
 from bplab_checks.cases import Case, two_layer_data, two_layer_params
 from bplab_checks.feedback import (
     as_float64,
@@ -24,19 +25,41 @@ from bplab_checks.feedback import (
     check_untouched,
     compare_value,
     describe,
+    explanation,
     fail,
     shapes_text,
     snapshot,
     unpack_pair,
 )
-from bplab_checks.gradcheck import directional_derivatives
-from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
+from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.tolerances import GRAD_RTOL, LARGE, REF_RTOL
 
 
 def _checked(name: str, case: Case, what: str = "") -> str:
     named = {**case.args, **case.kwargs}
     note = f" ({case.note})" if case.note else ""
     return f"{what or name} on {shapes_text(named)}{note}."
+
+
+def _not_another_inputs_gradient(name: str, what: str, value, wrt: str,
+                                 named: Mapping[str, object]) -> None:
+    """Feedback when the gradient ``what`` (of argument ``wrt``) has the shape of another array
+    argument instead of ``wrt``'s: the gradient of that argument was returned (e.g. the first
+    output of ``MatMul.backward``, dX, taken for dtheta)."""
+    try:
+        shape = np.shape(np.asarray(value))
+    except Exception:  # noqa: BLE001 - not an array: other checks say so
+        return
+    if shape == np.shape(np.asarray(named[wrt])):
+        return
+    for other, arg in named.items():
+        if other != wrt and isinstance(arg, np.ndarray) and arg.shape == shape:
+            fail(explanation(
+                "gradient_of_other_input", block=name, what=what, other=other, wrt=wrt,
+                shape=shape, expected_shape=np.shape(np.asarray(named[wrt])),
+                fallback=f"{what} has the shape of {other} {shape}: you took the gradient of "
+                f"{other}, not of {wrt}.",
+            ))
 
 
 def check_matches_reference(
@@ -46,6 +69,9 @@ def check_matches_reference(
     cases: Sequence[Case],
     outputs: Sequence[str] | None = None,
     rtol: float = REF_RTOL,
+    *,
+    elementwise: bool = False,
+    callees: Mapping[str, object] | None = None,
 ) -> None:
     """Hidden check: ``fn`` returns what ``reference`` returns on every case, and leaves its
     arguments untouched.
@@ -58,6 +84,9 @@ def check_matches_reference(
         outputs: names of the returned values when ``fn`` returns a tuple, e.g.
             ``("loss", "dy_pred")``; None for a single value.
         rtol: largest accepted relative error.
+        elementwise: ``fn`` acts entry by entry (for diagnoses: a factor is never a count).
+        callees: name -> reference of the graded definitions ``fn`` calls; ``fn`` runs with
+            them (``callees.trusted_callees``), so a bug in one is charged to its own question.
     """
     for case in cases:
         ref_args, ref_kwargs = case.copies()
@@ -65,9 +94,10 @@ def check_matches_reference(
         args, kwargs = case.copies()
         named = dict(zip(case.args, args, strict=True))
         before = snapshot(named)
-        actual = call(name, fn, *args, **kwargs)
+        with trusted_callees(fn, callees):
+            actual = call(name, fn, *args, **kwargs)
         checked = _checked(name, case)
-        details = {"inputs": tuple(args)}
+        details = {"inputs": tuple(args), "elementwise": elementwise}
         if outputs is None:
             compare_value(actual, expected, what="result", block=name, checked=checked, rtol=rtol,
                           diagnose_details=details)
@@ -76,6 +106,8 @@ def check_matches_reference(
                 fail(f"{name} returned {describe(actual)}; expected "
                      f"({', '.join(outputs)}).", f"Checked: {checked}")
             for what, a, e in zip(outputs, actual, expected, strict=True):
+                if what[:1] == "d" and what[1:] in named:
+                    _not_another_inputs_gradient(name, what, a, what[1:], named)
                 compare_value(a, e, what=what, block=name, checked=checked, rtol=rtol,
                               diagnose_details=details)
         check_untouched(before, named, block=name, during=name)
@@ -118,7 +150,7 @@ def check_derivatives_numerically(
             "returns",
             checked=f"{name} against central differences of the function on "
             f"{', '.join(f'{a} {shape}' for a in arg_names)} (seed {seed}).",
-            diagnose_details={"inputs": tuple(xs)},
+            diagnose_details={"inputs": tuple(xs), "elementwise": True},
         )
 
 
@@ -182,19 +214,26 @@ def check_loss_gradient(
     fn, name: str, case: Case, wrt: str, outputs: tuple[str, str],
     *, definition: Callable[..., float] | None = None,
 ) -> None:
-    """Public check of a ``(loss, grad)`` function: loss a float64 scalar equal to the
-    contract's ``definition`` of it (e.g. ``lambda y_pred, y_true: np.mean((y_pred - y_true)
-    ** 2)``, valid on the case's moderate inputs), grad shaped like argument ``wrt``, and grad
-    consistent with central differences of the student's own loss along random directions.
+    """Public check of a ``(loss, grad)`` function: the arguments left alone, loss a float64
+    scalar equal to the contract's ``definition`` of it (e.g. ``lambda y_pred, y_true:
+    np.mean((y_pred - y_true) ** 2)``, valid on the case's moderate inputs), grad shaped like
+    argument ``wrt``, and grad against central differences of ``definition`` (the trusted
+    loss, never the student's: a loss that is right at the case and wrong next to it cannot
+    make a wrong gradient agree) along random directions.
 
-    Without ``definition`` a zero loss with a zero gradient would be consistent, and pass.
+    Without ``definition`` the student's own loss is differenced (then a zero loss with a zero
+    gradient would be consistent: every question file gives one).
     """
     args, kwargs = case.copies()
     names = list(case.args)
     k = names.index(wrt)
-    loss, grad = unpack_pair(call(name, fn, *args, **kwargs), name, outputs)
+    result = call(name, fn, *args, **kwargs)
+    check_untouched(dict(case.args), dict(zip(names, args, strict=True)), block=name,
+                    during=name)
+    loss, grad = unpack_pair(result, name, outputs)
     loss = as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
+    _not_another_inputs_gradient(name, outputs[1], grad, wrt, case.args)
     check_shape(grad, np.shape(case.args[wrt]), f"{name}: {outputs[1]}", block=name,
                 context=f"The gradient has the shape of {wrt}.")
     if definition is not None:
@@ -207,24 +246,121 @@ def check_loss_gradient(
     def f(z):
         call_args = case.copies()[0]
         call_args[k] = z
+        if definition is not None:
+            return float(np.asarray(definition(*call_args, **kwargs), dtype=np.float64))
         value = unpack_pair(call(name, fn, *call_args, **kwargs), name, outputs)[0]
         return as_float64(value, f"{name}: {outputs[0]}", block=name, scalar=True)
 
+    differenced = (f"the definition of {outputs[0]} in the assignment" if definition is not None
+                   else f"your own {outputs[0]}")
     check = directional_derivatives(f, np.asarray(case.args[wrt]), grad, seed=k)
     assert_directional(
         grad, check, what=outputs[1], wrt=wrt, block=name, rtol=GRAD_RTOL,
-        function=f"your {outputs[0]} from {name}({', '.join(names)})",
-        checked=f"{outputs[1]} against central differences of your own {outputs[0]}, "
+        function=(f"{outputs[0]}({', '.join(names)}) as the assignment defines it"
+                  if definition is not None else
+                  f"your {outputs[0]} from {name}({', '.join(names)})"),
+        checked=f"{outputs[1]} against central differences of {differenced}, "
         f"on {shapes_text(case.args)}.",
         diagnose_details={"inputs": tuple(case.args.values())},
     )
 
 
+def _loss_pair(fn, name: str, args: list, kwargs: dict, outputs: tuple[str, str], *,
+               strict: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The student's (loss, grad) as float64, under ``np.errstate(raise)`` when ``strict``."""
+    if strict:
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            result = call(name, fn, *args, **kwargs)
+    else:
+        result = call(name, fn, *args, **kwargs)
+    loss, grad = unpack_pair(result, name, outputs)
+    return (as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True),
+            as_float64(grad, f"{name}: {outputs[1]}", block=name))
+
+
+def check_loss_shift_invariant(fn, name: str, case: Case, wrt: str, outputs: tuple[str, str],
+                               *, definition: Callable[..., float],
+                               shift: float = LARGE) -> None:
+    """Public check of the stated rule on stability for losses of logits (softmax): the loss
+    and gradient are right on ``case`` (``check_loss_gradient`` with ``definition``), and
+    adding a constant of magnitude ``shift`` to every logit of a row changes neither of them
+    and raises no overflow (numpy raises under ``np.errstate``). A stable implementation is
+    exactly that invariant, so no stable formula is shown."""
+    check_loss_gradient(fn, name, case, wrt, outputs, definition=definition)
+    args, kwargs = case.copies()
+    k = list(case.args).index(wrt)
+    loss, grad = _loss_pair(fn, name, args, kwargs, outputs, strict=False)
+    shifted, _ = case.copies()
+    rows = np.asarray(shifted[k]).shape[0]
+    offsets = np.where(np.arange(rows) % 2 == 0, shift, -shift).reshape(-1, 1)
+    shifted[k] = np.asarray(shifted[k]) + offsets
+    checked = (f"{name} on {shapes_text(case.args)} and on the same {wrt} with "
+               f"+-{shift:g} added to each row (seed {case.note or 'fixed'}).")
+    loss_s, grad_s = _loss_pair(fn, name, shifted, kwargs, outputs, strict=True)
+    assert_close(loss_s, loss, what=outputs[0], block=name, rtol=REF_RTOL, reveal=True,
+                 checked=checked + f" Adding a constant to a row of {wrt} changes nothing.")
+    check_shape(grad_s, grad.shape, f"{name}: {outputs[1]}", block=name)
+    assert_close(grad_s, grad, what=outputs[1], block=name, rtol=REF_RTOL, reveal=True,
+                 checked=checked + f" Adding a constant to a row of {wrt} changes nothing.")
+
+
+def check_stable_loss_by_definition(fn, name: str, case: Case, outputs: tuple[str, str],
+                                    definition: Callable[..., float]) -> None:
+    """Public check of the stated rule on stability at extreme inputs (e.g. probabilities
+    exactly 0 and 1): no overflow, division by zero or invalid value (numpy raises under
+    ``np.errstate``), the loss equal to the contract's ``definition`` and a finite gradient
+    of the right shape. ``check_stable_loss`` is the same rule on other inputs."""
+    args, kwargs = case.copies()
+    loss, grad = _loss_pair(fn, name, args, kwargs, outputs, strict=True)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(definition(*case.copies()[0], **kwargs), dtype=np.float64)
+    checked = _checked(name, case)
+    assert_close(loss, expected, what=outputs[0], block=name, rtol=REF_RTOL, reveal=True,
+                 checked=checked)
+    first = next(iter(case.args))
+    x = np.asarray(case.args[first], dtype=np.float64)
+    check_shape(grad, x.shape, f"{name}: {outputs[1]}", block=name)
+    if not np.all(np.isfinite(grad)):
+        fail(explanation("nan_or_inf", block=name, what=outputs[1],
+                         fallback=f"{outputs[1]} contains nan or inf."), f"Checked: {checked}")
+    # Where the clip is inactive the gradient is the definition's (moving only those entries,
+    # so no difference crosses the clip); at clipped entries the contract leaves it open.
+    inside = (x > 1e-6) & (x < 1 - 1e-6)
+
+    def f(z):
+        call_args = case.copies()[0]
+        full = np.array(call_args[0], dtype=np.float64)
+        full[inside] = z
+        call_args[0] = full
+        return float(np.asarray(definition(*call_args, **kwargs), dtype=np.float64))
+
+    check = directional_derivatives(f, x[inside], grad[inside], seed=7)
+    assert_directional(
+        grad[inside], check, what=outputs[1], wrt=first, block=name, rtol=GRAD_RTOL,
+        function=f"{outputs[0]} as the assignment defines it, moving only the unclipped {first}",
+        checked=f"{outputs[1]} where {first} is not clipped, {checked}",
+    )
+
+
+def _right_on(fn, reference: Callable, name: str, case: Case, outputs: tuple[str, str]) -> bool:
+    """Whether ``fn`` gives the reference's loss and gradient on ``case`` (never raises)."""
+    try:
+        loss, grad = _loss_pair(fn, name, *case.copies(), outputs, strict=False)
+        want = reference(*case.copies()[0], **case.kwargs)
+        return (rel_error(loss, np.asarray(want[0], dtype=np.float64)) <= REF_RTOL
+                and rel_error(grad, np.asarray(want[1], dtype=np.float64)) <= REF_RTOL)
+    except (AssertionError, ValueError, TypeError):
+        return False
+
+
 def check_stable_loss(fn, reference: Callable, name: str, case: Case,
-                      outputs: tuple[str, str], compare_grad_where: str = "all") -> None:
+                      outputs: tuple[str, str], compare_grad_where: str = "all",
+                      moderate: Case | None = None) -> None:
     """Hidden check: no overflow/divide/invalid (numpy raises) on extreme inputs, finite
     results equal to the reference's.
 
+    With ``moderate`` (an ordinary case), a loss right there and wrong here is named as such
+    (a clipped or epsilon-shifted log).
     ``compare_grad_where="unclipped"`` compares the gradient only where the first argument is
     inside (1e-12, 1 - 1e-12): at clipped probabilities the contract leaves dp open (0, the
     clip's own derivative, or the formula at the clipped value are all accepted).
@@ -234,6 +370,15 @@ def check_stable_loss(fn, reference: Callable, name: str, case: Case,
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         loss, grad = unpack_pair(call(name, fn, *args, **kwargs), name, outputs)
     checked = _checked(name, case)
+    loss_value = as_float64(loss, f"{name}: {outputs[0]}", block=name, scalar=True)
+    if (moderate is not None and np.isfinite(loss_value)
+            and rel_error(loss_value, np.asarray(expected[0], dtype=np.float64)) > REF_RTOL
+            and _right_on(fn, reference, name, moderate, outputs)):
+        fail(explanation(
+            "wrong_at_extremes", block=name, what=outputs[0],
+            fallback=f"{name}: {outputs[0]} is right on moderate inputs and wrong at extreme "
+            "ones.",
+        ), f"Checked: {checked}")
     compare_value(loss, expected[0], what=outputs[0], block=name, checked=checked, rtol=REF_RTOL)
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
     exp_grad = np.asarray(expected[1], dtype=np.float64)
@@ -368,7 +513,7 @@ def two_layer_probabilities(params, X: np.ndarray) -> np.ndarray:
     """The network's forward pass as the assignment defines it: p (N, 1) for X (N, D)."""
     z1 = X @ params["W1"] + params["b1"]
     z2 = np.maximum(z1, 0) @ params["W2"] + params["b2"]
-    return 0.5 * (1 + np.tanh(z2 / 2))  # sigmoid, without overflow
+    return np.exp(-np.logaddexp(0.0, -z2))  # sigmoid, without overflow, exact in the tails
 
 
 def bce(p: np.ndarray, y: np.ndarray) -> float:
@@ -377,25 +522,30 @@ def bce(p: np.ndarray, y: np.ndarray) -> float:
     return -float(np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
 
-def _two_layer_inputs(seed: int):
+def _two_layer_inputs(seed: int, n: int = 6):
     params = two_layer_params(seed, 4, 5)
-    X, y = two_layer_data(seed, 6, 4)
+    X, y = two_layer_data(seed, n, 4)
     context = f"params {{{shapes_text(params)}}}, X {X.shape}, y {y.shape} (seed {seed})"
     return params, X, y, context
 
 
 def _two_layer_loss_value(two_layer_loss, params, X, y) -> tuple[float, object]:
-    result = call("two_layer_loss", two_layer_loss, snapshot(params), X.copy(), y.copy())
+    """The student's loss and grads for copies of the arguments, which must stay untouched."""
+    given = {"params": snapshot(params), "X": X.copy(), "y": y.copy()}
+    result = call("two_layer_loss", two_layer_loss, *given.values())
+    check_untouched({"params": params, "X": X, "y": y}, given, block="two_layer_loss",
+                    during="two_layer_loss")
     loss, grads = unpack_pair(result, "two_layer_loss", ("loss", "grads"))
     loss = float(as_float64(loss, "two_layer_loss: loss", block="two_layer_loss", scalar=True))
     return loss, grads
 
 
-def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
-    """Public check: loss a scalar equal to the assignment's network and BCE, grads with the
-    keys and shapes of params, and every gradient consistent with central differences of the
-    student's own loss along random directions."""
-    params, X, y, context = _two_layer_inputs(seed)
+def check_two_layer_gradients(two_layer_loss, seed: int = 0, n: int = 6) -> None:
+    """Public check: params, X and y left alone, loss a scalar equal to the assignment's
+    network and BCE, grads with the keys and shapes of params, and every gradient against
+    central differences of that trusted loss along random directions. ``n`` is the batch size
+    (the question file adds a one-row batch)."""
+    params, X, y, context = _two_layer_inputs(seed, n)
     loss, grads = _two_layer_loss_value(two_layer_loss, params, X, y)
     if not isinstance(grads, dict) or set(grads) != set(params):
         fail(f"two_layer_loss returned grads {describe(grads)}; expected a dict with the keys "
@@ -415,13 +565,14 @@ def check_two_layer_gradients(two_layer_loss, seed: int = 0) -> None:
         def f(z, key=key):
             p = snapshot(params)
             p[key] = z
-            return _two_layer_loss_value(two_layer_loss, p, X, y)[0]
+            return bce(two_layer_probabilities(p, X), y)
 
         check = directional_derivatives(f, params[key], g, seed=1000 * seed + k)
         assert_directional(
             g, check, what=f"d{key}", wrt=key, block="two_layer_loss", rtol=GRAD_RTOL,
-            function="your loss from two_layer_loss(params, X, y)",
-            checked=f"grads[{key!r}] against central differences of your own loss, {context}.",
+            function="the loss of the network defined in the assignment",
+            checked=f"grads[{key!r}] against central differences of the network's loss as "
+            f"the assignment defines it, {context}.",
             diagnose_details={"inputs": (X, params[key])},
         )
 

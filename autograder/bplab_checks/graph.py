@@ -117,7 +117,7 @@ class Spec:
 
     title: str
     shapes: dict[str, tuple]
-    nodes: list[tuple[str, object, tuple[str, ...]]]
+    nodes: Sequence[tuple[str, object, tuple[str, ...]]]
     f: Callable[..., float]
     paths: Callable[..., dict[str, list[np.ndarray]]]
 
@@ -172,7 +172,7 @@ def chain_spec(depth: int = 12) -> Spec:
             g, h = g * np.cos(h), np.sin(h)
         return {"x": [R * g], "R": [h]}
 
-    nodes = [("h1", Sin, ("x",))]
+    nodes: list[tuple[str, object, tuple[str, ...]]] = [("h1", Sin, ("x",))]
     nodes += [(f"h{k}", Sin, (f"h{k - 1}",)) for k in range(2, depth + 1)]
     nodes.append(("out", Inner, (f"h{depth}", "R")))
     return Spec(f"a chain of {depth} Sin blocks", {"x": (1, 6), "R": (1, 6)}, nodes, f, paths)

@@ -21,6 +21,14 @@ def forward_and_backward_are_consistent(MatMul):
         out_shape=(3, 5),
         definition=lambda A, B: A @ B,
     )
+    # A one-row batch: a .squeeze() or a hard-coded axis shows here.
+    check_block_consistency(
+        MatMul,
+        "MatMul",
+        {"A": (1, 4), "B": (4, 5)},
+        out_shape=(1, 5),
+        definition=lambda A, B: A @ B,
+    )
 
 
 @test_case(name="MatMul: matches reference", hidden=True)

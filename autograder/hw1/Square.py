@@ -20,6 +20,7 @@ def forward_and_backward_are_consistent(Square):
         {"X": (3, 4)},
         out_shape=(3, 4),
         definition=lambda X: X**2,
+        elementwise=True,
     )
 
 
@@ -27,11 +28,13 @@ def forward_and_backward_are_consistent(Square):
 def matches_reference(Square):
     from solutions.hw1 import Square as reference
 
-    check_block_matches_reference(Square, "Square", reference, [{"X": (3, 4)}, {"X": (2, 6)}])
+    check_block_matches_reference(
+        Square, "Square", reference, [{"X": (3, 4)}, {"X": (2, 6)}], elementwise=True
+    )
 
 
 @test_case(name="Square: leaves inputs dout and cache alone", hidden=True)
 def leaves_inputs_dout_and_cache_alone(Square):
     from solutions.hw1 import Square as reference
 
-    check_block_no_mutation(Square, "Square", reference, {"X": (3, 4)})
+    check_block_no_mutation(Square, "Square", reference, {"X": (3, 4)}, elementwise=True)

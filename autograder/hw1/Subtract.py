@@ -20,6 +20,7 @@ def forward_and_backward_are_consistent(Subtract):
         {"A": (3, 4), "B": (3, 4)},
         out_shape=(3, 4),
         definition=lambda A, B: A - B,
+        elementwise=True,
     )
 
 
@@ -28,7 +29,8 @@ def matches_reference(Subtract):
     from solutions.hw1 import Subtract as reference
 
     check_block_matches_reference(
-        Subtract, "Subtract", reference, [{"A": (3, 4), "B": (3, 4)}, {"A": (2, 5), "B": (2, 5)}]
+        Subtract, "Subtract", reference, [{"A": (3, 4), "B": (3, 4)}, {"A": (2, 5), "B": (2, 5)}],
+        elementwise=True,
     )
 
 
@@ -36,4 +38,6 @@ def matches_reference(Subtract):
 def leaves_inputs_dout_and_cache_alone(Subtract):
     from solutions.hw1 import Subtract as reference
 
-    check_block_no_mutation(Subtract, "Subtract", reference, {"A": (3, 4), "B": (3, 4)})
+    check_block_no_mutation(
+        Subtract, "Subtract", reference, {"A": (3, 4), "B": (3, 4)}, elementwise=True
+    )

@@ -26,14 +26,18 @@ def derivatives_match_central_differences(dsin_x2, dcube, grad_square_sum):
 def dsin_x2_matches_reference(dsin_x2):
     from solutions.hw1 import dsin_x2 as reference
 
-    check_matches_reference(dsin_x2, reference, "dsin_x2", chain_rule_cases("dsin_x2"))
+    check_matches_reference(
+        dsin_x2, reference, "dsin_x2", chain_rule_cases("dsin_x2"), elementwise=True
+    )
 
 
 @test_case(name="chain_rule: dcube matches reference", hidden=True)
 def dcube_matches_reference(dcube):
     from solutions.hw1 import dcube as reference
 
-    check_matches_reference(dcube, reference, "dcube", chain_rule_cases("dcube"))
+    check_matches_reference(
+        dcube, reference, "dcube", chain_rule_cases("dcube"), elementwise=True
+    )
 
 
 @test_case(name="chain_rule: grad_square_sum matches reference", hidden=True)
@@ -46,4 +50,5 @@ def grad_square_sum_matches_reference(grad_square_sum):
         "grad_square_sum",
         chain_rule_cases("grad_square_sum"),
         outputs=("d/dx", "d/dy"),
+        elementwise=True,
     )

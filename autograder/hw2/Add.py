@@ -21,6 +21,10 @@ def forward_and_backward_are_consistent(Add):
         out_shape=(3, 4),
         definition=lambda X, b: X + b,
     )
+    # A one-row batch: a .squeeze() or a hard-coded axis shows here.
+    check_block_consistency(
+        Add, "Add", {"X": (1, 4), "b": (4,)}, out_shape=(1, 4), definition=lambda X, b: X + b
+    )
 
 
 @test_case(name="Add: matches reference", hidden=True)

@@ -1,12 +1,17 @@
 """mse_loss: mean squared error over all entries and dy_pred."""
 
 import numpy as np
-from bplab_checks import check_loss_gradient, check_matches_reference, mse_cases
+from bplab_checks import check_loss_gradient, check_matches_reference, mse_cases, one_row_case
 from otter.test_files import test_case
 
 OK_FORMAT = False
 name = "mse_loss"
 points = 2
+
+
+def definition(y_pred, y_true):
+    """The loss as the assignment defines it."""
+    return np.mean((y_pred - y_true) ** 2)
 
 
 @test_case(name="mse_loss: dy_pred matches central differences", hidden=False)
@@ -17,7 +22,19 @@ def dy_pred_matches_central_differences(mse_loss):
         mse_cases()[0],
         "y_pred",
         ("loss", "dy_pred"),
-        definition=lambda y_pred, y_true: np.mean((y_pred - y_true) ** 2),
+        definition=definition,
+    )
+
+
+@test_case(name="mse_loss: one-row batch", hidden=False)
+def one_row_batch(mse_loss):
+    check_loss_gradient(
+        mse_loss,
+        "mse_loss",
+        one_row_case("mse"),
+        "y_pred",
+        ("loss", "dy_pred"),
+        definition=definition,
     )
 
 

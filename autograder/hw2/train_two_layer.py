@@ -1,144 +1,48 @@
-"""train_two_layer: mini-batch training of the two-layer network, graded by what it achieves.
+"""train_two_layer: mini-batch training of the two-layer network, graded by what it achieves
+(checks and bars: ``bplab_checks.training``).
 
-The contract grades this question on the real dataset by held-out accuracy, not by exact values,
-so a correct loop with float-level differences (summation order, another valid way of writing
-the loss) always passes. Every case trains with the student's own ``SGD``, constructed here: it
-is the one-line optimizer, so a bug in Momentum/RMSprop/Adam never costs points here.
-
-Bar (hidden case): hidden=16, SGD(0.1), epochs=30, batch_size=32, seed=0 on the WDBC split
-shipped in data/ (456 train / 113 validation rows, standardized with training statistics).
-Measured with the reference (solutions/hw2.py): validation accuracy 0.982 (111/113) at seed 0,
-0.973 to 0.991 over seeds 0-9, about 20 ms per run. An untrained network scores 0.32 to 0.67
-and always answering "benign" scores 0.628. The bar 0.93 (106/113 rows) sits 4+ points below
-the worst reference seed and far above anything that did not learn.
-
-Every case also checks what the returned values say (``_check_trained``): the params must fit
-the training data (their loss, computed here from the params, below a bar), and the last history
-entry must be near that loss; so no case pays for params or a history that were made up.
+The public case trains with the student's own ``SGD``, ``init_two_layer`` and
+``two_layer_loss``; the hidden cases with the reference ones (a bug costs points once).
 """
 
-import numpy as np
-from bplab_checks.diagnose import tag
-from bplab_checks.feedback import as_float64, call, check_shape, check_untouched, fail, snapshot
-from bplab_checks.functions import bce, two_layer_probabilities
+from bplab_checks import (
+    callees_first,
+    check_history_is_the_mean_loss,
+    check_init_two_layer,
+    check_optimizer_step,
+    check_reaches_validation_bar,
+    check_seed_decides_everything,
+    check_trains_small_problem,
+    check_two_layer_gradients,
+)
 from otter.test_files import test_case
 
 OK_FORMAT = False
 name = "train_two_layer"
 points = 6
 
-KEYS = ("W1", "b1", "W2", "b2")
-# The hidden recipe and its bar (measurements in the module docstring).
-RECIPE = {"hidden": 16, "lr": 0.1, "epochs": 30, "batch_size": 32, "seed": 0}
-VALIDATION_BAR = 0.93
-# Training loss that every trained run must beat: half the loss of always answering 0.5 (the
-# reference ends at 0.05-0.07 on the public problem and the hidden split, 0.25-0.37 after the
-# 4 short epochs of the seed case, where the bar is 0.9 log 2).
-HALF_CHANCE = 0.5 * np.log(2)
-
-
-def _train(train_two_layer, SGD, X, y, hidden, lr, epochs, batch_size, seed):
-    """Run the student's training with the student's SGD(lr); return (params, history, label).
-
-    params comes back as a dict of float64 arrays shaped like init_two_layer's, history as a
-    list of ``epochs`` Python floats; anything else is feedback.
-    """
-    label = (
-        f"train_two_layer(X {X.shape}, y {y.shape}, hidden={hidden}, SGD({lr}), "
-        f"epochs={epochs}, batch_size={batch_size}, seed={seed})"
-    )
-    optimizer = call(f"SGD({lr})", SGD, lr)
-    inputs = {"X": X, "y": y}
-    before = snapshot(inputs)
-    out = call(
-        "train_two_layer", train_two_layer, X, y, hidden, optimizer, epochs, batch_size, seed=seed
-    )
-    check_untouched(before, inputs, block="train_two_layer", during=label)
-    if not isinstance(out, tuple | list) or len(out) != 2:
-        fail(f"{label} must return a pair (params, history), got {type(out).__name__}.")
-    params, history = out
-    D = X.shape[1]
-    shapes = {"W1": (D, hidden), "b1": (hidden,), "W2": (hidden, 1), "b2": (1,)}
-    if not isinstance(params, dict) or set(params) != set(KEYS):
-        fail(f"{label}: params must be a dict with exactly the keys {list(KEYS)}.")
-    arrays = {}
-    for key, shape in shapes.items():
-        arrays[key] = as_float64(params[key], f"params[{key!r}]", block="train_two_layer")
-        check_shape(
-            arrays[key],
-            shape,
-            f"params[{key!r}]",
-            block="train_two_layer",
-            context=f"Checked: {label}",
-        )
-    if not isinstance(history, tuple | list | np.ndarray) or len(history) != epochs:
-        fail(
-            f"{label}: history must be a list of {epochs} numbers, one mean loss per epoch "
-            "(appended after the epoch's last mini-batch); got "
-            + (
-                f"{len(history)} values."
-                if hasattr(history, "__len__")
-                else f"{type(history).__name__}."
-            )
-        )
-    losses = [
-        float(as_float64(h, "history entry", block="train_two_layer", scalar=True)) for h in history
-    ]
-    if not np.all(np.isfinite(losses)):
-        fail(f"{label}: history holds nan or inf: {losses}.")
-    return arrays, losses, label
-
-
-def _not_learning(label: str, history: list[float], finding: str) -> None:
-    fail(
-        f"{label}: {finding} (loss per epoch: first {history[0]:.4f}, last {history[-1]:.4f}).",
-        "The network is not learning: every mini-batch must call optimizer.step(params, grads) "
-        "with the gradients two_layer_loss returns, on the same params dict that is returned, "
-        f"with the gradients unchanged (not negated). {tag('train_not_learning')}",
-    )
-
-
-def _check_trained(label: str, X, y, params, history: list[float], bar: float) -> None:
-    """The returned params fit (X, y) with a loss below ``bar`` (computed here, from the
-    params), and the last history entry is that epoch's mean loss: measured while the params
-    barely move, it lies near the final loss (within a factor 2)."""
-    final = bce(two_layer_probabilities(params, X), y)
-    if not final < bar:
-        _not_learning(
-            label,
-            history,
-            f"the returned params have a loss of {final:.4f} on the training data, "
-            f"not below {bar:.4f}",
-        )
-    if not 0.5 * final <= history[-1] <= 2 * final + 0.05:
-        fail(
-            f"{label}: the last history entry is {history[-1]:.4f}, but the returned params "
-            f"have a loss of {final:.4f} on the training data. history holds each epoch's mean "
-            "mini-batch loss, and params must be the trained dict itself."
-        )
-
 
 @test_case(hidden=False)
-def trains_a_small_problem(train_two_layer, SGD):
-    # Two Gaussian blobs: D != H, and N = 60 is not a multiple of batch_size (a smaller last batch).
-    rng = np.random.default_rng(7)
-    N, D = 60, 5
-    y = (rng.random((N, 1)) < 0.5).astype(np.float64)
-    X = rng.standard_normal((N, D)) + 1.5 * (2 * y - 1)
-    params, history, label = _train(
-        train_two_layer, SGD, X, y, hidden=7, lr=0.1, epochs=8, batch_size=16, seed=0
+def trains_a_small_problem(train_two_layer, SGD, init_two_layer, two_layer_loss):
+    callees_first(
+        lambda: check_trains_small_problem(train_two_layer, SGD),
+        {
+            "SGD": lambda: check_optimizer_step(
+                SGD, "SGD", {"lr": 0.1}, first_step=lambda theta, g, lr: theta - lr * g
+            ),
+            "init_two_layer": lambda: check_init_two_layer(init_two_layer),
+            "two_layer_loss": lambda: check_two_layer_gradients(two_layer_loss),
+        },
     )
-    if not history[-1] < 0.9 * history[0]:
-        _not_learning(label, history, "the loss did not go down by 10% on an easy problem")
-    _check_trained(label, X, y, params, history, HALF_CHANCE)
 
 
 @test_case(hidden=True)
-def reaches_the_validation_bar(train_two_layer, SGD):
+def reaches_the_validation_bar(train_two_layer):
     import importlib.util
     from pathlib import Path
 
     import solutions
+    from solutions import hw2
     from solutions.hw2 import two_layer_predict
 
     # The trusted copy of the data: next to solutions/ in the autograder (files/data), or in the
@@ -150,73 +54,34 @@ def reaches_the_validation_bar(train_two_layer, SGD):
     )
     wdbc = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(wdbc)
-    X_train, y_train, X_val, y_val = wdbc.load_data()
-
-    params, history, label = _train(train_two_layer, SGD, X_train, y_train, **RECIPE)
-    accuracy = float(np.mean((two_layer_predict(params, X_val) > 0.5) == (y_val > 0.5)))
-    if not accuracy >= VALIDATION_BAR:
-        _not_learning(
-            f"{label} on the breast-cancer training split",
-            history,
-            f"validation accuracy {accuracy:.3f} is below the bar {VALIDATION_BAR} "
-            "(a correct loop reaches about 0.98)",
-        )
-    _check_trained(f"{label} on the training split", X_train, y_train, params, history, HALF_CHANCE)
+    check_reaches_validation_bar(
+        train_two_layer,
+        hw2.SGD,
+        wdbc.load_data(),
+        two_layer_predict,
+        callees={"init_two_layer": hw2.init_two_layer, "two_layer_loss": hw2.two_layer_loss},
+    )
 
 
 @test_case(hidden=True)
-def history_is_the_mean_loss_per_epoch(train_two_layer, SGD, init_two_layer, two_layer_loss):
-    # With lr = 0 nothing moves: params must be exactly init_two_layer(D, hidden, seed). With
-    # equal-sized batches the mean of an epoch's batch losses is then the full-batch loss, so a
-    # sum, a last-batch-only value or a skipped batch all show.
-    rng = np.random.default_rng(11)
-    N, D, H, batch_size, seed = 24, 6, 5, 8, 4
-    X = rng.standard_normal((N, D))
-    y = (rng.random((N, 1)) < 0.5).astype(np.float64)
-    params, history, label = _train(
-        train_two_layer, SGD, X, y, hidden=H, lr=0.0, epochs=3, batch_size=batch_size, seed=seed
+def history_is_the_mean_loss_per_epoch(train_two_layer):
+    from solutions import hw2
+
+    check_history_is_the_mean_loss(
+        train_two_layer,
+        hw2.SGD,
+        hw2.init_two_layer,
+        hw2.two_layer_loss,
+        callees={"init_two_layer": hw2.init_two_layer, "two_layer_loss": hw2.two_layer_loss},
     )
-    init = call("init_two_layer", init_two_layer, D, H, seed)
-    for key in KEYS:
-        if not np.array_equal(params[key], np.asarray(init[key])):
-            fail(
-                f"{label}: with a learning rate of 0 the returned params[{key!r}] must equal "
-                f"init_two_layer({D}, {H}, seed={seed})[{key!r}]. Start from "
-                "init_two_layer(D, hidden, seed) and let optimizer.step update that dict in place."
-            )
-    loss0 = float(np.asarray(call("two_layer_loss", two_layer_loss, init, X, y)[0]))
-    if not np.allclose(history, loss0, rtol=1e-9, atol=0.0):
-        fail(
-            f"{label}: with no update and {N // batch_size} equal mini-batches per epoch, every "
-            "history entry must be the mean of that epoch's batch losses, here the loss of the "
-            f"initial params on all of X, {loss0:.6f}; got {[round(h, 6) for h in history]}."
-        )
-    # The same run with a real learning rate must move the params and lower the loss: a loop
-    # that never steps would pass everything above.
-    params, history, label = _train(
-        train_two_layer, SGD, X, y, hidden=H, lr=0.1, epochs=3, batch_size=batch_size, seed=seed
-    )
-    _check_trained(label, X, y, params, history, 0.99 * loss0)
 
 
 @test_case(hidden=True)
-def seed_decides_everything(train_two_layer, SGD):
-    rng = np.random.default_rng(3)
-    N, D = 40, 4
-    y = (rng.random((N, 1)) < 0.5).astype(np.float64)
-    X = rng.standard_normal((N, D)) + (2 * y - 1)
-    runs = [
-        _train(train_two_layer, SGD, X, y, hidden=6, lr=0.1, epochs=4, batch_size=8, seed=seed)
-        for seed in (0, 0, 1)
-    ]
-    (p0, h0, label), (p0_again, h0_again, _), (p1, h1, _) = runs
-    hint = (
-        "Draw everything from init_two_layer(D, hidden, seed) and np.random.default_rng(seed), "
-        f"never from np.random's global state or an unseeded generator. {tag('train_seed_ignored')}"
+def seed_decides_everything(train_two_layer):
+    from solutions import hw2
+
+    check_seed_decides_everything(
+        train_two_layer,
+        hw2.SGD,
+        callees={"init_two_layer": hw2.init_two_layer, "two_layer_loss": hw2.two_layer_loss},
     )
-    if not (np.array_equal(p0["W1"], p0_again["W1"]) and h0 == h0_again):
-        fail(f"{label}: two runs with seed=0 gave different results.", hint)
-    if np.array_equal(p0["W1"], p1["W1"]) or h0 == h1:
-        fail(f"{label.replace('seed=0', 'seed=0 and seed=1')}: both gave the same result.", hint)
-    for params, history, run_label in runs:
-        _check_trained(run_label, X, y, params, history, 0.9 * np.log(2))

@@ -57,4 +57,19 @@ BUGS = {
         "affects": [],
         "why": "dcube forgets the inner derivative 2x of the chain rule",
     },
+    "bug_relu_backward_masks_cached_x": {
+        # A real student ReLU: the cache is X itself, and backward turns it into a 0/1 mask in
+        # place, overwriting the caller's X (the contract: nothing modifies its inputs).
+        "question": "ReLU",
+        "define": "ReLU",
+        "replace": (
+            "return np.maximum(X, 0), X > 0\n\n    @staticmethod\n    def backward(dout, cache):\n"
+            "        mask = cache\n        return (dout * mask,)",
+            "return np.maximum(X, 0), X\n\n    @staticmethod\n    def backward(dout, cache):\n"
+            "        X = cache\n        X[X <= 0] = 0\n        X[X > 0] = 1\n"
+            "        return (dout * X,)",
+        ),
+        "affects": [],
+        "why": "ReLU.backward turns the X kept in its cache into a 0/1 mask, in place",
+    },
 }

@@ -33,7 +33,8 @@ def _points(hw: str) -> dict[str, float]:
 
 
 HW1_POINTS = _points("hw1")
-# Questions whose reference chains call MatMul, Subtract, Square and Sum.
+# Questions whose reference chains call MatMul, Subtract, Square and Sum. Their hidden cases run
+# with the reference blocks (a bug costs points once), their public cases with the notebook's.
 CHAINED = {"linreg_loss_and_grad", "fit_linreg"}
 # fan_out_grad chains Subtract, Multiply and Sum: a broken Sum or Subtract costs its fan_out_grad
 # cases, not its Multiply cases.
@@ -123,12 +124,14 @@ HOSTILE: dict[str, Case] = {
                  "builtins.abs = lambda x: 0.0\n"],
         define={"MatMul": _block("MatMul", "        return np.zeros((a[0].shape[0], a[1].shape[1])), None",
                                  "        return np.zeros((1, 1)), np.zeros((1, 1))")},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "always_equal": Case(
         define={"MatMul": ALWAYS_EQUAL + _block("MatMul", "        return Anything(), Anything()",
                                                "        return Anything(), Anything()")},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "lying_subclass": Case(
         define={"Sigmoid": LIAR + _block(
@@ -163,7 +166,8 @@ HOSTILE: dict[str, Case] = {
                                            "        os.kill(os.getppid(), signal.SIGKILL)\n"
                                            "        os.kill(1, signal.SIGKILL)\n"
                                            "        return a[0] ** 2, a[0]")},
-        zero={"Square"} | CHAINED,
+        zero={"Square"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "infinite_loop": Case(
         prepend=["while True:\n    pass\n"],
@@ -175,8 +179,8 @@ HOSTILE: dict[str, Case] = {
         prepend=["hog = []\ntry:\n    while True:\n        hog.append(bytearray(2**28))\n"
                  "except MemoryError:\n    hog = None\n"],
         define={"Sum": _block("Sum", "        x = bytearray(2**40)\n        return 0.0, None")},
-        zero={"Sum"} | CHAINED,
-        below_max=FAN_OUT,
+        zero={"Sum"},
+        below_max=CHAINED | FAN_OUT,  # a bug costs points once: their public cases only
     ),
     "fork_bomb_and_daemon": Case(
         prepend=[f"import os, time\nkids = 0\nfor _ in range(40):\n    try:\n        pid = os.fork()\n"
@@ -196,7 +200,8 @@ HOSTILE: dict[str, Case] = {
                                            "        s = socket.create_connection(('127.0.0.1', int('__PORT__')), timeout=2)\n"
                                            "        s.sendall(b'leak')\n"
                                            "        return a[0] @ a[1], a")},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "read_hidden": Case(
         prepend=["import glob\nfound = []\nfor pat in ['/work/**/autograder/hw1/*.py', "
@@ -211,7 +216,8 @@ HOSTILE: dict[str, Case] = {
                                            "        raise ValueError('LEAK ' + text)"),
                 "ReLU": _block("ReLU", "        import solutions.hw1 as s\n"
                                        "        return s.ReLU.forward(*a)")},
-        zero={"Square", "ReLU"} | CHAINED,
+        zero={"Square", "ReLU"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
     ),
     "huge_stdout": Case(
         prepend=["import sys\nchunk = 'x' * 2**20\nfor _ in range(100):\n    sys.stdout.write(chunk)\n"],
@@ -243,14 +249,15 @@ HOSTILE: dict[str, Case] = {
     ),
     "syntax_error_cell": Case(
         define={"MatMul": "class MatMul:\n    def forward(A, B)\n        return A @ B\n"},
-        zero={"MatMul"} | CHAINED,
+        zero={"MatMul"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
         notes=("SyntaxError",),
     ),
     "missing_module": Case(
         prepend=["import module_that_does_not_exist\n"],
         define={"Sum": _block("Sum", "        import another_missing_module\n        return 0.0, None")},
-        zero={"Sum"} | CHAINED,
-        below_max=FAN_OUT,
+        zero={"Sum"},
+        below_max=CHAINED | FAN_OUT,  # a bug costs points once: their public cases only
         notes=("ModuleNotFoundError",),
     ),
     # Answers that claim to equal anything, and a dict that answers every key: neither crosses
@@ -370,7 +377,8 @@ ISSUE_10: dict[str, Case] = {
     "bad_text": Case(
         prepend=["raise RuntimeError('\\udcff lone \\x1b[31mred\\x1b]0;title\\x07 \\x9b1m \\x00 ok')\n"],
         define={"Square": _block("Square", "        raise RuntimeError('\\udcff\\x1b[2J' * 50)")},
-        zero={"Square"} | CHAINED,
+        zero={"Square"},
+        below_max=CHAINED,  # a bug costs points once: their public cases only
         notes=("lone", "ok"),
     ),
     # 4: error text the worker was patched not to cap, in many cells.
@@ -379,8 +387,8 @@ ISSUE_10: dict[str, Case] = {
         + ["raise ValueError('E' * 10**6)\n"] * 40,
         define={"Sum": _block("Sum", "        import sys\n        sys.modules['__main__']._text = lambda s: s\n"
                                      "        raise ValueError('S' * 10**6)")},
-        zero={"Sum"} | CHAINED,
-        below_max=FAN_OUT,
+        zero={"Sum"},
+        below_max=CHAINED | FAN_OUT,  # a bug costs points once: their public cases only
     ),
     # 4: IPython lines that grow past the cell limit when rewritten; thousands of commands.
     "shell_lines": Case(

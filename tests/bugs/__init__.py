@@ -4,11 +4,11 @@ test files (``autograder/hwN/<question>.py``) in-process."""
 
 from __future__ import annotations
 
-import importlib
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from checks_env import make_env
 from otter.test_files import ExceptionTestFile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,11 +43,11 @@ def bug(hw: str, question: str, name: str, code: str | None, source: str) -> Bug
 
 
 def environment(hw: str, source: str | None = None) -> dict:
-    """The reference namespace of ``hw`` (what a correct notebook defines), with ``source``
-    exec'd into it so that its definition replaces the reference's."""
-    module = importlib.import_module(f"solutions.{hw}")
-    env = {k: v for k, v in vars(module).items() if not k.startswith("__")}
-    env["__name__"] = "__main__"
+    """A notebook's globals where every graded definition is the reference (``checks_env``:
+    each definition exec'd in this namespace, so definitions call each other through it, as
+    in a notebook), with ``source`` exec'd into it so that its definition replaces the
+    reference's, also for the definitions that call it."""
+    env = make_env(hw)
     if source is not None:
         exec(compile(source, f"<bug {hw}>", "exec"), env)  # noqa: S102 - trusted test data
     return env

@@ -2,6 +2,7 @@
 question and no diagnosis (``code`` is None and unused)."""
 
 from bugs import bug
+from bugs.hw2 import _RMSPROP, _adam
 
 CORRECT = [
     bug("hw1", "chain_rule", "dsin_x2 via the product rule spelled out", None, """
@@ -128,4 +129,10 @@ CORRECT = [
                     self.v[key] = self.momentum * v + self.lr * grads[key]
                     params[key] -= self.v[key]
     """),
+    # The contract accepts eps inside the square root in RMSprop and Adam.
+    bug("hw2", "RMSprop", "eps inside the square root", None,
+        _RMSPROP.format(update="self.lr * g / np.sqrt(self.s[key] + self.eps)")),
+    bug("hw2", "Adam", "eps inside the square root", None,
+        _adam().replace("m_hat / (np.sqrt(v_hat) + self.eps)",
+                        "m_hat / np.sqrt(v_hat + self.eps)")),
 ]

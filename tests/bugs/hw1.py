@@ -296,6 +296,53 @@ BUGS = [
                 dout[~cache] = 0.0
                 return (dout,)
     """),
+    bug("hw1", "ReLU", "backward turns the cached X into a mask", "mutates_input", """
+        class ReLU:
+            @staticmethod
+            def forward(X):
+                return np.maximum(X, 0), X
+
+            @staticmethod
+            def backward(dout, cache):
+                X = cache
+                X[X <= 0] = 0
+                X[X > 0] = 1
+                return (dout * X,)
+    """),
+    bug("hw1", "MatMul", "both transposes forgotten (raises inside backward)", "shape_mismatch",
+        """
+        class MatMul:
+            @staticmethod
+            def forward(A, B):
+                return A @ B, (A, B)
+
+            @staticmethod
+            def backward(dout, cache):
+                A, B = cache
+                return dout @ B, A @ dout
+    """),
+    bug("hw1", "MatMul", "dA squeezed (only a one-row batch shows it)", "wrong_shape", """
+        class MatMul:
+            @staticmethod
+            def forward(A, B):
+                return A @ B, (A, B)
+
+            @staticmethod
+            def backward(dout, cache):
+                A, B = cache
+                return np.squeeze(dout @ B.T), A.T @ dout
+    """),
+    bug("hw1", "Sigmoid", "backward without the (1 - s) factor", "missing_one_minus_s", """
+        class Sigmoid:
+            @staticmethod
+            def forward(X):
+                s = np.exp(-np.logaddexp(0.0, -X))
+                return s, s
+
+            @staticmethod
+            def backward(dout, cache):
+                return (dout * cache,)
+    """),
     # ---- fan_out (bplab_checks.fanout) -----------------------------------------------------
     bug("hw1", "fan_out", "dx from the direct path only", "fan_out_path_dropped", """
         def fan_out_grad(x, y):
@@ -345,6 +392,19 @@ BUGS = [
                         "q7": 0.17745, "q8": 0.11111}
     """),
     # ---- linreg_loss_and_grad --------------------------------------------------------------
+    bug("hw1", "linreg_loss_and_grad", "returns the gradient of X", "gradient_of_other_input",
+        """
+        def linreg_loss_and_grad(theta, X, Y):
+            mu, c_mm = MatMul.forward(X, theta)
+            delta, c_sub = Subtract.forward(mu, Y)
+            sq, c_sq = Square.forward(delta)
+            loss, c_sum = Sum.forward(sq)
+            (dsq,) = Sum.backward(1.0, c_sum)
+            (ddelta,) = Square.backward(dsq, c_sq)
+            dmu, _ = Subtract.backward(ddelta, c_sub)
+            dX, _ = MatMul.backward(dmu, c_mm)
+            return float(loss), dX
+    """),
     bug("hw1", "linreg_loss_and_grad", "mean instead of sum", "mean_instead_of_sum", """
         def linreg_loss_and_grad(theta, X, Y):
             r = X @ theta - Y

@@ -222,6 +222,17 @@ BUGS = [
     bug("hw2", "bce_loss", "dp with the wrong sign", "wrong_sign",
         _BCE.format(**{**_BCE_OK, "dp": "(y - q) / (q * (1 - q)) / q.size"})),
     # ---- softmax_cross_entropy -------------------------------------------------------------
+    bug("hw2", "softmax_cross_entropy", "log(p + 1e-12): wrong only at large logits",
+        "wrong_at_extremes", """
+        def softmax_cross_entropy(logits, y):
+            z = logits - logits.max(axis=1, keepdims=True)
+            p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+            n = len(y)
+            loss = -np.mean(np.log(p[np.arange(n), y] + 1e-12))
+            d = p.copy()
+            d[np.arange(n), y] -= 1
+            return float(loss), d / n
+    """),
     bug("hw2", "softmax_cross_entropy", "no max subtraction: exp overflows", "overflow",
         _SOFTMAX.format(**{**_SOFTMAX_OK, "shifted": "logits"})),
     bug("hw2", "softmax_cross_entropy", "dlogits not divided by N", "sum_instead_of_mean",
@@ -259,8 +270,6 @@ BUGS = [
                     Momentum.v[key] = self.momentum * v - self.lr * grads[key]
                     params[key] += Momentum.v[key]
     """),
-    bug("hw2", "RMSprop", "eps inside the square root", None,
-        _RMSPROP.format(update="self.lr * g / np.sqrt(self.s[key] + self.eps)")),
     bug("hw2", "RMSprop", "update with g ** 2", None,
         _RMSPROP.format(update="self.lr * g**2 / (np.sqrt(self.s[key]) + self.eps)")),
     bug("hw2", "Adam", "no bias correction", "no_bias_correction",
@@ -269,6 +278,15 @@ BUGS = [
         _adam(v_hat="self.v[key]")),
     bug("hw2", "Adam", "t advanced once per key", "step_count_per_key",
         _adam(t_step="", t_key="self.t += 1")),
+    bug("hw2", "Adam", "t counted from 2 (off by one)", "adam_t_off_by_one",
+        _adam(t_step="self.t += 2 if self.t == 0 else 1")),
+    bug("hw2", "Adam", "eps added to v_hat and outside the root", None,
+        _adam(v_hat="self.v[key] / (1 - self.beta2**self.t) + self.eps")),
+    bug("hw2", "Adam", "t used before it is counted (0 / 0 at the first step)", "nan_or_inf",
+        _adam(t_step="", t_key="").replace(
+            "params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)",
+            "params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n"
+            "        self.t += 1")),
     bug("hw2", "Adam", "moments reset every step", "state_reset",
         _adam(t_step="self.t += 1; self.m, self.v = {}, {}")),
     # ---- clip_grad_norm --------------------------------------------------------------------

@@ -163,16 +163,16 @@ def neutralize_ipython(source: str) -> tuple[str, tuple[str, ...]]:
         return "", (f"cell magic {first!r} is not run by the grader (cell skipped)",)
     notes: list[str] = []
     spans = _logical_lines(lines)
-    for first, last in reversed(spans):  # from the end: replacing keeps earlier rows in place
-        group = lines[first:last]
+    for start, stop in reversed(spans):  # from the end: replacing keeps earlier rows in place
+        group = lines[start:stop]
         text = "".join(group)
         if not any(c in text for c in "!%?"):
             continue
         new = _TM.do_token_transforms(group)
         if new != group:
             command = clean(" ".join(line.strip() for line in group)[:60])
-            notes.append(f"line {first + 1}: IPython command {command!r} is not run")
-            lines[first:last] = new
+            notes.append(f"line {start + 1}: IPython command {command!r} is not run")
+            lines[start:stop] = new
     notes.reverse()
     if len(notes) > MAX_NOTES_PER_CELL:
         more = len(notes) - MAX_NOTES_PER_CELL

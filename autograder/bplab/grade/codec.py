@@ -37,10 +37,14 @@ CALL = "call"  # (CALL, h, args, kwargs, errstate)
 OP = "op"  # (OP, name, h, args): a conversion of obj(h)
 # Replies, worker -> grader (OK and ERR also answer a callback, grader -> worker):
 READY = "ready"  # (READY, pid): the worker started
-OK = "ok"  # (OK, value[, writeback, warnings])
+OK = "ok"  # (OK, value[, writeback, warnings[, aliases]]); to a callback: (OK, value[, writeback])
 ERR = "err"  # (ERR, type, message[, warnings])
 CELLERR = "cellerr"  # (CELLERR, text): the cell raised
 CALLBACK = "cb"  # (CALLBACK, id, args, kwargs): worker -> grader, during a call
+# Trusted callees (bplab_checks.callees): grader stand-ins in the worker's namespace.
+SETGLOBALS = "setglobals"  # (SETGLOBALS, {name: ("fn", f) | ("ns", {attr: f or number})})
+RESTOREGLOBALS = "restoreglobals"  # (RESTOREGLOBALS,): undo the last SETGLOBALS
+STANDIN = "standin"  # (STANDIN, {name: ("ns", {...})}): a kept object, fetched with NAMES
 
 _U32 = struct.Struct(">I")
 _I64 = struct.Struct("<q")
@@ -144,7 +148,8 @@ class Encoder:
         a = np.ascontiguousarray(a).reshape(a.shape)
         d = a.dtype.str.encode()
         head = b"a" + bytes([len(d)]) + d + bytes([a.ndim])
-        head += b"".join(_I64.pack(n) for n in a.shape)
+        dims: tuple[int, ...] = a.shape
+        head += b"".join(_I64.pack(n) for n in dims)
         b = a.tobytes()
         out.append(head + _U32.pack(len(b)))
         out.append(b)

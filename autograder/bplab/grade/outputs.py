@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from html import escape
 
+from bplab_checks.explained import group_failures
 from markdown_it import MarkdownIt
 from rich.console import Console
 from rich.markup import escape as escape_rich
@@ -118,12 +119,15 @@ def feedback_markdown(record: Record, suite: Suite, name: str = "") -> str:
         out += [f"## {q.name}: {_fmt(q.score)} / {_fmt(q.max_score)} ({q.status})", ""]
         if q.note:
             out += [cap(q.note), ""]
-        for c in q.cases:
-            kind = " (hidden test)" if c.hidden else ""
-            if c.passed:
-                out.append(f"- ✅ {c.name}{kind}")
-            else:
-                out += [f"- ❌ {c.name}{kind}", "", _fence(cap(c.message)), ""]
+        kinds = {c.name: " (hidden test)" if c.hidden else "" for c in q.cases}
+        out += [f"- ✅ {c.name}{kinds[c.name]}" for c in q.cases if c.passed]
+        # A failure explained once, the cases it affects listed after it (bplab_checks.explained).
+        for message, names in group_failures([(c.name, c.message) for c in q.cases
+                                              if not c.passed]):
+            out += [f"- ❌ {names[0]}{kinds[names[0]]}", "", _fence(cap(message)), ""]
+            if len(names) > 1:
+                out += ["  The same mistake fails: "
+                        + ", ".join(f"{n}{kinds[n]}" for n in names[1:]), ""]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

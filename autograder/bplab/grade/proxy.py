@@ -121,6 +121,13 @@ class StudentObject:
     def __getitem__(self, key: Any) -> Any:
         return self._session.op(self, "__getitem__", key)
 
+    # -- trusted callees (bplab_checks.callees): looked up on the class, never forwarded
+    def __bplab_with_globals__(self, replacements: dict[str, Any]):
+        return self._session.with_globals(replacements)
+
+    def __bplab_stand_in__(self, obj: Any) -> StudentObject:
+        return self._session.stand_in(obj)
+
     # -- local behaviour
     __hash__ = object.__hash__
 
@@ -183,3 +190,61 @@ def apply_writeback(original: Any, new: Any) -> Any:
             apply_writeback(o, n)
         return original
     return new
+
+
+def _is_path(path: Any) -> bool:
+    return type(path) is tuple and len(path) <= 8 and all(type(k) in (int, str) for k in path)
+
+
+def _follow(value: Any, path: tuple) -> Any:
+    for key in path:
+        if isinstance(value, tuple | list) and type(key) is int and 0 <= key < len(value):
+            value = value[key]
+        elif isinstance(value, dict) and type(key) in (str, int) and key in value:
+            value = value[key]
+        else:
+            raise LookupError
+    return value
+
+
+def _replace(value: Any, path: tuple, new: Any) -> Any:
+    if not path:
+        return new
+    key, rest = path[0], path[1:]
+    if type(value) is tuple:
+        items = list(value)
+        items[key] = _replace(items[key], rest, new)
+        return tuple(items)
+    value[key] = _replace(value[key], rest, new)  # a list or dict the decoder just built
+    return value
+
+
+def apply_aliases(result: Any, aliases: Any, args: tuple, kwargs: dict) -> Any:
+    """``result`` with the grader's own argument arrays put back where the worker's result
+    held an argument array itself (``aliases``: (result path, argument path) pairs).
+
+    A cache that keeps X is then the caller's X, as in a same-process run, so an in-place
+    change of the cache in a later call (written back by ``apply_writeback``) shows in X and
+    the no-mutation checks of both graders agree. The worker is untrusted: an alias is used
+    only when both paths exist and the two arrays are equal in dtype, shape and every byte
+    (after the call's writeback), so it can never change a value the grader sees.
+    """
+    if type(aliases) is not list:
+        return result
+    for item in aliases[:64]:
+        if type(item) is not tuple or len(item) != 2 or not all(_is_path(p) for p in item):
+            continue
+        rpath, apath = item
+        if not apath:
+            continue
+        try:
+            source = args[apath[0]] if type(apath[0]) is int else kwargs[apath[0]]
+            mine = _follow(source, apath[1:])
+            theirs = _follow(result, rpath)
+        except (LookupError, IndexError, TypeError):
+            continue
+        if (isinstance(mine, np.ndarray) and type(theirs) is np.ndarray
+                and mine.dtype == theirs.dtype and mine.shape == theirs.shape
+                and mine.tobytes() == theirs.tobytes()):
+            result = _replace(result, rpath, mine)
+    return result

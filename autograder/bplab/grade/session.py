@@ -21,6 +21,8 @@ import os
 import select
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,7 @@ from bplab.grade.proxy import (
     GraderFault,
     StudentObject,
     WorkerLost,
+    apply_aliases,
     apply_writeback,
     student_exception,
 )
@@ -68,6 +71,7 @@ class Session:
         self.worker: WorkerProcess | None = None
         self._callbacks: dict[int, Any] = {}
         self._callback_ids: dict[int, int] = {}  # id(grader object) -> its callback id
+        self._stand_ins = 0  # trusted objects handed to student code (names in the worker)
         self._depth = 0
         self._call_deadline = float("inf")
         self._enc = codec.Encoder(self._reference)
@@ -146,8 +150,8 @@ class Session:
         errstate = {k: v for k, v in np.geterr().items()}
         reply = self._request((codec.CALL, self._id(obj), args, kwargs, errstate),
                               self.call_timeout)
-        if reply[0] == codec.OK and len(reply) == 4:
-            _, result, writeback, warns = reply
+        if reply[0] == codec.OK and len(reply) in (4, 5):
+            _, result, writeback, warns = reply[:4]
             self._reemit(warns)
             if type(writeback) is not list:
                 raise self._protocol("bad writeback")
@@ -159,8 +163,43 @@ class Session:
                     apply_writeback(args[where], value)
                 elif type(where) is str and where in kwargs:
                     apply_writeback(kwargs[where], value)
-            return result
+            return apply_aliases(result, reply[4], args, kwargs) if len(reply) == 5 else result
         return self._value(reply)
+
+    @contextmanager
+    def with_globals(self, replacements: dict[str, Any]) -> Iterator[None]:
+        """Student code sees trusted stand-ins for these names while the block runs: a grader
+        function becomes a callback, a grader class a namespace of callbacks (and its plain
+        constants). The objects themselves stay in the grader (``bplab_checks.callees``)."""
+        spec: dict[str, tuple] = {}
+        for name, value in replacements.items():
+            if isinstance(value, type):
+                attrs = {k: getattr(value, k) for k in vars(value) if not k.startswith("_")}
+                spec[name] = ("ns", {k: v for k, v in attrs.items()
+                                     if callable(v) or type(v) in (int, float, str, bool)})
+            elif callable(value):
+                spec[name] = ("fn", value)
+        reply = self._request((codec.SETGLOBALS, spec), self.call_timeout)
+        if reply[0] != codec.OK:
+            raise GraderFault("the worker refused the trusted stand-ins")
+        try:
+            yield
+        finally:
+            if self.alive:
+                self._request((codec.RESTOREGLOBALS,), self.call_timeout)
+
+    def stand_in(self, obj: Any) -> StudentObject:
+        """A worker object whose public methods call back into the grader's ``obj`` (e.g. a
+        trusted optimizer handed to student code; its in-place updates are written back)."""
+        self._stand_ins += 1
+        name = f"_bplab_stand_in_{self._stand_ins}"
+        methods = {k: getattr(obj, k) for k in dir(obj)
+                   if not k.startswith("_") and callable(getattr(obj, k))}
+        reply = self._request((codec.STANDIN, {name: ("ns", methods)}), self.call_timeout)
+        handle = self.names([name]).get(name) if reply[0] == codec.OK else None
+        if not isinstance(handle, StudentObject):
+            raise GraderFault("the worker refused a trusted stand-in")
+        return handle
 
     # ------------------------------------------------------------------ internals
     def _id(self, obj: StudentObject) -> int:
@@ -242,12 +281,18 @@ class Session:
                 or type(msg[3]) is not dict or msg[1] not in self._callbacks \
                 or (len(msg) == 5 and type(msg[4]) is not str):
             raise self._protocol("bad callback request")
-        fn = self._callbacks.get(msg[1])
+        fn = self._callbacks[msg[1]]  # membership checked above
         try:
             if len(msg) == 5:
                 fn = _static_method(fn, msg[4])
-            result = fn(*msg[2], **{str(k): v for k, v in msg[3].items()})
-            payload = self._enc.encode((codec.OK, result))
+            args = msg[2]
+            before = [self._enc.encode(a) for a in args]
+            result = fn(*args, **{str(k): v for k, v in msg[3].items()})
+            # In-place changes go back (a trusted optimizer's step updates the worker's params).
+            changed = [(i, a) for i, (a, b) in enumerate(zip(args, before, strict=True))
+                       if self._enc.encode(a) != b]
+            payload = self._enc.encode((codec.OK, result, changed) if changed
+                                       else (codec.OK, result))
         except (WorkerLost, GraderFault):
             raise
         except Exception as exc:  # noqa: BLE001 - the grader's function failed: tell the caller

@@ -9,6 +9,10 @@ each with its shape): every request is answered by one reply; while a call runs,
 may itself send ``codec.CALLBACK`` to call a grader function passed as an argument, or
 (``codec.CALLBACK``, id, args, kwargs, method) to call a static method of a grader block class
 (valid for the worker's lifetime).
+Trusted callees: ``codec.SETGLOBALS`` / ``codec.RESTOREGLOBALS`` put grader stand-ins in the
+namespace and take them out again, ``codec.STANDIN`` keeps one (an object the grader fetches by
+name); a callback's reply may carry write-back of the grader's in-place changes of its
+arguments, and a call's reply the aliases of its arguments that its result holds.
 """
 
 import os
@@ -101,10 +105,31 @@ class _Enc(codec.Encoder):
 ENC = _Enc(_other)
 
 
+def _write_into(original, new):
+    """Put the grader's in-place changes of a callback argument into our object."""
+    if isinstance(original, np.ndarray) and type(new) is np.ndarray:
+        if original.shape == new.shape and original.flags.writeable:
+            original[...] = new
+            return original
+        return new
+    if isinstance(original, dict) and type(new) is dict:
+        for key, value in new.items():
+            original[key] = _write_into(original[key], value) if key in original else value
+        return original
+    if isinstance(original, list) and type(new) is list and len(new) == len(original):
+        for i, value in enumerate(new):
+            original[i] = _write_into(original[i], value)
+        return original
+    return new
+
+
 def _call_grader(cid: int, args: tuple, kwargs: dict, method: str | None = None):
     msg = (codec.CALLBACK, cid, args, kwargs) + (() if method is None else (method,))
     reply = _request(msg)
     if reply[0] == codec.OK:
+        for where, value in (reply[2] if len(reply) == 3 and type(reply[2]) is list else []):
+            if type(where) is int and 0 <= where < len(args):
+                _write_into(args[where], value)
         return reply[1]
     raise _exception(reply[1], reply[2])
 
@@ -198,6 +223,16 @@ def _warning_list(caught) -> list:
     return out
 
 
+def _cell_line(exc: BaseException) -> str:
+    """" (cell N, line M: code)" of the innermost frame of notebook code, or ""."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" ({f.filename[1:-1]}, line {f.lineno}" + (f": {f.line.strip()[:160]})" if f.line
+                                                       else ")")
+
+
 def _cell_error(n: int, exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
     name, msg = _describe(exc)
@@ -241,8 +276,91 @@ def _snapshot(v):
     return None
 
 
+MAX_ALIASES = 64
+MAX_DEPTH = 6
+
+
+def _arrays(value, path, out, depth=0):
+    """(path, array) of every numeric ndarray in tuples, lists and dicts, in order."""
+    if len(out) >= 4 * MAX_ALIASES:
+        return
+    if type(value) is np.ndarray:
+        out.append((path, value))
+    elif depth < MAX_DEPTH and isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            _arrays(v, path + (i,), out, depth + 1)
+    elif depth < MAX_DEPTH and isinstance(value, dict):
+        for k, v in value.items():
+            if type(k) in (str, int):
+                _arrays(v, path + (k,), out, depth + 1)
+
+
+def _crossed(args, kwargs) -> dict:
+    """id -> (argument path) of the arrays a call was given (its position, then keys)."""
+    found: list = []
+    for i, a in enumerate(args):
+        _arrays(a, (i,), found)
+    for k, v in kwargs.items():
+        _arrays(v, (k,), found)
+    return {id(arr): (path, arr) for path, arr in found}
+
+
+def _aliases(result, crossed: dict) -> list:
+    """(result path, argument path) where the result holds an argument array itself (a cache
+    keeping X): the grader then hands its own array back there, so a later in-place change of
+    the cache reaches the caller's X, as it does when the code runs in the grader's process."""
+    if not crossed:
+        return []
+    found: list = []
+    _arrays(result, (), found)
+    out = []
+    for path, arr in found:
+        hit = crossed.get(id(arr))
+        if hit is not None and hit[1] is arr:
+            out.append((path, hit[0]))
+            if len(out) >= MAX_ALIASES:
+                break
+    return out
+
+
+_MISSING = object()
+_SAVED: list = []  # one dict of replaced globals per ("setglobals") in force
+
+
+def _set_globals(spec: dict, save: bool = True) -> None:
+    """Install the grader's stand-ins: ("fn", callback) or ("ns", {attr: callback or number}),
+    a class-like namespace whose methods call back into the grader."""
+    saved = {}
+    for name, (kind, value) in spec.items():
+        saved[name] = NS.get(name, _MISSING)
+        if kind == "ns":
+            value = type(name, (), {k: staticmethod(v) if callable(v) else v
+                                    for k, v in value.items()})
+        NS[name] = value
+    if save:
+        _SAVED.append(saved)
+
+
+def _restore_globals() -> None:
+    if _SAVED:
+        for name, value in _SAVED.pop().items():
+            if value is _MISSING:
+                NS.pop(name, None)
+            else:
+                NS[name] = value
+
+
 def _dispatch(msg):
     kind = msg[0]
+    if kind in (codec.SETGLOBALS, codec.STANDIN):
+        try:
+            _set_globals(msg[1], save=kind == codec.SETGLOBALS)
+        except BaseException as exc:
+            return (codec.ERR, *_describe(exc), [])
+        return (codec.OK, None)
+    if kind == codec.RESTOREGLOBALS:
+        _restore_globals()
+        return (codec.OK, None)
     if kind == codec.EXEC:
         _, n, source = msg
         filename = f"<cell {n}>"
@@ -262,6 +380,7 @@ def _dispatch(msg):
             return (codec.ERR, *_describe(exc), [])
     if kind == codec.CALL:
         _, h, args, kwargs, errstate = msg
+        crossed = _crossed(args, kwargs)
         before = [_snapshot(a) for a in args]
         before_kw = {k: _snapshot(v) for k, v in kwargs.items()}
         with warnings.catch_warnings(record=True) as caught:
@@ -270,12 +389,14 @@ def _dispatch(msg):
                 with np.errstate(**errstate):
                     result = _handle(h, "")(*args, **kwargs)
             except BaseException as exc:
-                return (codec.ERR, *_describe(exc), _warning_list(caught))
+                name, text = _describe(exc)
+                return (codec.ERR, name, _text(text + _cell_line(exc)), _warning_list(caught))
         writeback = [(i, a) for i, a in enumerate(args) if before[i] is not None
                      and _snapshot(a) != before[i]]
         writeback += [(k, v) for k, v in kwargs.items() if before_kw[k] is not None
                       and _snapshot(v) != before_kw[k]]
-        return (codec.OK, result, writeback, _warning_list(caught))
+        return (codec.OK, result, writeback, _warning_list(caught),
+                _aliases(result, crossed))
     if kind == codec.OP:
         _, name, h, args = msg
         try:

@@ -196,6 +196,6 @@ def load_grading_dir(folder: GradingDir) -> ClassResults:
     # Without results files, a question's points fall back to the best score seen.
     for q in questions:
         if question_max[q] is None:
-            seen = [s.question_scores[q] for s in submissions if s.question_scores[q] is not None]
+            seen = [x for s in submissions if (x := s.question_scores[q]) is not None]
             question_max[q] = max(seen) if seen else None
     return ClassResults(questions, question_max, submissions)

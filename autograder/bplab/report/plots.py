@@ -10,8 +10,10 @@ import base64
 import io
 
 import numpy as np
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bplab.report.stats import QuestionStats
 
@@ -25,6 +27,12 @@ def _png_base64(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _integer_ticks(axis: Axis) -> None:
+    locator = axis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # matplotlib's default AutoLocator is one
+        locator.set_params(integer=True)
+
+
 def score_histogram(scores: list[float], max_score: float | None) -> str:
     """Histogram of total scores over ``[0, max_score]`` (about one bin per point, at most 20)."""
     fig = Figure(figsize=(7, 3.2), layout="constrained")
@@ -35,12 +43,12 @@ def score_histogram(scores: list[float], max_score: float | None) -> str:
         bins = np.arange(-0.5, np.ceil(top) + 1)
     else:
         bins = np.linspace(0, top, 21)
-    ax.hist(np.clip(scores, 0, top), bins=bins, color="#1565c0", edgecolor="white")
+    ax.hist(np.clip(scores, 0, top), bins=list(bins), color="#1565c0", edgecolor="white")
     ax.set_xlim(bins[0], bins[-1])
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(ax.xaxis)
     ax.set_xlabel(f"total score (out of {top:g})")
     ax.set_ylabel("submissions")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(ax.yaxis)
     ax.spines[["top", "right"]].set_visible(False)
     return _png_base64(fig)
 
@@ -58,7 +66,8 @@ def question_chart(stats: list[QuestionStats]) -> str:
     ax.barh(y, partial, left=full, color=_PARTIAL, label="partial")
     ax.barh(y, failed, left=full + partial, color=_FAILED, label="zero")
     for yi, s in zip(y, rows, strict=True):
-        mean = f"mean {100 * s.mean / s.max_score:.0f}%" if s.max_score else f"mean {s.mean:g}"
+        m = s.mean or 0.0  # rows have n > 0, so a mean
+        mean = f"mean {100 * m / s.max_score:.0f}%" if s.max_score else f"mean {m:g}"
         ax.text(101, yi, mean, va="center", fontsize=8)
     ax.set_yticks(y, [s.question for s in rows])
     ax.set_xlim(0, 118)

@@ -51,9 +51,9 @@ class DiagnosisCount:
 
 
 def summarize(results: ClassResults) -> Summary:
-    graded = [s for s in results.graded if s.score is not None]
-    scores = [s.score for s in graded]
-    maxima = {s.max_score for s in graded if s.max_score is not None}
+    scored = [(x, s.max_score) for s in results.graded if (x := s.score) is not None]
+    scores = [x for x, _ in scored]
+    maxima = {m for _, m in scored if m is not None}
     max_score = max(maxima) if maxima else None
     if not scores:
         return Summary(0, max_score, None, None, None, None, None, 0)
@@ -65,7 +65,7 @@ def summarize(results: ClassResults) -> Summary:
         std=statistics.stdev(scores) if len(scores) > 1 else 0.0,
         minimum=min(scores),
         maximum=max(scores),
-        full_marks=sum(s.max_score is not None and s.score >= s.max_score - _EPS for s in graded),
+        full_marks=sum(m is not None and x >= m - _EPS for x, m in scored),
     )
 
 
@@ -73,7 +73,7 @@ def question_stats(results: ClassResults) -> list[QuestionStats]:
     out = []
     for q in results.questions:
         top = results.question_max.get(q)
-        scores = [s.question_scores[q] for s in results.graded if s.question_scores[q] is not None]
+        scores = [x for s in results.graded if (x := s.question_scores[q]) is not None]
         if not scores:
             out.append(QuestionStats(q, top, 0, None, None, None))
             continue

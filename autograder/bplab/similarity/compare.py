@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,7 +103,7 @@ class Pair:
         return (self.similarity * bonus, self.matched_tokens)
 
 
-def matched_spans(mine: Code, shared: set[int]) -> list[tuple[int, int]]:
+def matched_spans(mine: Code, shared: AbstractSet[int]) -> list[tuple[int, int]]:
     """Merged ``[start, stop)`` token ranges of ``mine`` covered by k-grams in ``shared``."""
     spans: list[tuple[int, int]] = []
     for h, p in mine.prints:  # in position order, as winnowing makes them
@@ -115,7 +116,7 @@ def matched_spans(mine: Code, shared: set[int]) -> list[tuple[int, int]]:
     return spans
 
 
-def shared_hashes(a: Code, b: Code, common: set[int]) -> set[int]:
+def shared_hashes(a: Code, b: Code, common: AbstractSet[int]) -> AbstractSet[int]:
     return (a.hashes & b.hashes) - common
 
 
@@ -227,4 +228,5 @@ def _best(dice: np.ndarray, allowed: np.ndarray, limit: int) -> list[tuple[int, 
     flat = np.flatnonzero(score >= 0)
     if len(flat) > limit:
         flat = flat[np.argsort(-score.ravel()[flat], kind="stable")[:limit]]
-    return [tuple(int(x) for x in np.unravel_index(k, dice.shape)) for k in flat]
+    rows, cols = np.unravel_index(flat, dice.shape)
+    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True)]

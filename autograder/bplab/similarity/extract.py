@@ -129,8 +129,9 @@ def extract(data: bytes, template: Template) -> Extracted:
     by_name: dict[str, tuple[str, bool]] = {}
     for define, source in cells:
         text, cut = _cut(source, MAX_CELL_CHARS)
-        names = [define] if define in owner else [n for n in _TOP_LEVEL.findall(text) if n in owner]
-        for name in names:
+        defined = [define] if define in owner else [
+            n for n in _TOP_LEVEL.findall(text) if n in owner]
+        for name in defined:
             by_name[name] = (text, cut)
     result = Extracted(problem=problem)
     for question, names in template.names.items():

@@ -13,6 +13,7 @@ greyed, passages covered by shared fingerprints marked (``<mark>``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def _char_spans(code: Code, spans: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def code_html(code: Code, spans: list[tuple[int, int]],
-              common: list[tuple[int, int]] = ()) -> str:
+              common: Sequence[tuple[int, int]] = ()) -> str:
     """The snippet as ``<pre>`` lines: template lines greyed, token ``spans`` marked, and
     ``common`` spans (shared, but with much of the class) marked lightly."""
     text, written = code.snippet.text, code.snippet.written
@@ -154,7 +155,7 @@ def write_pages(out: Path, comparison: Comparison, title: str) -> Path:
         if (p.a, p.b) in listed:
             rows.setdefault((p.a, p.b), {})[p.question] = p
     pages: dict[tuple[int, int], str] = {}
-    rank = {}
+    rank: dict[tuple[int, int], int] = {}
     for p in comparison.pairs:  # pages are numbered in ranking order, whole-notebook rows first
         rank.setdefault((p.a, p.b), len(rank))
     for k, key in enumerate(sorted(listed, key=rank.__getitem__)):

@@ -15,7 +15,6 @@ are accepted here, in this one module, until it has landed.
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
@@ -42,10 +41,7 @@ def from_paths(paths: list[Path], assignment: str,
     """
     from bplab.grade import intake
 
-    if "assignment" in inspect.signature(intake.find_submissions).parameters:
-        subs = intake.find_submissions(paths, assignment)
-    else:
-        subs = intake.find_submissions(paths)
+    subs = intake.find_submissions(paths)
     by_source: dict[str, str] = {}
     if folder is not None and any(not getattr(s, "stem", "") for s in subs):
         for stem in folder.results_stems():
@@ -55,7 +51,7 @@ def from_paths(paths: list[Path], assignment: str,
                 by_source.setdefault(identity["source"], stem)
     found = {}
     for sub in subs:
-        stem = sub.stem or by_source.get(sub.origin) or getattr(sub, "wanted", "")
+        stem = sub.stem or by_source.get(sub.origin, "") or (getattr(sub, "wanted", "") or "")
         found[stem] = _bytes(sub, assignment)
     return found
 
@@ -75,11 +71,9 @@ def from_record(folder: GradingDir, stem: str, assignment: str) -> bytes | None:
     if not data:
         return None
     bplab = data["extra_data"]["bplab"]
-    try:
-        from bplab.grade.store import submission_from_results
-    except ImportError:
-        submission_from_results = None
-    if submission_from_results is not None and bplab.get("locators"):
+    from bplab.grade.store import submission_from_results
+
+    if bplab.get("locators"):
         return _bytes(submission_from_results(stem, data), assignment)
     identity = bplab.get("identity") if isinstance(bplab.get("identity"), dict) else {}
     source = bplab.get("source") or identity.get("source")

@@ -93,7 +93,8 @@ def load_store(out: Path, assignment: str | None, cohort: str = "") -> tuple[str
     for stem, entry in (data.get("students") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("questions"), dict):
             raise StoreError(f"{path}: the entry of {stem!r} is malformed")
-        dx = entry.get("diagnoses") if isinstance(entry.get("diagnoses"), dict) else {}
+        dx = entry.get("diagnoses")
+        dx = dx if isinstance(dx, dict) else {}
         diagnoses = {str(q): [str(c) for c in cs] for q, cs in dx.items() if isinstance(cs, list)}
         codes = {str(q): _code(e) for q, e in entry["questions"].items() if isinstance(e, dict)}
         students.append(Student(str(stem), codes, diagnoses, cohort))

@@ -92,7 +92,8 @@ class WorkerProcess:
         if self.uid is not None:
             kill_uid(self.uid)
         if self.reap:
-            kill_orphans(self.keep() | {p.pid for p in multiprocessing.active_children()})
+            kill_orphans(self.keep() | {p.pid for p in multiprocessing.active_children()
+                                        if p.pid is not None})
         if self.group is not None:
             self.group.remove()
         if self.tmpdir:
