@@ -59,6 +59,21 @@ def test_diagnoses_are_collected_per_question(graded):
                for codes in blank["extra_data"]["bplab"]["diagnoses"].values())
 
 
+def test_questions_come_in_notebook_order(graded):
+    # Issue 11: feedback, results and grades.csv list questions as the notebook asks them, not
+    # by file name (hw1's chain_rule comes before MatMul, though "M" sorts before "c").
+    out, _, assignment = graded
+    order = Assignment.named(assignment).question_order()
+    assert order and order != sorted(order)
+    columns = list(csv.DictReader(out.grades_csv.open()).fieldnames or [])
+    fixed = len(GradingDir.GRADES_COLUMNS)
+    assert columns[fixed:fixed + len(order)] == order
+    feedback = out.feedback("full").read_text()
+    headings = [line[3:].split(":", 1)[0] for line in feedback.splitlines()
+                if line.startswith("## ") and line[3:].split(":", 1)[0] in order]
+    assert headings == order
+
+
 @pytest.mark.slow
 def test_same_scores_as_otter_run(graded, otter_results):
     out, _, assignment = graded

@@ -55,7 +55,7 @@ def zip_entries(assignment, *, hidden_visibility: str = HIDDEN_VISIBILITY,
     if assignment.data_dir.is_dir():
         entries |= packaging.tree_entries(assignment.data_dir, "data")
     config = {"assignment": assignment.name, "hidden_visibility": hidden_visibility,
-              "late_policy": late_policy}
+              "late_policy": late_policy, "questions": assignment.question_order()}
     entries[CONFIG] = (json.dumps(config, indent=2) + "\n").encode()
     entries["requirements.txt"] = packaging.grading_requirements(assignment.root).encode()
     entries["setup.sh"] = packaging.setup_sh(
@@ -100,10 +100,12 @@ def grade(root: Path, started: float) -> dict:
     with tempfile.TemporaryDirectory() as out:
         records = run_grade(assignment, [root / "submission"], Path(out), jobs=1, single=True,
                             tests_dir=source / "tests", reference=reference,
-                            data_dir=source / "data", quiet=True)
+                            data_dir=source / "data", quiet=True,
+                            order=config.get("questions", []))
     record = records[0]
     # A fault record (say, a broken test file) is reported without loading the suite again.
-    suite = None if record.status == "grader_error" else load_suite(assignment, source / "tests")
+    suite = None if record.status == "grader_error" else load_suite(
+        assignment, source / "tests", order=config.get("questions", []))
     return gradescope_results(record, suite, config, read_metadata(
         root / "submission_metadata.json"), time.monotonic() - started)
 

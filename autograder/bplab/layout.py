@@ -3,6 +3,7 @@ checkout (``Assignment``), and the files of a grading folder (``GradingDir``).""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,13 @@ class Assignment:
         """The committed student notebook (stubs), rewritten by ``bplab sync``."""
         return self.root / "assignments" / self.name / f"{self.name}.ipynb"
 
+    def question_order(self) -> list[str]:
+        """The questions in the order the notebook asks them (``check_order``); empty when the
+        notebook is not here (an autograder zip carries the order in its config instead)."""
+        if not self.notebook.is_file():
+            return []
+        return check_order(json.loads(self.notebook.read_text(encoding="utf-8"))["cells"])
+
     @property
     def data_dir(self) -> Path:
         """Optional data shipped with the notebook (students and graders alike)."""
@@ -82,6 +90,14 @@ class Assignment:
     def test_files(self) -> list[Path]:
         """The question test files, sorted by file name."""
         return question_files(self.tests_dir)
+
+
+def check_order(cells: list) -> list[str]:
+    """Question names in notebook order, one per ``grader.check`` cell: the cells whose metadata
+    is ``{"bplab": {"check": name}}`` (``bplab.notebook``). Feedback, results and grades.csv list
+    questions in this order, the order a student meets them."""
+    return [c["metadata"]["bplab"]["check"] for c in cells
+            if "check" in c.get("metadata", {}).get("bplab", {})]
 
 
 def question_files(tests_dir: Path) -> list[Path]:

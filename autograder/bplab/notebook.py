@@ -26,7 +26,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from bplab.definitions import Definition, load_definitions
-from bplab.layout import Assignment
+from bplab.layout import Assignment, check_order
 
 KEY = "bplab"
 Mode = Literal["stub", "reference"]
@@ -57,7 +57,7 @@ def cell_role(cell: NotebookNode) -> dict:
 
 def questions(nb: NotebookNode) -> list[str]:
     """Question names in notebook order, one per ``grader.check`` cell."""
-    return [cell_role(c)["check"] for c in nb.cells if "check" in cell_role(c)]
+    return check_order(nb.cells)
 
 
 def question_of_definitions(nb: NotebookNode) -> dict[str, str]:

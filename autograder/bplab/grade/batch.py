@@ -34,6 +34,7 @@ class Setup:
     data_dir: Path | None
     config: Config
     use_bwrap: bool | None = None
+    order: tuple[str, ...] = ()  # questions in notebook order (``bplab.layout.check_order``)
 
 
 class Grader:
@@ -41,7 +42,7 @@ class Grader:
 
     def __init__(self, setup: Setup, slot: int = 0):
         self.setup = setup
-        self.suite = load_suite(setup.assignment, setup.tests_dir, setup.reference)
+        self.suite = load_suite(setup.assignment, setup.tests_dir, setup.reference, setup.order)
         data_dir = setup.data_dir if setup.data_dir and setup.data_dir.is_dir() else None
         self.sandbox = Sandbox(slot, data_dir=data_dir, use_bwrap=setup.use_bwrap)
 

@@ -118,7 +118,8 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
               config: Config | None = None, single: bool = False,
               data_dir: Path | None = None, use_bwrap: bool | None = None,
               console: Console | None = None, quiet: bool = False, force: bool = False,
-              regrade: list[str] | None = None, keep_records: bool = True) -> list:
+              regrade: list[str] | None = None, keep_records: bool = True,
+              order: list[str] | None = None) -> list:
     """Grade ``paths`` (or the ``regrade`` stems) into ``out``.
 
     Returns one entry per submission, in input order: its ``Record`` when ``keep_records``, else
@@ -131,9 +132,10 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
     setup = Setup(assignment=assignment, tests_dir=tests_dir or a.tests_dir,
                   reference=reference if reference is not None else a.solution,
                   data_dir=data_dir if data_dir is not None else a.data_dir,
-                  config=config or Config(), use_bwrap=use_bwrap)
+                  config=config or Config(), use_bwrap=use_bwrap,
+                  order=tuple(order if order is not None else a.question_order()))
     try:
-        suite = load_suite(assignment, setup.tests_dir, setup.reference)
+        suite = load_suite(assignment, setup.tests_dir, setup.reference, setup.order)
     except Exception as exc:  # noqa: BLE001 - a broken test file is our fault, not theirs
         suite, broken = Suite(assignment, []), f"{type(exc).__name__}: {exc}"
     else:

@@ -4,6 +4,7 @@ never appear in an output (their hidden cases and the reference solution's code)
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,12 +50,17 @@ class Suite:
         return text
 
 
-def load_suite(assignment: str, tests_dir: Path, reference: Path | None = None) -> Suite:
-    """Parse the test files of ``tests_dir`` (``bplab.layout.question_files``) with Otter."""
+def load_suite(assignment: str, tests_dir: Path, reference: Path | None = None,
+               order: Sequence[str] = ()) -> Suite:
+    """Parse the test files of ``tests_dir`` (``bplab.layout.question_files``) with Otter, in
+    ``order`` (the notebook's, ``bplab.layout.check_order``; questions it does not name follow,
+    by file name)."""
     paths = question_files(tests_dir)
     if not paths:
         raise FileNotFoundError(f"no test files in {tests_dir}")
-    files = [ExceptionTestFile.from_file(str(p)) for p in paths]
+    parsed = [ExceptionTestFile.from_file(str(p)) for p in paths]
+    rank = {name: i for i, name in enumerate(order)}
+    files = sorted(parsed, key=lambda tf: rank.get(tf.name, len(rank)))  # stable: name order
     secrets: set[str] = set()
     for tf in files:
         for tc in tf.test_cases:
