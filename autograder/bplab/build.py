@@ -17,6 +17,9 @@ Output (``dist/hwN/`` unless told otherwise), byte-for-byte the same for the sam
                             solutions/ (this assignment's reference and what it imports), data/
         otter_config.json, requirements.txt, setup.sh, run_autograder
     gradescope-secure.zip the sandboxed grader for Gradescope (``bplab.gradescope``)
+    student-bg/, student-uk/, student-ru/ (and their zips)
+                          student/ with its markdown translated (``bplab.i18n``); the code
+                          cells are identical, so the zips above grade every language
 
 The zips' pieces (writer, requirements, setup script) are ``bplab.packaging``'s.
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 import click
 import nbformat
 
-from bplab import late, notebook, packaging
+from bplab import i18n, late, notebook, packaging
 from bplab.gradescope import write_gradescope_secure_zip
 from bplab.gradescope_results import HIDDEN_VISIBILITY, VISIBILITIES
 from bplab.layout import Assignment
@@ -237,6 +240,7 @@ def build(assignment: Assignment, out_dir: Path | None = None, *,
     _write_otter_zip(release, tests, hidden_visibility)
     write_gradescope_secure_zip(assignment, release.secure_zip,
                                 hidden_visibility=hidden_visibility, late_policy=late_policy)
+    i18n.write_translated_releases(release)
     return release
 
 

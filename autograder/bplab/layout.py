@@ -62,6 +62,11 @@ class Assignment:
         return self.root / "assignments" / self.name / "data"
 
     @property
+    def i18n_dir(self) -> Path:
+        """The notebook's translations, one ``<lang>.md`` per language (``bplab.i18n``)."""
+        return self.root / "assignments" / self.name / "i18n"
+
+    @property
     def tests_dir(self) -> Path:
         """One Otter exception-based test file per question (public and hidden cases)."""
         return self.root / "autograder" / self.name

@@ -1,0 +1,311 @@
+"""The course in four languages (``bplab.i18n``): translation files, the checks that keep them
+true (each shown failing on a planted defect), the translated releases, and one autograder for
+all four notebooks."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import pytest
+from bplab import REPO_ROOT, i18n, notebook
+from bplab.build import build
+from bplab.cli import main
+from bplab.grade.command import run_grade
+from bplab.grade.record import GRADED
+from bplab.layout import Assignment
+from click.testing import CliRunner
+from fake_assignment import make_fake_repo
+
+HW = [Assignment.named(p.name) for p in sorted((REPO_ROOT / "assignments").glob("hw*"))
+      if Assignment.named(p.name).notebook.is_file()]
+COMPLETE = [a for a in HW if a.name in ("hw1", "hw2")]  # fully translated: must stay so
+HW1 = Assignment.named("hw1")
+# The documents' own terms (the course documents, see docs/course.md): 000 (bg) writes
+# "веригово правило" and "загубна функция", 002 (uk) "правило ланцюга" and "функція втрат",
+# 003 (ru) "цепное правило", "функция потерь" and "upstream-градиент" (used in all three: the
+# Russian lecture's term for the gradient that arrives from above). Patterns allow inflection.
+TERMS = {  # English pattern -> the documents' term per language
+    r"chain rule": {"bg": r"веригов\w* правил", "uk": r"правил\w* ланцюга",
+                    "ru": r"цепн\w* правил"},
+    r"\bloss": {"bg": r"загубн\w* функци", "uk": r"функці\w* втрат", "ru": r"функци\w* потерь"},
+    r"upstream gradient": {"bg": r"upstream-градиент", "uk": r"upstream-градієнт",
+                           "ru": r"upstream-градиент"},
+    r"computational graph": {"bg": r"изчислителн\w* граф", "uk": r"обчислювальн\w* граф",
+                             "ru": r"вычислительн\w* граф"},
+}
+
+
+SAMPLE = """\
+<!-- bplab-i18n language=bg status=in-progress -->
+<!-- cell a en=0123456789ab -->
+# Заглавие $x^2$
+
+<!-- cell b en=ba9876543210 -->
+текст
+"""
+
+
+# --- the file format -------------------------------------------------------------------------
+
+def test_parse_reads_keys_hashes_and_text_and_dumps_round_trips():
+    t = i18n.parse(SAMPLE)
+    assert (t.language, t.status) == ("bg", "in-progress")
+    assert t.entries["a"] == i18n.Entry("0123456789ab", "# Заглавие $x^2$")
+    assert t.entries["b"].text == "текст"
+    assert i18n.parse(i18n.dumps(t)) == t
+
+
+@pytest.mark.parametrize("text, says", [
+    ("# no header\n", "first line"),
+    (SAMPLE.replace("in-progress", "done"), "first line"),
+    (SAMPLE.replace("<!-- cell b en=ba9876543210", "<!-- cell a en=ba9876543210"), "twice"),
+    (SAMPLE.replace("-->\n<!-- cell a", "-->\nstray text\n<!-- cell a"), "before the first"),
+])
+def test_a_malformed_file_is_refused_with_its_reason(text, says):
+    with pytest.raises(i18n.TranslationError, match=says):
+        i18n.parse(text)
+
+
+def test_math_spans_ignore_code_and_keep_display_math_whole():
+    md = "a $x$ and $$\\sum_i y_i$$ but `$not$` and\n```\n$nor$\n```\nend $x$"
+    assert i18n.math_spans(md) == sorted(["$x$", "$x$", "$$\\sum_i y_i$$"])
+
+
+# --- the checks, each failing on a planted defect ----------------------------------------------
+
+ENGLISH = {"c1": "Hello $a + b$ and $$c^2$$", "c2": "Plain text", "c3": "Third $z$"}
+
+
+def _complete(status: str = "complete") -> i18n.Translations:
+    texts = {"c1": "Здравей $$c^2$$ и $a + b$", "c2": "Обикновен текст", "c3": "Трети $z$"}
+    return i18n.Translations("bg", status, {
+        k: i18n.Entry(i18n.en_hash(ENGLISH[k]), v) for k, v in texts.items()})
+
+
+def test_a_complete_current_translation_has_no_problems():
+    assert i18n.check(ENGLISH, _complete()).errors == {}
+
+
+def test_a_missing_cell_fails_a_complete_translation_and_only_warns_in_progress():
+    for status, fails in (("complete", True), ("in-progress", False)):
+        t = _complete(status)
+        del t.entries["c2"]
+        problems = i18n.check(ENGLISH, t)
+        assert problems.missing == ["c2"]
+        assert ("missing" in problems.errors) is fails
+
+
+def test_changed_math_fails_and_names_the_cell():
+    t = _complete()
+    t.entries["c1"] = i18n.Entry(t.entries["c1"].en_hash, "Здравей $$c^3$$ и $a + b$")
+    assert i18n.check(ENGLISH, t).errors == {"math": ["c1"]}
+    t.entries["c1"] = i18n.Entry(t.entries["c1"].en_hash, "Здравей и $a + b$")  # a dropped span
+    assert i18n.check(ENGLISH, t).errors == {"math": ["c1"]}
+
+
+def test_an_english_edit_makes_exactly_that_cell_stale():
+    edited = dict(ENGLISH, c3="Third $z$, edited")
+    assert i18n.check(edited, _complete()).errors == {"stale": ["c3"]}
+
+
+def test_a_translation_of_a_deleted_cell_is_unknown():
+    english = {k: v for k, v in ENGLISH.items() if k != "c2"}
+    assert i18n.check(english, _complete()).errors == {"unknown": ["c2"]}
+
+
+def test_stale_and_mismatched_cells_fall_back_to_english():
+    t = _complete()
+    t.entries["c1"] = i18n.Entry(t.entries["c1"].en_hash, "Без математика")
+    t.entries["c3"] = i18n.Entry("000000000000", t.entries["c3"].text)
+    del t.entries["c2"]
+    assert i18n.usable(ENGLISH, t) == ENGLISH
+
+
+# --- the committed translations -----------------------------------------------------------------
+
+@pytest.mark.parametrize("assignment", HW, ids=[a.name for a in HW])
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_committed_translations_are_current(assignment, language):
+    """Stale, math-changed and unknown cells fail; missing cells fail once a language is marked
+    complete (while in progress, they are listed as a warning)."""
+    english = i18n.english_texts(notebook.read(assignment.notebook))
+    problems = i18n.check(english, i18n.load(assignment, language))
+    assert problems.errors == {}, "\n".join(problems.lines())
+    if problems.missing:  # in progress: listed in pytest's warnings summary
+        warnings.warn("; ".join(problems.lines()), stacklevel=1)
+
+
+@pytest.mark.parametrize("assignment", HW, ids=[a.name for a in HW])
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_complete_translation_uses_the_documents_terms(assignment, language):
+    """Each term the English text uses appears, in the documents' wording, in the translation."""
+    translations = i18n.load(assignment, language)
+    if translations.status != "complete":
+        pytest.skip(f"{assignment.name} {language} is in progress")
+    english = "\n".join(i18n.english_texts(notebook.read(assignment.notebook)).values()).lower()
+    text = "\n".join(e.text for e in translations.entries.values()).lower()
+    assert _missing_terms(english, text, language) == []
+
+
+def _missing_terms(english: str, translated: str, language: str) -> list[str]:
+    used = [terms[language] for en, terms in TERMS.items() if re.search(en, english)]
+    assert used, "the English text uses none of the terms"
+    return [t for t in used if not re.search(t, translated)]
+
+
+def test_a_translation_with_another_term_is_caught():
+    english = "the chain rule multiplies; the loss falls"
+    assert _missing_terms(english, "цепное правило; функция потерь падает", "ru") == []
+    assert _missing_terms(english, "правило цепочки; функция потерь падает", "ru") == [
+        TERMS["chain rule"]["ru"]]
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+@pytest.mark.parametrize("assignment", COMPLETE, ids=[a.name for a in COMPLETE])
+def test_finished_translations_stay_complete(assignment, language):
+    """hw1 and hw2 are fully translated: marking one in progress again would hide missing
+    cells (a new assignment, such as hw3, starts in progress)."""
+    assert i18n.load(assignment, language).status == "complete"
+
+
+def test_the_status_command_names_stale_cells_and_exits_1(monkeypatch):
+    english = i18n.english_texts(notebook.read(HW1.notebook))
+    key = list(english)[3]
+    planted = i18n.load(HW1, "bg")
+    planted.entries[key] = i18n.Entry("000000000000", planted.entries[key].text)
+    real_load = i18n.load
+    monkeypatch.setattr(i18n, "load",
+                        lambda a, lang: planted if lang == "bg" else real_load(a, lang))
+    result = CliRunner().invoke(main, ["i18n", "status", "hw1"])
+    assert result.exit_code == 1, result.output
+    assert f"bg: stale: {key}\n" in result.output
+
+
+def test_stamp_refuses_a_key_without_english_cell_and_writes_nothing():
+    before = i18n.path(HW1, "bg").read_bytes()
+    result = CliRunner().invoke(main, ["i18n", "stamp", "hw1", "bg", "3ea96432", "no-such-cell"])
+    assert result.exit_code == 2 and "no-such-cell" in result.output
+    assert i18n.path(HW1, "bg").read_bytes() == before
+
+
+def test_the_status_command_on_the_checkout():
+    result = CliRunner().invoke(main, ["i18n", "status", "hw1"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^bg \(complete\): (\d+)/\1 cells translated, all current$", result.output,
+                     re.MULTILINE), result.output
+    assert CliRunner().invoke(main, ["i18n", "status", "homework1"]).exit_code == 2
+
+
+# --- the releases: four notebooks, one autograder ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    return build(HW1, tmp_path_factory.mktemp("i18n") / "dist")
+
+
+def test_each_language_gets_its_release_with_identical_code_cells(release):
+    english = notebook.read(release.notebook)
+    for language in i18n.LANGUAGES:
+        folder = i18n.student_dir(release.out_dir, language)
+        translated = notebook.read(folder / release.notebook.name)
+        meta, english_meta = dict(translated.metadata["bplab"]), dict(english.metadata["bplab"])
+        assert meta.pop("language") == language
+        assert meta == english_meta  # the embedded checks and the assignment name are kept
+        assert (release.out_dir / f"{folder.name}.zip").is_file()
+        assert [c.id for c in translated.cells] == [c.id for c in english.cells]
+        for en, tr in zip(english.cells, translated.cells, strict=True):
+            if en.cell_type == "code":
+                assert tr.source == en.source
+        changed = [c.id for c, e in zip(translated.cells, english.cells, strict=True)
+                   if c.cell_type == "markdown" and c.source != e.source]
+        texts = i18n.usable(i18n.english_texts(english), i18n.load(HW1, language))
+        assert changed == [c.id for c in english.cells
+                           if c.cell_type == "markdown" and texts[c.id] != c.source]
+        if i18n.load(HW1, language).status == "complete":
+            assert len(changed) == len(texts)
+        shipped = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                         if p.is_file() and p.suffix != ".ipynb")
+        assert shipped == sorted(p.relative_to(release.student_dir).as_posix()
+                                 for p in release.student_dir.rglob("*")
+                                 if p.is_file() and p.suffix != ".ipynb")
+
+
+def test_a_stale_cell_ships_in_english_and_the_build_says_so(tmp_path):
+    hw = make_fake_repo(tmp_path)
+    english = i18n.english_texts(notebook.read(hw.notebook))
+    keys = list(english)
+    hw.i18n_dir.mkdir(parents=True, exist_ok=True)
+    entries = {keys[0]: i18n.Entry("000000000000", "ОСТАРЯЛ ПРЕВОД")}
+    i18n.path(hw, "bg").write_text(i18n.dumps(i18n.Translations("bg", "in-progress", entries)),
+                                   encoding="utf-8")
+    release = build(hw, tmp_path / "dist")
+    nb = json.loads((i18n.student_dir(release.out_dir, "bg") / "hw1.ipynb").read_text("utf-8"))
+    assert "ОСТАРЯЛ" not in json.dumps(nb, ensure_ascii=False)
+    assert any(w.startswith("hw1 bg:") and keys[0] in w for w in release.warnings)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hw", COMPLETE, ids=[a.name for a in COMPLETE])
+def test_one_autograder_grades_every_language_the_same(hw, tmp_path):
+    """The reference filled into each translated notebook gets full marks, the blank 0, with the
+    same per-question scores as English (bplab grade, the trusted grader)."""
+    release = build(hw, tmp_path / "dist")
+    name = release.notebook.name
+    paths = []
+    for language in ("en", *i18n.LANGUAGES):
+        folder = release.student_dir if language == "en" else i18n.student_dir(release.out_dir,
+                                                                               language)
+        stub = notebook.read(folder / name)
+        full = notebook.render(stub, hw, "reference")
+        if language != "en":  # the graded notebook really is the translated one
+            assert re.search("[а-яіїє]", full.cells[1].source.lower()), language
+        for kind, nb in (("full", full), ("blank", stub)):
+            p = tmp_path / "subs" / f"{kind}_{language}.ipynb"
+            p.parent.mkdir(exist_ok=True)
+            p.write_text(notebook.dumps(nb), encoding="utf-8")
+            paths.append(p)
+    records = {r.stem: r for r in run_grade(hw.name, paths, tmp_path / "out", jobs=2, quiet=True)}
+    scores = {stem: {q.name: q.score for q in r.questions} for stem, r in records.items()}
+    for kind in ("full", "blank"):
+        for language in i18n.LANGUAGES:
+            assert scores[f"{kind}_{language}"] == scores[f"{kind}_en"], (kind, language)
+    full = records["full_en"]
+    assert full.status == GRADED, full.reason
+    assert full.score == sum(q.max_score for q in full.questions) > 0
+    assert records["blank_en"].score == 0
+
+
+def test_a_release_file_such_as_the_readme_is_translated_by_its_own_key(tmp_path):
+    """``file:README.md``: the release's English README (written by the build) is replaced by
+    its translation when current; after an English edit it ships in English with a warning."""
+    hw = make_fake_repo(tmp_path)
+    release = build(hw, tmp_path / "dist")
+    readme = release.student_dir / "README.md"
+    readme.write_text("# Homework 1\n\nOpen `hw1.ipynb`.\n", encoding="utf-8")
+    hw.i18n_dir.mkdir(parents=True, exist_ok=True)
+    entry = i18n.Entry(i18n.en_hash(readme.read_text("utf-8")),
+                       "# Домашно 1\n\nОтворете `hw1.ipynb`.")
+    i18n.path(hw, "bg").write_text(i18n.dumps(i18n.Translations(
+        "bg", "in-progress", {"file:README.md": entry})), encoding="utf-8")
+    i18n.write_language(release, "bg")
+    assert (i18n.student_dir(release.out_dir, "bg") / "README.md").read_text("utf-8").startswith(
+        "# Домашно 1")
+    readme.write_text("# Homework 1, edited\n", encoding="utf-8")
+    warnings_ = i18n.write_language(release, "bg")
+    assert (i18n.student_dir(release.out_dir, "bg") / "README.md").read_text("utf-8") == (
+        "# Homework 1, edited\n")
+    assert any("file:README.md" in w for w in warnings_)
+
+
+# Known defect of the English source (reported in notes/issue-17.md, not ours to edit): LaTeX
+# written in non-raw Python strings lost "\t" and "\a" (\top, \theta, \text -> a tab; \approx ->
+# BEL). The translations mirror the English bytes so that the math check holds; when the English
+# is fixed this test passes, strict xfail turns that into a failure, and `bplab i18n status`
+# lists the translated cells as stale, to be restamped after copying the fixed math.
+@pytest.mark.xfail(strict=True, reason="hw1 549838a1 and hw2 5ee00ea6 hold tab/BEL characters")
+def test_english_markdown_has_no_control_characters():
+    bad = {(a.name, c.id) for a in HW for c in notebook.read(a.notebook).cells
+           if c.cell_type == "markdown" and re.search(r"[\x00-\x08\x0b-\x1f\t]", c.source)}
+    assert not bad, sorted(bad)
