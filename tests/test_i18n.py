@@ -299,12 +299,8 @@ def test_a_release_file_such_as_the_readme_is_translated_by_its_own_key(tmp_path
     assert any("file:README.md" in w for w in warnings_)
 
 
-# Known defect of the English source (reported in notes/issue-17.md, not ours to edit): LaTeX
-# written in non-raw Python strings lost "\t" and "\a" (\top, \theta, \text -> a tab; \approx ->
-# BEL). The translations mirror the English bytes so that the math check holds; when the English
-# is fixed this test passes, strict xfail turns that into a failure, and `bplab i18n status`
-# lists the translated cells as stale, to be restamped after copying the fixed math.
-@pytest.mark.xfail(strict=True, reason="hw1 549838a1 and hw2 5ee00ea6 hold tab/BEL characters")
+# LaTeX written in non-raw Python strings loses "\t" and "\a" (\top, \theta, \text -> a tab;
+# \approx -> BEL): the English cells must hold none (hw1 549838a1 and hw2 5ee00ea6 once did).
 def test_english_markdown_has_no_control_characters():
     bad = {(a.name, c.id) for a in HW for c in notebook.read(a.notebook).cells
            if c.cell_type == "markdown" and re.search(r"[\x00-\x08\x0b-\x1f\t]", c.source)}
