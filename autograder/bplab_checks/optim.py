@@ -26,6 +26,7 @@ from bplab_checks.feedback import (
     unpack_pair,
 )
 from bplab_checks.gradcheck import rel_error, worst_element
+from bplab_checks.notes import note
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import REF_RTOL
 
@@ -93,12 +94,6 @@ def _matches(actual: Params, expected: Params) -> bool:
         return False
 
 
-def _note(text: str) -> None:
-    # A passing Otter case has no message: the note is printed, so students see it under
-    # grader.check in their notebook.
-    print(text)
-
-
 class _Optimizer:
     """A student optimizer instance with calls turned into feedback."""
 
@@ -128,7 +123,8 @@ def check_optimizer_step(
     the assignment's update rule puts a fresh optimizer: ``first_step(theta, g, **hyper)``
     (e.g. ``lambda theta, g, lr: theta - lr * g``; defaults of the rule are the contract's).
     ``also_accepted`` names other first steps the contract accepts (e.g. eps inside the square
-    root); a step that follows one of them exactly passes, with a printed note naming it."""
+    root); a step that follows one of them exactly passes, with a note naming it
+    (``bplab_checks.notes``)."""
     start, grads = _start_and_grads(seed, 1)
     opt = _Optimizer(Optimizer, name, hyper)
     params = snapshot(start)
@@ -163,7 +159,7 @@ def check_optimizer_step(
         if all(rel_error(np.asarray(params[k], dtype=np.float64) - start[k],
                          np.asarray(rule(start[k].copy(), grads[0][k].copy(), **hyper))
                          - start[k]) <= REF_RTOL for k in start):
-            _note(f"Note: the first step of {name} follows {label}; the assignment accepts it.")
+            note(f"Note: the first step of {name} follows {label}; the assignment accepts it.")
             return
     for key in start:
         want = np.asarray(first_step(start[key].copy(), grads[0][key].copy(), **hyper),
@@ -224,7 +220,7 @@ def check_optimizer_trajectory(
     """Hidden check: the parameters after each of ``steps`` steps equal the reference's
     (several keys and shapes, a new gradient every step, state kept per key). With
     ``accept_eps_inside`` (RMSprop, Adam: ``EPS_INSIDE``) a run that follows eps inside the
-    square root at every step passes too, with a printed note."""
+    square root at every step passes too, with a note (``bplab_checks.notes``)."""
     start, grads = _start_and_grads(seed, steps)
     opt = _Optimizer(Optimizer, name, hyper)
     ref = reference(**hyper)
@@ -236,7 +232,7 @@ def check_optimizer_trajectory(
         if inside is not None and not _matches(params, ref_params):
             if _matches(params, inside[t - 1]):
                 if t == steps:
-                    _note(EPS_NOTE.format(name=name))
+                    note(EPS_NOTE.format(name=name))
                 continue
         checked = (f"{t} step(s) of {name}({_hyper_text(hyper)}) on params "
                    f"{{W (3, 4), b (4,), c (1,)}}, a new random gradient each step (seed {seed}).")

@@ -19,6 +19,7 @@ import traceback
 import warnings
 from typing import Any
 
+from bplab_checks.notes import collecting
 from bplab_checks.tag import codes_in
 from otter.test_files.abstract_test import TestCaseResult
 
@@ -150,15 +151,20 @@ def _grade(cells: list[Cell], suite: Suite, session: Session, config: Config,
 
 
 def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
-    """Otter's ``ExceptionTestFile.run`` with the exceptions kept (same results, same points)."""
+    """Otter's ``ExceptionTestFile.run`` with the exceptions kept (same results, same points).
+
+    The notes of passing cases (``bplab_checks.notes``, e.g. the eps placement an optimizer
+    follows) become the question's note, which Otter cannot show."""
     tf.test_case_results = []
     outcomes = []
+    notes: list[str] = []
     for tc in tf.test_cases:
         passed, message = True, ""
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), collecting() as case_notes:
                 warnings.simplefilter("ignore")  # student warnings re-emitted here stay quiet
                 tc.body.call_func(env)
+            notes += [n for n in dict.fromkeys(case_notes) if n not in notes]
         except Exception as exc:  # noqa: BLE001 - as Otter: any exception fails the case
             passed, message = False, _case_message(exc)
         tf.test_case_results.append(TestCaseResult(test_case=tc, message=message, passed=passed))
@@ -167,7 +173,9 @@ def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
     status: QuestionStatus = ("passed" if score >= possible
                               else "partial" if score > 0 else "failed")
     diagnoses = sorted({code for o in outcomes if not o.passed for code in codes_in(o.message)})
-    return QuestionResult(tf.name, score, possible, status, outcomes, diagnoses=diagnoses)
+    note = _capped("\n".join(notes))
+    return QuestionResult(tf.name, score, possible, status, outcomes, note=note,
+                          diagnoses=diagnoses)
 
 
 def _case_message(exc: Exception) -> str:
@@ -177,6 +185,10 @@ def _case_message(exc: Exception) -> str:
         text = str(exc) or "a check failed"
     else:
         text = f"{type(exc).__name__}: {exc}"
+    return _capped(text)
+
+
+def _capped(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " ...[truncated]"
 
 
