@@ -202,3 +202,15 @@ def test_a_dependent_names_the_failing_callee_first(bug_id, dependent, callee):
         assert f"{callee} fails its own check: fix it first" in message, message
     # ... and hidden cases, run with the reference callee, keep their points.
     assert all(r.passed for r in test_file.test_case_results if r.test_case.hidden)
+
+
+
+@pytest.mark.hw2
+def test_a_squeeze_bug_in_two_layer_loss_fails_the_one_row_case_alone():
+    # A one-row batch is a stated rule, so its case is public: the squeezed dz1 is right for
+    # every batch of 2 or more rows (all the hidden cases), so that case alone catches it.
+    bug = BANK["hw2/two_layer_loss/dz1 squeezed before db1 (only a one-row batch shows it)"]
+    test_file = run_question(bug.hw, bug.question, environment(bug.hw, bug.source))
+    failed = [r.test_case.name for r in test_file.test_case_results if not r.passed]
+    assert failed == ["two_layer_loss: one-row batch"]
+    assert test_file.score < test_file.possible

@@ -246,6 +246,8 @@ BUGS = [
         _TWO_LAYER.format(**{**_TWO_OK, "dW1": "dz1.T @ X"})),
     bug("hw2", "two_layer_loss", "ReLU backward skipped", None,
         _TWO_LAYER.format(**{**_TWO_OK, "dW1": "X.T @ da1", "db1": "da1.sum(axis=0)"})),
+    bug("hw2", "two_layer_loss", "dz1 squeezed before db1 (only a one-row batch shows it)",
+        "wrong_shape", _TWO_LAYER.format(**{**_TWO_OK, "db1": "np.squeeze(dz1).sum(axis=0)"})),
     # ---- optimizers ------------------------------------------------------------------------
     bug("hw2", "SGD", "steps uphill", "optimizer_wrong_sign",
         _SGD.format(update="params[key] += self.lr * grads[key]")),
