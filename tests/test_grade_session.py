@@ -10,6 +10,7 @@ import pytest
 from bplab.grade.proxy import StudentError, StudentObject, WorkerLost
 from bplab.grade.sandbox import Sandbox
 from bplab.grade.session import Session
+from bugs.hw1 import BUGS as HW1_BUGS
 
 STUDENT = '''
 import numpy as np
@@ -271,21 +272,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-MASKING_RELU = '''
-import numpy as np
-
-class MaskingReLU:
-    @staticmethod
-    def forward(X):
-        return np.maximum(X, 0), X
-
-    @staticmethod
-    def backward(dout, cache):
-        X = cache
-        X[X <= 0] = 0
-        X[X > 0] = 1
-        return (dout * X,)
-'''
+# The real student ReLU of the bug bank: backward turns the X kept in its cache into a 0/1 mask.
+MASKING_RELU = "import numpy as np\n\n" + next(
+    b.source for b in HW1_BUGS if b.name == "backward turns the cached X into a mask")
 
 
 def test_a_cache_that_keeps_an_input_is_the_callers_array():
@@ -304,7 +293,7 @@ def test_a_cache_that_keeps_an_input_is_the_callers_array():
 
 def _masking_relu_writes_through(session):
     assert session.exec_cell(1, MASKING_RELU, 10) is None
-    relu = session.names(["MaskingReLU"])["MaskingReLU"]
+    relu = session.names(["ReLU"])["ReLU"]
     x = np.array([[-1.0, 2.0], [3.0, -4.0]])
     out, cache = relu.forward(x)
     assert cache is x and out is not x
