@@ -164,7 +164,7 @@ class Encoder:
             out.append(b"E")
         elif self.other is not None:
             ref = self.other(v)
-            if type(ref) is Plain:  # one level deeper: a substitute's substitute is bounded too
+            if isinstance(ref, Plain):  # one level deeper: a substitute's substitute is bounded
                 self._enc(ref.value, out, depth + 1)
                 return
             tag, ident, label = ref

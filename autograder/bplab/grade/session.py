@@ -154,7 +154,7 @@ class Session:
 
     def call(self, obj: StudentObject, args: tuple, kwargs: dict) -> Any:
         # The errstate crosses only when it differs from the last call's (the worker keeps it).
-        errstate: dict | None = np.geterr()
+        errstate: dict | None = dict(np.geterr())
         if errstate == self._errstate:
             errstate = None
         else:
