@@ -13,6 +13,9 @@ Trusted callees: ``codec.SETGLOBALS`` / ``codec.RESTOREGLOBALS`` put grader stan
 namespace and take them out again, ``codec.STANDIN`` keeps one (an object the grader fetches by
 name); a callback's reply may carry write-back of the grader's in-place changes of its
 arguments, and a call's reply the aliases of its arguments that its result holds.
+What a call changed in its arguments, and which of them its result keeps, is found by
+``mutation`` (copied into the sandbox beside this file and ``codec``). A call's np.errstate
+crosses only when it differs from the last call's; this side keeps it (``ERRSTATE``).
 """
 
 import os
