@@ -12,11 +12,12 @@ only numeric dtypes, and bounds depth and item count. It never calls anything th
 defined.
 
 One shape has a fast path, the commonest on the wire (a block's ``(dX, dW)``, a call's
-``(X, W)``): a non-empty tuple of little-endian float64 arrays is sent as one ``A`` item (count, then
-each array's rank, dimensions and bytes) instead of a tuple of self-describing arrays. It
-decodes to exactly what the slow form decodes to, and is checked as strictly: rank, every
-dimension, the size against the message, the item count; its dtype is implied, so no other
-dtype can arrive through it. ``Encoder(fast=False)`` sends the slow form (the tests compare).
+``(X, W)``): a non-empty tuple of little-endian float64 arrays is sent as one ``A`` item
+(count, then each array's rank, dimensions and bytes) instead of a tuple of self-describing
+arrays. It decodes to exactly what the slow form decodes to, and is checked as strictly: rank,
+every dimension, the size against the message, the item count; its dtype is implied, so no
+other dtype can arrive through it. ``Encoder(fast=False)`` sends the slow form (the tests
+compare).
 
 This file is also copied into the sandbox (the worker imports it stand-alone), so it
 depends on nothing but the standard library and numpy. It is longer than most modules on
