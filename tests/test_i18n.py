@@ -20,12 +20,22 @@ from fake_assignment import make_fake_repo
 
 HW = [Assignment.named(p.name) for p in sorted((REPO_ROOT / "assignments").glob("hw*"))
       if Assignment.named(p.name).notebook.is_file()]
-COMPLETE = [a for a in HW if a.name in ("hw1", "hw2")]  # fully translated: must stay so
+# Fully translated (assignment, language) pairs: each must stay so (a new assignment starts in
+# progress; a language joins this list when its translation of the assignment is finished).
+FINISHED = [
+    *[("hw1", language) for language in i18n.LANGUAGES],
+    *[("hw2", language) for language in i18n.LANGUAGES],
+    ("hw3", "bg"),
+    ("hw3", "uk"),
+]
 HW1 = Assignment.named("hw1")
 # The documents' own terms (the course documents, see docs/course.md): 000 (bg) writes
 # "веригово правило" and "загубна функция", 002 (uk) "правило ланцюга" and "функція втрат",
 # 003 (ru) "цепное правило", "функция потерь" and "upstream-градиент" (used in all three: the
-# Russian lecture's term for the gradient that arrives from above). Patterns allow inflection.
+# Russian lecture's term for the gradient that arrives from above). 000 also writes
+# "автоматично диференциране" (autograd, hw3's engine); uk and ru keep the words of their hw1
+# translations, "автоматичне диференціювання" and "автоматическое дифференцирование", which no
+# document names. Patterns allow inflection.
 TERMS = {  # English pattern -> the documents' term per language
     r"chain rule": {"bg": r"веригов\w* правил", "uk": r"правил\w* ланцюга",
                     "ru": r"цепн\w* правил"},
@@ -34,6 +44,9 @@ TERMS = {  # English pattern -> the documents' term per language
                            "ru": r"upstream-градиент"},
     r"computational graph": {"bg": r"изчислителн\w* граф", "uk": r"обчислювальн\w* граф",
                              "ru": r"вычислительн\w* граф"},
+    r"autograd|automatic differentiation": {"bg": r"автоматичн\w* диференциран",
+                                            "uk": r"автоматичн\w* диференціюван",
+                                            "ru": r"автоматическ\w* дифференцирован"},
 }
 
 
@@ -150,6 +163,8 @@ def test_a_complete_translation_uses_the_documents_terms(assignment, language):
 
 
 def _missing_terms(english: str, translated: str, language: str) -> list[str]:
+    # A term wrapped over two lines is one term in the rendered markdown.
+    english, translated = (re.sub(r"\s+", " ", text) for text in (english, translated))
     used = [terms[language] for en, terms in TERMS.items() if re.search(en, english)]
     assert used, "the English text uses none of the terms"
     return [t for t in used if not re.search(t, translated)]
@@ -160,14 +175,14 @@ def test_a_translation_with_another_term_is_caught():
     assert _missing_terms(english, "цепное правило; функция потерь падает", "ru") == []
     assert _missing_terms(english, "правило цепочки; функция потерь падает", "ru") == [
         TERMS["chain rule"]["ru"]]
+    assert _missing_terms("the chain\nrule", "цепное\nправило", "ru") == []  # wrapped lines
 
 
-@pytest.mark.parametrize("language", i18n.LANGUAGES)
-@pytest.mark.parametrize("assignment", COMPLETE, ids=[a.name for a in COMPLETE])
-def test_finished_translations_stay_complete(assignment, language):
-    """hw1 and hw2 are fully translated: marking one in progress again would hide missing
-    cells (a new assignment, such as hw3, starts in progress)."""
-    assert i18n.load(assignment, language).status == "complete"
+@pytest.mark.parametrize("hw, language", FINISHED, ids=[f"{h}-{lang}" for h, lang in FINISHED])
+def test_finished_translations_stay_complete(hw, language):
+    """Marking a finished translation in progress again would hide missing cells (and take it
+    out of the grading test below)."""
+    assert i18n.load(Assignment.named(hw), language).status == "complete"
 
 
 def test_the_status_command_names_stale_cells_and_exits_1(monkeypatch):
@@ -246,21 +261,48 @@ def test_a_stale_cell_ships_in_english_and_the_build_says_so(tmp_path):
     assert any(w.startswith("hw1 bg:") and keys[0] in w for w in release.warnings)
 
 
+def _complete_languages(assignment: Assignment) -> tuple[str, ...]:
+    """The languages whose file marks ``assignment`` complete (read afresh from the files)."""
+    return tuple(lang for lang in i18n.LANGUAGES
+                 if i18n.load(assignment, lang).status == "complete")
+
+
+def _is_translated(nb, assignment: Assignment) -> bool:
+    """Every markdown cell of ``nb`` differs from the English one (a complete translation)."""
+    english = i18n.english_texts(notebook.read(assignment.notebook))
+    return all(c.source != english[c.id] for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_a_notebook_left_in_english_is_not_taken_for_a_translation():
+    english = notebook.read(HW1.notebook)
+    assert not _is_translated(english, HW1)
+    bg = i18n.translate(english, i18n.usable(i18n.english_texts(english), i18n.load(HW1, "bg")),
+                        "bg")
+    assert _is_translated(bg, HW1)
+    key = next(c.id for c in english.cells if c.cell_type == "markdown")
+    half = i18n.translate(bg, {key: i18n.english_texts(english)[key]}, "bg")  # one cell planted
+    assert not _is_translated(half, HW1)
+
+
+TRANSLATED = [a for a in HW if _complete_languages(a)]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("hw", COMPLETE, ids=[a.name for a in COMPLETE])
+@pytest.mark.parametrize("hw", TRANSLATED, ids=[a.name for a in TRANSLATED])
 def test_one_autograder_grades_every_language_the_same(hw, tmp_path):
-    """The reference filled into each translated notebook gets full marks, the blank 0, with the
-    same per-question scores as English (bplab grade, the trusted grader)."""
+    """The reference filled into each complete translation's notebook gets full marks, the blank
+    0, with the same per-question scores as English (bplab grade, the trusted grader)."""
     release = build(hw, tmp_path / "dist")
     name = release.notebook.name
+    languages = _complete_languages(hw)
     paths = []
-    for language in ("en", *i18n.LANGUAGES):
+    for language in ("en", *languages):
         folder = release.student_dir if language == "en" else i18n.student_dir(release.out_dir,
                                                                                language)
         stub = notebook.read(folder / name)
         full = notebook.render(stub, hw, "reference")
         if language != "en":  # the graded notebook really is the translated one
-            assert re.search("[а-яіїє]", full.cells[1].source.lower()), language
+            assert _is_translated(full, hw), language
         for kind, nb in (("full", full), ("blank", stub)):
             p = tmp_path / "subs" / f"{kind}_{language}.ipynb"
             p.parent.mkdir(exist_ok=True)
@@ -269,7 +311,7 @@ def test_one_autograder_grades_every_language_the_same(hw, tmp_path):
     records = {r.stem: r for r in run_grade(hw.name, paths, tmp_path / "out", jobs=2, quiet=True)}
     scores = {stem: {q.name: q.score for q in r.questions} for stem, r in records.items()}
     for kind in ("full", "blank"):
-        for language in i18n.LANGUAGES:
+        for language in languages:
             assert scores[f"{kind}_{language}"] == scores[f"{kind}_en"], (kind, language)
     full = records["full_en"]
     assert full.status == GRADED, full.reason
