@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import io
 import json
 import os
 import shlex
@@ -221,6 +222,8 @@ def main() -> None:
                         help="no perf stat (CPU is then rusage's lower bound)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a log file follows each line as printed
+        sys.stdout.reconfigure(line_buffering=True)
     args.otter = args.otter or 2 * args.jobs
     if args.copies < 1 or args.otter < 1 or args.rounds < 1:
         parser.error("--copies, --otter and --rounds must be positive")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import shlex
@@ -128,6 +129,8 @@ def main() -> None:
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--every", type=float, default=0.5, help="seconds between /proc samples")
     args = ap.parse_args()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a log file follows each line as printed
+        sys.stdout.reconfigure(line_buffering=True)
     sizes = sorted({int(s) for s in args.sizes.split(",")})
     if not sizes or sizes[0] < 1:
         ap.error("--sizes must be positive integers")

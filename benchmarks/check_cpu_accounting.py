@@ -14,6 +14,7 @@ to have burnt (at least SANDBOXES x BURN) against three counts of the tree (``be
 from __future__ import annotations
 
 import argparse
+import io
 import shutil
 import sys
 
@@ -41,6 +42,8 @@ def main() -> None:
     ap.add_argument("--sandboxes", type=int, default=6)
     ap.add_argument("--burn", type=float, default=0.5, help="CPU seconds burnt in each")
     args = ap.parse_args()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a log file follows each line as printed
+        sys.stdout.reconfigure(line_buffering=True)
     if shutil.which("bwrap") is None:
         sys.exit("bwrap not found")
     perf = perf_works()
