@@ -10,10 +10,11 @@ command per size, and prints:
 
 - the grader process's own peak RSS (``RUSAGE_SELF``, read in the command at exit): what must
   stay flat, since it is the one process that lives for the whole batch and collects records;
-- the largest peak of any process of its tree (``ru_maxrss`` of ``os.wait4``: pool processes
-  and sandboxes; one process's peak, not a sum);
+- the largest peak of a process reaped in its tree (``ru_maxrss`` of ``os.wait4``: the grader
+  or a pool process; one process's peak, not a sum; not the sandboxes, whose processes the
+  kernel auto-reaps when the grader kills them, see ``benchstats``);
 - the peak of the tree's summed PSS, sampled from ``/proc`` every ``--every`` s (a sum that
-  counts shared pages once; a short peak between samples can be missed).
+  counts shared pages once; sandboxes included; a short peak between samples can be missed).
 
 and the ratio of each between the largest and the smallest size, PASS when the grader's own
 peak ratio is at most ``benchstats.FLAT_RATIO``. Every copy must get a record.
