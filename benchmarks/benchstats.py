@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37  # linux/prctl.h
 # Issue 14's targets: bplab grade at least this many times faster per submission than otter run.
 SPEEDUP_TARGETS = {"hw1": 50.0, "hw2": 25.0}
 # 500 hw1 submissions in under this many seconds of CPU per core, on CORES cores.
@@ -99,13 +99,25 @@ def parse_task_clock(text: str) -> float | None:
     return None
 
 
-def become_subreaper() -> bool:
-    """Make orphans of our descendants our children (``PR_SET_CHILD_SUBREAPER``), once."""
+def _prctl(option: int, arg: object = 0) -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return int(libc.prctl(option, arg, 0, 0, 0))
+
+
+def subreaper(on: bool) -> bool | None:
+    """Set whether orphans of our descendants become our children; returns the state before.
+
+    ``None`` when prctl is unavailable (then orphans go to init and ``rusage`` misses them).
+    """
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        before = ctypes.c_int(0)
+        if _prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(before)) != 0:
+            return None
+        if _prctl(PR_SET_CHILD_SUBREAPER, int(on)) != 0:
+            return None
+        return bool(before.value)
     except (OSError, AttributeError):
-        return False
+        return None
 
 
 def reap_orphans(deadline: float = 60.0) -> int:
@@ -146,7 +158,18 @@ def _children() -> list[int]:
 def measure(command: Sequence[str], *, perf: bool = False, cwd: Path | None = None,
             stdout=subprocess.DEVNULL) -> Measured:
     """Run ``command`` to its end; its wall time and its whole tree's CPU (see the docstring)."""
-    subreaper = become_subreaper()
+    # A subreaper only for this command: orphans of anything else this process runs later
+    # (a test session, a grader) must not pile up here as zombies.
+    was = subreaper(True)
+    try:
+        return _measure(command, perf, cwd, stdout, was is not None)
+    finally:
+        if was is False:
+            subreaper(False)
+
+
+def _measure(command: Sequence[str], perf: bool, cwd: Path | None, stdout,
+             reaping: bool) -> Measured:
     with tempfile.TemporaryDirectory() as tmp:
         perf_out = Path(tmp) / "perf.txt"
         argv = list(command)
@@ -158,7 +181,7 @@ def measure(command: Sequence[str], *, perf: bool = False, cwd: Path | None = No
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        orphans = reap_orphans() if subreaper else 0
+        orphans = reap_orphans() if reaping else 0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         clock = parse_task_clock(perf_out.read_text()) if perf and perf_out.is_file() else None
     return Measured(wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime,

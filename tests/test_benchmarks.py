@@ -113,6 +113,16 @@ def test_measure_counts_an_orphaned_descendant():
     assert m.cpu == m.rusage and m.cpu_source == "rusage, a lower bound"
 
 
+def test_measure_leaves_the_caller_as_it_was():
+    """A subreaper only during the command: later orphans (other tests) must not come to us."""
+    before = benchstats.subreaper(False)
+    try:
+        benchstats.measure([sys.executable, "-c", _BURN])
+        assert benchstats.subreaper(False) is False
+    finally:
+        benchstats.subreaper(bool(before))
+
+
 # A child auto-reaped (its parent ignores SIGCHLD), as the kernel does to a pid namespace whose
 # pid 1 was SIGKILLed: its CPU is added to no one's rusage. os.wait() returns once it is gone.
 _AUTOREAPED = ("import os, signal, time\n"
