@@ -340,3 +340,14 @@ def stamp_command(assignment: str, language: str, keys: tuple[str, ...]) -> None
     translations.entries = {k: translations.entries[k] for k in order}
     path(hw, language).write_text(dumps(translations), encoding="utf-8")
     click.echo(f"{path(hw, language)}: stamped {len(keys)} cell(s)")
+
+
+@i18n_command.command("messages")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a catalogue is not up to date with the code.")
+def messages_command(check: bool) -> None:
+    """Extract the feedback templates (bplab_checks.i18n), merge them into the bg/uk/ru
+    catalogues and compile them (bplab.messages)."""
+    from bplab import messages  # Babel: the translators' tool, never needed to grade
+
+    messages.run(check)

@@ -28,6 +28,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import t
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
@@ -218,11 +219,11 @@ def _compare_norms(got: list[float], expected: list[float], checked: str, reveal
         return
     hint = ""
     if rel_error(g, e * NORMS_BATCH) < 1e-8:
-        hint = (f"every norm is {NORMS_BATCH} times too large: L is the batch *mean* of "
-                f"sum(a_depth), so the gradient reaching a_depth is ones / {NORMS_BATCH} "
-                f"{tag('sum_instead_of_mean')}")
+        hint = t("every norm is {n} times too large: L is the batch *mean* of sum(a_depth), "
+                 "so the gradient reaching a_depth is ones / {n}", n=NORMS_BATCH
+                 ) + f" {tag('sum_instead_of_mean')}"
     elif len(e) > 1 and rel_error(g, e[::-1]) < 1e-8:
-        hint = "the norms are in reverse order: the list starts with the first layer, l = 1."
+        hint = t("the norms are in reverse order: the list starts with the first layer, l = 1.")
     k = int(np.argmax(np.abs(g - e) / np.maximum(np.abs(e), 1e-300)))
     fail(hint or None, f"Checked: {checked}.",
          f"norms: relative error {rel_error(g, e):.2e} (allowed {REF_RTOL:.0e}); worst layer "

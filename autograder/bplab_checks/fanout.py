@@ -38,6 +38,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import N_, t
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
@@ -70,16 +71,17 @@ def fan_out_diagnosis(dx, x: np.ndarray, y: np.ndarray) -> str | None:
             return None
         direct, through = x - y, x
         for single, code, text in (
-            (direct, "fan_out_path_dropped", "holds only the gradient of the direct path (x as "
-             "Multiply's second input): the path through Subtract is missing; x feeds two nodes, "
-             "so add Subtract.backward's gradient for x to it"),
-            (through, "fan_out_path_overwritten", "holds only the gradient that came back "
-             "through Subtract, the last one the backward pass computes: the direct path's "
-             "gradient from Multiply.backward was overwritten; add the two (dx = one + other), "
-             "do not assign twice"),
+            (direct, "fan_out_path_dropped", N_(
+                "holds only the gradient of the direct path (x as Multiply's second input): the "
+                "path through Subtract is missing; x feeds two nodes, so add Subtract.backward's "
+                "gradient for x to it")),
+            (through, "fan_out_path_overwritten", N_(
+                "holds only the gradient that came back through Subtract, the last one the "
+                "backward pass computes: the direct path's gradient from Multiply.backward was "
+                "overwritten; add the two (dx = one + other), do not assign twice")),
         ):
             if rel_error(a, single) <= MATCH_RTOL and rel_error(single, right) > DIFFER_RTOL:
-                return f"dx from {NAME} {text} {tag(code)}"
+                return f"{t('{what} from {block}', what='dx', block=NAME)} {t(text)} {tag(code)}"
     except Exception:  # noqa: BLE001 - a diagnosis is a bonus; it must never break a check
         return None
     return None

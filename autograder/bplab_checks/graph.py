@@ -35,6 +35,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import N_, t
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
@@ -226,24 +227,27 @@ def check_visits(built: Built, start: int) -> None:
     for label in labels:
         n = calls.count(label)
         if n > 1:
-            fail(f"Graph.backward called the backward of node {label!r} {n} times in one "
-                 f"backward pass ({spec.title}); it must call each node's block backward exactly "
-                 "once, with the sum of the gradients from all of its consumers: accumulate "
-                 f"first, then call backward once per node. {tag('backward_twice')}",
-                 f"Order of the backward calls: {calls}.")
+            fail(t("Graph.backward called the backward of node {node} {n} times in one "
+                   "backward pass ({title}); it must call each node's block backward exactly "
+                   "once, with the sum of the gradients from all of its consumers: accumulate "
+                   "first, then call backward once per node.", node=repr(label), n=n,
+                   title=spec.title) + f" {tag('backward_twice')}",
+                 t("Order of the backward calls: {calls}.", calls=calls))
         if n == 0:
-            fail(f"Graph.backward never called the backward of node {label!r} ({spec.title}); "
-                 "every block between the inputs and the output must be visited.",
-                 f"Order of the backward calls: {calls}.")
+            fail(t("Graph.backward never called the backward of node {node} ({title}); "
+                   "every block between the inputs and the output must be visited.",
+                   node=repr(label), title=spec.title),
+                 t("Order of the backward calls: {calls}.", calls=calls))
     position = {label: calls.index(label) for label in labels}
     for parent, consumers in _consumers(spec).items():
         for child in consumers:
             if position[child] > position[parent]:
-                fail(f"Graph.backward ran the backward of node {parent!r} before that of its "
-                     f"consumer {child!r} ({spec.title}): {parent!r} had not yet received all "
-                     "of its gradient. Visit the nodes in reverse topological order (every "
-                     f"consumer before the nodes it uses). {tag('visit_order')}",
-                     f"Order of the backward calls: {calls}.")
+                fail(t("Graph.backward ran the backward of node {node} before that of its "
+                       "consumer {child} ({title}): {node} had not yet received all of its "
+                       "gradient. Visit the nodes in reverse topological order (every consumer "
+                       "before the nodes it uses).", node=repr(parent), child=repr(child),
+                       title=spec.title) + f" {tag('visit_order')}",
+                     t("Order of the backward calls: {calls}.", calls=calls))
 
 
 def _path_diagnosis(actual: np.ndarray, contributions: Sequence[np.ndarray], name: str,
@@ -256,17 +260,22 @@ def _path_diagnosis(actual: np.ndarray, contributions: Sequence[np.ndarray], nam
         for subset in itertools.combinations(range(len(contributions)), r):
             partial = sum(contributions[i] for i in subset)
             if rel_error(actual, partial) < PATH_MATCH_RTOL and rel_error(partial, total) > 1e-3:
-                return (f"d{name} holds the gradient of only {r} of the {len(contributions)} "
-                        f"paths from {name} to the output ({spec.title}): where a node is used "
-                        "several times, its gradients must be summed (grads[node] += ...), "
-                        "not overwritten, and a node may only pass its gradient on once all of "
-                        f"its consumers have. {tag('fanout_overwritten')}")
+                return t("d{name} holds the gradient of only {r} of the {total} paths from "
+                         "{name} to the output ({title}): where a node is used several times, "
+                         "its gradients must be summed (grads[node] += ...), not overwritten, "
+                         "and a node may only pass its gradient on once all of its consumers "
+                         "have.", name=name, r=r, total=len(contributions), title=spec.title
+                         ) + f" {tag('fanout_overwritten')}"
     return None
 
 
-STALE = ("Graph keeps state from the previous forward/backward: every forward must run all "
-         "nodes on the new feed (replacing the values and caches), and every backward must start "
-         f"from fresh gradients, not add to the last call's. {tag('stale_state')}")
+STALE = N_("Graph keeps state from the previous forward/backward: every forward must run all "
+           "nodes on the new feed (replacing the values and caches), and every backward must "
+           "start from fresh gradients, not add to the last call's.")
+
+
+def _stale() -> str:
+    return f"{t(STALE)} {tag('stale_state')}"
 
 
 def _history_matters(built: Built, feed: dict[str, np.ndarray], name: str, first) -> bool:
@@ -296,7 +305,7 @@ def run_and_check(built: Built, seed: int, during: str = "",
     if rel_error(out, expected_value) > REF_RTOL:
         old_value = None if previous is None else spec.f(**previous)
         if old_value is not None and rel_error(out, old_value) < 1e-8:
-            fail(STALE, f"Graph.forward returned the output of the previous feed. Checked: "
+            fail(_stale(), f"Graph.forward returned the output of the previous feed. Checked: "
                  f"{checked}.")
         fail(f"Graph.forward returned {float(out):.6g}, but the output of {spec.title} is "
              f"{expected_value:.6g}: run the nodes in creation order, each block on the values "
@@ -322,7 +331,7 @@ def run_and_check(built: Built, seed: int, during: str = "",
         check = directional_derivatives(f, feed[name], g, seed=seed + 17)
         if check.error > GRAD_RTOL:
             if _history_matters(built, feed, name, g):
-                fail(STALE, f"d{name} changed when the same feed was run again. Checked: "
+                fail(_stale(), f"d{name} changed when the same feed was run again. Checked: "
                      f"{checked}.")
             sentence = _path_diagnosis(g, paths[name], name, spec)
             if sentence:

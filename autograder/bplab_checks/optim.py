@@ -26,6 +26,7 @@ from bplab_checks.feedback import (
     unpack_pair,
 )
 from bplab_checks.gradcheck import rel_error, worst_element
+from bplab_checks.i18n import t as tr
 from bplab_checks.notes import note
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import REF_RTOL
@@ -284,10 +285,10 @@ def check_optimizer_instances(
         def shared(k: int = k, interfere: bool = interfere,
                    ref_params: Params = ref_params) -> str | None:
             if interfere:
-                return (f"Two {name} instances interfere: stepped alternately they end elsewhere "
-                        "than stepped alone. Keep the optimizer's state on the instance (e.g. "
-                        "self.v = {} in __init__), not on the class or in globals "
-                        f"{tag('state_shared')}.")
+                return tr("Two {name} instances interfere: stepped alternately they end "
+                         "elsewhere than stepped alone. Keep the optimizer's state on the "
+                         "instance (e.g. self.v = {{}} in __init__), not on the class or in "
+                         "globals", name=name) + f" {tag('state_shared')}."
             return _diagnose_optimizer(
                 actual_params=snapshot(params[k]), expected_params=snapshot(ref_params),
                 optimizer=name, start=snapshot(starts[k]), grads=snapshot(list(grads[k])),
