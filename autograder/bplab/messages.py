@@ -106,6 +106,35 @@ def updated(lang: str, template: Catalog) -> Catalog:
     return catalog
 
 
+def problems(catalog: Catalog, template: Catalog) -> list[str]:
+    """What is wrong with ``catalog`` against the code's ``template``: a template without a
+    translation, a translation whose placeholders differ from its template's (missing, extra or
+    misspelled), a translation of no template. Empty when the catalogue is complete."""
+    found = []
+    wanted = {m.id for m in template if m.id}
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.id not in wanted:
+            found.append(f"translation of no template: {message.id!r}")
+            continue
+        strings = _strings(message.string)
+        english = message.id[-1] if isinstance(message.id, tuple) else message.id
+        if not strings or not all(strings):
+            found.append(f"untranslated: {message.id!r}")
+            continue
+        if isinstance(message.id, tuple) and len(strings) != catalog.num_plurals:
+            found.append(f"{len(strings)} plural forms instead of {catalog.num_plurals}: "
+                         f"{message.id!r}")
+        for string in strings:
+            if i18n.fields_of(string) != i18n.fields_of(english):
+                found.append(f"placeholders {sorted(i18n.fields_of(string))} instead of "
+                             f"{sorted(i18n.fields_of(english))}: {string!r}")
+    have = {m.id for m in catalog if m.id}
+    found += [f"missing: {msgid!r}" for msgid in wanted - have]
+    return found
+
+
 def run(check: bool) -> None:
     """``bplab i18n messages``: extract, merge into the bg/uk/ru catalogues, compile."""
     template = extract()

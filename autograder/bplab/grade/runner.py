@@ -19,11 +19,12 @@ import traceback
 import warnings
 from typing import Any
 
+from bplab_checks import i18n
 from bplab_checks.notes import collecting
 from bplab_checks.tag import codes_in
 from otter.test_files.abstract_test import TestCaseResult
 
-from bplab.grade.cells import Cell, InvalidNotebook, parse_notebook
+from bplab.grade.cells import Cell, InvalidNotebook, notebook_language, parse_notebook
 from bplab.grade.proxy import GraderFault, WorkerLost
 from bplab.grade.record import (
     CaseOutcome,
@@ -45,16 +46,19 @@ def grade_notebook(stem: str, origin: str, data: bytes, suite: Suite, sandbox: S
     """Grade one notebook file's bytes; never raises (every outcome is a ``Record``)."""
     started = time.monotonic()
     record = Record(stem, origin, "graded", isolation=sandbox.isolation.describe())
+    record.language = config.language or config.default_language
     try:
-        cells = parse_notebook(data)
+        cells = parse_notebook(data)  # first: it bounds what notebook_language reads
     except InvalidNotebook as exc:
         record.status, record.reason = "invalid_notebook", str(exc)
         record.questions = empty_questions(suite.max_scores, "not_graded",
                                            "the notebook could not be read")
         return record
+    record.language = config.language or notebook_language(data) or config.default_language
     session = Session(sandbox, config.call_timeout, started + config.submission_timeout)
     try:
-        _grade(cells, suite, session, config, record)
+        with i18n.use(record.language):  # the checks write the feedback in this language
+            _grade(cells, suite, session, config, record)
     except GraderFault as fault:
         record.mark_grader_fault(fault.cause, str(fault), suite.max_scores)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the submission
