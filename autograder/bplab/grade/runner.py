@@ -20,6 +20,7 @@ import warnings
 from typing import Any
 
 from bplab_checks import i18n
+from bplab_checks.i18n import t
 from bplab_checks.notes import collecting
 from bplab_checks.tag import codes_in
 from otter.test_files.abstract_test import TestCaseResult
@@ -112,10 +113,12 @@ class _Notebook:
                 if current is None or time.monotonic() >= self.session.deadline:
                     raise
                 self.skipped.add(current.number)
-                what = (f"ran past its time limit of {self.config.cell_timeout:g} s"
-                        if lost.kind == "timeout" else f"stopped the worker ({lost.detail})")
-                self.notes.append(f"cell {current.number} {what}; it was skipped, and the "
-                                  "other cells were run again in a fresh worker")
+                what = (t("ran past its time limit of {seconds} s",
+                          seconds=f"{self.config.cell_timeout:g}")
+                        if lost.kind == "timeout"
+                        else t("stopped the worker ({detail})", detail=lost.detail))
+                self.notes.append(t("cell {n} {what}; it was skipped, and the other cells were "
+                                    "run again in a fresh worker", n=current.number, what=what))
                 self.session.restart()
 
 
@@ -134,7 +137,7 @@ def _grade(cells: list[Cell], suite: Suite, session: Session, config: Config,
             record.reason = f"the submission's time limit ({config.submission_timeout:g} s) passed"
             record.questions.append(QuestionResult(
                 tf.name, 0.0, float(tf.possible), "not_graded",
-                note="not graded: the submission ran out of time"))
+                note=t("not graded: the submission ran out of time")))
             continue
         try:
             if not session.alive:
@@ -147,11 +150,11 @@ def _grade(cells: list[Cell], suite: Suite, session: Session, config: Config,
             env = None
             timed_out = lost.kind == "timeout"
             status: QuestionStatus = "timed_out" if timed_out else "crashed"
-            what = ("ran past its time limit" if timed_out
-                    else f"stopped the worker ({lost.detail})")
+            what = (t("ran past its time limit") if timed_out
+                    else t("stopped the worker ({detail})", detail=lost.detail))
             record.questions.append(QuestionResult(
                 tf.name, 0.0, float(tf.possible), status,
-                note=f"your code {what} during this question, so it scores 0"))
+                note=t("your code {what} during this question, so it scores 0", what=what)))
 
 
 def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
@@ -184,9 +187,9 @@ def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
 
 def _case_message(exc: Exception) -> str:
     if getattr(exc, "bplab_student", False):
-        text = f"your code raised {type(exc).__name__}: {exc}"
+        text = t("your code raised {error}: {message}", error=type(exc).__name__, message=exc)
     elif isinstance(exc, AssertionError):
-        text = str(exc) or "a check failed"
+        text = str(exc) or t("a check failed")
     else:
         text = f"{type(exc).__name__}: {exc}"
     return _capped(text)
