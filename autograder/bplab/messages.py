@@ -119,7 +119,7 @@ def problems(catalog: Catalog, template: Catalog) -> list[str]:
             found.append(f"translation of no template: {message.id!r}")
             continue
         strings = _strings(message.string)
-        english = message.id[-1] if isinstance(message.id, tuple) else message.id
+        english = str(message.id[-1] if isinstance(message.id, tuple | list) else message.id)
         if not strings or not all(strings):
             found.append(f"untranslated: {message.id!r}")
             continue
