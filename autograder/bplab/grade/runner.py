@@ -113,12 +113,16 @@ class _Notebook:
                 if current is None or time.monotonic() >= self.session.deadline:
                     raise
                 self.skipped.add(current.number)
-                what = (t("ran past its time limit of {seconds} s",
-                          seconds=f"{self.config.cell_timeout:g}")
-                        if lost.kind == "timeout"
-                        else t("stopped the worker ({detail})", detail=lost.detail))
-                self.notes.append(t("cell {n} {what}; it was skipped, and the other cells were "
-                                    "run again in a fresh worker", n=current.number, what=what))
+                # Whole sentences per case: a verb agrees with its subject in uk/ru.
+                if lost.kind == "timeout":
+                    note = t("cell {n} ran past its time limit of {seconds} s; it was skipped, "
+                             "and the other cells were run again in a fresh worker",
+                             n=current.number, seconds=f"{self.config.cell_timeout:g}")
+                else:
+                    note = t("cell {n} stopped the worker ({detail}); it was skipped, and the "
+                             "other cells were run again in a fresh worker", n=current.number,
+                             detail=lost.detail)
+                self.notes.append(note)
                 self.session.restart()
 
 
