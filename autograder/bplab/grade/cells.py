@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass
 
 import nbformat
+from bplab_checks import i18n
 from IPython.core.inputtransformer2 import TransformerManager, make_tokens_by_line
 
 from bplab.grade.text import clean
@@ -51,6 +52,17 @@ class Cell:
     number: int
     source: str
     notes: tuple[str, ...] = ()
+
+
+def notebook_language(data: bytes) -> str | None:
+    """The language a translated release wrote into the notebook (``metadata.bplab.language``),
+    or None (an English release, a student's own notebook, anything unreadable or unknown)."""
+    try:
+        meta = json.loads(data.decode("utf-8-sig")).get("metadata", {}).get("bplab", {})
+        lang = meta.get("language") if isinstance(meta, dict) else None
+    except Exception:  # noqa: BLE001 - hostile bytes: parse_notebook says what is wrong
+        return None
+    return lang if isinstance(lang, str) and lang in i18n.LANGUAGES else None
 
 
 def parse_notebook(data: bytes) -> list[Cell]:
