@@ -102,11 +102,16 @@ def _fence(text: str) -> str:
     return f"{ticks}\n{text}\n{ticks}"
 
 
+def feedback_title(assignment: str, stem: str, name: str = "") -> str:
+    """The first line of ``feedback/<stem>.md`` (a merge that renames a record rewrites it)."""
+    who = f"{name} ({stem})" if name and name != stem else stem
+    return f"# {assignment} feedback: {who}"
+
+
 def feedback_markdown(record: Record, suite: Suite, name: str = "") -> str:
     """What the student reads (Markdown); ``name`` is the display name, when the LMS gave one."""
     total = sum(suite.max_scores.values())
-    who = f"{name} ({record.stem})" if name and name != record.stem else record.stem
-    out = [f"# {suite.assignment} feedback: {who}", "",
+    out = [feedback_title(suite.assignment, record.stem, name), "",
            f"**Score: {_fmt(record.score)} / {_fmt(total)}** (status: {record.status})", ""]
     if record.reason:
         out += [f"> {cap(record.reason)}", ""]
