@@ -442,3 +442,13 @@ def test_an_empty_share_is_still_a_shard(graded, tmp_path):
     m = Manifest.read(GradingDir(out))
     assert m is not None and m.positions == {} and m.total == 9
     assert GradingDir(out).results_stems() == []
+
+
+def test_shards_under_different_isolation_merge_with_a_note(graded, tmp_path):
+    """Isolation is the node's, not a setting: the records say it, the merge points it out."""
+    shards = copies(graded, tmp_path)
+    edit_manifest(shards[1], isolation="process, rlimits (no namespaces: bwrap failed: x)")
+    result = bplab("merge", *shards, "--out", tmp_path / "out", "--no-report")
+    assert result.exit_code == 0, result.output
+    assert "note: the shards ran under different isolation" in result.output
+    assert "bwrap failed: x" in result.output
