@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from bplab.cli import main
-from bplab.grade.identity import Identity, assign_stems
+from bplab.grade.identity import Identity, assign_stems, source_tag
 from bplab.grade.intake import Submission, find_submissions
 from bplab.grade.shard import Manifest, Shard, parse_shard, select, shard_key, shard_of
 from bplab.layout import GradingDir
@@ -215,14 +215,37 @@ def shard_stems(subs: list[Submission], n: int, key: Callable[[Submission], str]
     return stems
 
 
-def test_shards_give_the_stems_of_one_run_and_a_key_by_source_would_not():
-    subs = [Submission("bob", Identity(lms="plain", source=f"/class/{d}/bob.ipynb"))
-            for d in "abcdefgh"] + class_of(20)
+def clashing_class() -> list[Submission]:
+    """Eight ``bob.ipynb`` from eight folders, two forgers who ask for the stems their tags
+    make (``bob-<tag>``, ``Bob-<tag>-2``), and twenty others."""
+    bobs = [Submission("bob", Identity(lms="plain", source=f"/class/{d}/bob.ipynb"))
+            for d in "abcdefgh"]
+    forgers = [Submission(f"bob-{source_tag('/class/a/bob.ipynb')}",
+                          Identity(lms="plain", source="/class/x/forged.ipynb")),
+               Submission(f"Bob-{source_tag('/class/b/bob.ipynb')}-2",
+                          Identity(lms="plain", source="/class/y/forged.ipynb"))]
+    return [*bobs, *class_of(20), *forgers]
+
+
+def test_every_stem_is_unique_even_against_forged_tags():
+    """Attack (issue 14): a student names a file after another bob's clash tag. Before, the
+    forger took the tag plainly and the bob got it too: one record overwrote the other."""
+    subs = clashing_class()
+    stems = [stem.casefold() for stem, _ in assign_stems([(s.wanted, s.origin) for s in subs],
+                                                          set())]
+    assert len(set(stems)) == len(stems)
+
+
+def test_shards_give_the_stems_of_one_run_and_other_keys_would_not():
+    subs = clashing_class()
     one_run = [stem for stem, _ in assign_stems([(s.wanted, s.origin) for s in subs], set())]
-    for n in range(1, 6):
+    for n in range(1, 8):
         assert shard_stems(subs, n, shard_key) == one_run
-    # The planted bug: by source, the bobs spread over shards and some get a plain "bob".
-    assert any(shard_stems(subs, n, lambda s: s.origin) != one_run for n in range(2, 6))
+    # Planted bugs: by source, the bobs spread over shards and some get a plain "bob"; by the
+    # stem without removing tags, a forger's shard does not see the clash its stem imitates.
+    assert any(shard_stems(subs, n, lambda s: s.origin) != one_run for n in range(2, 8))
+    assert any(shard_stems(subs, n, lambda s: s.wanted.casefold()) != one_run
+               for n in range(2, 8))
 
 
 # --- bad input ----------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ Contract (docs/scale.md):
   refused too, so a 1-based array (1..N) fails on its last task instead of silently losing 0.
 - Every shard reads the whole download (listing it is cheap: no notebook is graded) and keeps
   the submissions whose **key** falls in its share: ``shard_of`` hashes the stem the submission
-  asks for (``Submission.wanted``, case-folded: ``<name>_<LMS id>`` for an LMS download), never
-  its place in a list. So a late submission added to the download moves nobody else, the same
-  student's re-submission lands in the same shard as before, and submissions that want the same
-  stem (a stem clash) share one shard: each shard gives its submissions the stems one run over
-  the whole download would (``identity.assign_stems`` sees every contender).
+  asks for (``Submission.wanted``: ``<name>_<LMS id>`` for an LMS download), case-folded, its
+  trailing ``-<6 hex>`` tags removed (``shard_key``), never its place in a list. So a late
+  submission added to the download moves nobody else, the same student's re-submission lands
+  in the same shard as before, and submissions that want the same stem (a clash), or a stem a
+  clash's tag could make, share one shard: each shard gives its submissions the stems one run
+  over the whole download would (``identity.assign_stems`` sees every contender).
 - ``Manifest`` (``DIR/shard.json``) says which share the folder holds (``index``/``count``,
   ``KEY_SCHEME``), of what (``assignment``, ``download``: a digest of every submission's stem
   and LMS ids, and how many there are), graded how (``build``: a digest of the test files,
@@ -40,9 +41,10 @@ from bplab.grade.record import Config
 from bplab.layout import GradingDir
 
 MAX_SHARDS = 10_000
-KEY_SCHEME = "sha256(casefold(NFC(wanted stem))) mod N, v1"
+KEY_SCHEME = "sha256(casefold(NFC(wanted stem)) without -<6 hex> tags) mod N, v1"
 FORMAT = 1
 _SHARD = re.compile(r"(\d+)/(\d+)", re.ASCII)
+_TAGS = re.compile(r"(?:-[0-9a-f]{6}(?:-[0-9]+)?)+$", re.ASCII)  # identity.assign_stems' tags
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,11 @@ class ShardParam(click.ParamType):
 
 
 def shard_key(sub: Submission) -> str:
-    """What decides a submission's shard: the stem it asks for, as stems compare (case-folded)."""
-    return unicodedata.normalize("NFC", sub.wanted).casefold()
+    """What decides a submission's shard: the stem it asks for, as stems compare (case-folded),
+    without trailing ``-<6 hex>[-<n>]`` tags: a stem that could collide with the tagged stem of
+    a clash (``bob-1a2b3c``, forged or not) is then in the clash's shard, whose
+    ``assign_stems`` sees both, as one run would."""
+    return _TAGS.sub("", unicodedata.normalize("NFC", sub.wanted).casefold())
 
 
 def shard_of(key: str, count: int) -> int:
