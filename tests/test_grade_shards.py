@@ -475,3 +475,30 @@ def test_shards_under_different_isolation_merge_with_a_note(graded, tmp_path):
     assert result.exit_code == 0, result.output
     assert "note: the shards ran under different isolation" in result.output
     assert "bwrap failed: x" in result.output
+
+
+def test_checking_a_download_opens_its_zip_once(tmp_path, monkeypatch):
+    """Every shard checks the whole download's notebooks (the ``-a`` typo check): with the zip
+    opened once, not once per notebook (each open parses the whole directory: n^2 for n
+    students). Counted, not timed."""
+    import zipfile
+
+    from bplab.grade.command import check_assignment
+
+    path = canvas_zip(tmp_path / "canvas.zip")
+    subs = find_submissions([path])
+    opened: list[str] = []
+    real = zipfile.ZipFile.__init__
+
+    def counting(self, file, *args, **kwargs):
+        if isinstance(file, str | Path) and Path(file) == path:
+            opened.append(str(file))
+        real(self, file, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting)
+    for sub in subs:  # the counter sees what reading one by one costs ...
+        sub.read("hw1")
+    assert len(subs) == 4 and len(opened) >= 4  # (a zip inside the zip: two reads)
+    opened.clear()
+    check_assignment(subs, "hw1")  # ... and the check opens it once
+    assert len(opened) == 1

@@ -28,7 +28,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from bplab import REPO_ROOT
 from bplab.grade.batch import Setup, default_jobs, grade_all
-from bplab.grade.intake import IntakeError, Submission, Unusable, find_submissions, from_folder
+from bplab.grade.intake import (
+    IntakeError,
+    Submission,
+    Unusable,
+    find_submissions,
+    from_folder,
+    open_zips,
+)
 from bplab.grade.outputs import print_summary
 from bplab.grade.record import Config, FaultCause, Record, Status
 from bplab.grade.shard import (
@@ -95,13 +102,14 @@ def check_assignment(subs: list[Submission], assignment: str) -> None:
     stop the class's grading).
     """
     named: dict[str, int] = {}
-    for sub in subs:
-        try:
-            name = _named_assignment(sub.read(assignment))
-        except Unusable:
-            continue
-        if name:
-            named[name] = named.get(name, 0) + 1
+    with open_zips() as zips:  # a download's directory parsed once, not once per notebook
+        for sub in subs:
+            try:
+                name = _named_assignment(sub.read(assignment, zips))
+            except Unusable:
+                continue
+            if name:
+                named[name] = named.get(name, 0) + 1
     other = {k: v for k, v in named.items() if k != assignment}
     if other and sum(other.values()) * 2 >= sum(named.values()):
         top = max(other, key=other.__getitem__)
