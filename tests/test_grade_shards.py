@@ -267,8 +267,11 @@ def test_parse_shard_takes_both_array_conventions_only_0_based():
         parse_shard("8/8")  # a 1-based array's last task
 
 
-@pytest.mark.parametrize("extra", [["--single"], ["--regrade", "x"]])
-def test_shard_does_not_go_with_single_or_regrade(tmp_path, extra):
+ROSTER = Path(__file__).resolve().parent / "lms" / "canvas_gradebook.csv"
+
+
+@pytest.mark.parametrize("extra", [["--single"], ["--regrade", "x"], ["--roster", ROSTER]])
+def test_shard_does_not_go_with_single_regrade_or_roster(tmp_path, extra):
     full = Path(__file__).resolve().parents[1] / "examples" / "hw1" / "full.ipynb"
     out = tmp_path / "out"
     args = extra if extra[0] == "--regrade" else [*extra, full]

@@ -319,6 +319,9 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
     if shard is not None and (regrade or single):
         raise click.UsageError("--shard splits a download; it does not go with "
                                "--regrade or --single")
+    if shard is not None and roster is not None:  # a share would match a share of the roster
+        raise click.UsageError("--roster joins the whole class: give it to bplab merge, "
+                               "not to --shard")
     if roster is not None:
         from bplab.roster import read_roster
 
