@@ -46,7 +46,14 @@ from bplab.grade.sandbox.reaping import become_subreaper, kill_orphans, kill_uid
 from bplab.grade.sandbox.uids import BASE_UID, UID_RANGE, claim_uids, uid_can_run
 
 __all__ = ["BASE_UID", "UID_RANGE", "Isolation", "Limits", "Sandbox", "WorkerProcess",
-           "kill_uid"]
+           "kill_uid", "wants_bwrap"]
+
+NO_BWRAP = "BPLAB_NO_BWRAP"  # =1: never try bubblewrap (as --no-bwrap)
+
+
+def wants_bwrap(use_bwrap: bool | None) -> bool:
+    """Whether bubblewrap is to be tried: the caller's choice, else the environment's."""
+    return use_bwrap if use_bwrap is not None else os.environ.get(NO_BWRAP) != "1"
 
 
 class WorkerProcess:
@@ -117,7 +124,7 @@ class Sandbox:
         self.prestart = prestart
         self._claims: list[int] = []
         self.uids: tuple[int, ...] = tuple(claim_uids(2, self._claims)) if as_root() else ()
-        want = use_bwrap if use_bwrap is not None else os.environ.get("BPLAB_NO_BWRAP") != "1"
+        want = wants_bwrap(use_bwrap)
         first = self.uids[0] if self.uids else None
         self._site: str | None = None  # the degraded worker's sys.path (made when needed)
         self.isolation = (probe(self.limits, first is not None) if want
