@@ -4,7 +4,9 @@
 
 Grades K copies of the reference notebook (``examples/hw1/full.ipynb``) with ``bplab grade``
 and a few with ``otter run`` (Otter's own autograder zip, built by ``bplab build``), checks
-that every copy got full marks, and prints seconds per submission and the ratio. Targets: at
+that every copy got full marks, and prints seconds (and CPU) per submission and the ratio.
+``BPLAB_NO_ZYGOTE=1`` in the environment measures bwrap per submission instead of a zygote
+per slot (``--otter 0`` skips otter). Targets: at
 least 20x faster per submission than ``otter run``; 500 hw1 submissions in under 60 s on 2 cores.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -25,22 +28,31 @@ ROOT = Path(__file__).resolve().parents[1]
 FULL = ROOT / "examples" / "hw1" / "full.ipynb"
 
 
-def bench_bplab(copies: int, jobs: int, work: Path) -> float:
+def bench_bplab(copies: int, jobs: int, work: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (every process of the run, workers included)."""
     subs = work / "subs"
     subs.mkdir()
     for i in range(copies):
         shutil.copy(FULL, subs / f"s{i:04d}.ipynb")
     out = work / "out"
     start = time.perf_counter()
+    cpu = _children_cpu()
     cli = [sys.executable, "-c", "from bplab.cli import main; main()"]
     subprocess.run([*cli, "grade", "-a", "hw1", "--out", str(out), "-j", str(jobs), str(subs)],
                    check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     rows = GradingDir(out).grades_csv.read_text().splitlines()[1:]
     full = [r for r in rows if r.split(",")[2] == r.split(",")[3]]
     assert len(rows) == copies and len(full) == copies, f"{len(full)}/{copies} full marks"
-    return seconds
+    return seconds, cpu
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every waited-for descendant (a zygote's children are waited by it)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 def bench_otter(n: int, jobs: int, work: Path) -> float:
@@ -70,12 +82,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ours = bench_bplab(args.copies, args.jobs, work)
+        ours, cpu = bench_bplab(args.copies, args.jobs, work)
         theirs = bench_otter(args.otter, args.jobs, work) if args.otter else float("nan")
     per_ours, per_theirs = ours / args.copies, theirs / max(args.otter, 1)
     print(f"cores: {len(os.sched_getaffinity(0))}, jobs: {args.jobs}")
     print(f"bplab grade: {args.copies} submissions in {ours:.1f} s = {per_ours:.3f} s each "
-          f"(500 would take ~{500 * per_ours:.0f} s)")
+          f"(500 would take ~{500 * per_ours:.0f} s), CPU {cpu / args.copies * 1000:.0f} ms each")
     if args.otter:
         print(f"otter run:   {args.otter} submissions in {theirs:.1f} s = {per_theirs:.2f} s each")
         print(f"ratio: bplab grade is {per_theirs / per_ours:.0f}x faster per submission")

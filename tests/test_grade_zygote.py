@@ -414,3 +414,26 @@ def test_limits_are_those_of_the_child_not_the_zygote(sandbox):
     out = _run(sandbox, "import resource\nout = [resource.getrlimit(r)[0] for r in "
                         "(resource.RLIMIT_AS, resource.RLIMIT_NPROC, resource.RLIMIT_NOFILE)]")
     assert out == [limits.memory_bytes, limits.processes, limits.open_files]
+
+
+DATA = """
+import os
+text = open('/tmp/data/points.csv').read()
+try:
+    open('/tmp/data/new', 'w')
+    wrote = 'allowed'
+except OSError as exc:
+    wrote = exc.errno
+out = (text, wrote, os.getcwd())
+"""
+
+
+def test_the_data_folder_is_bound_read_only_into_each_fresh_tmp(sandbox, tmp_path):
+    (tmp_path / "points.csv").write_text("1,2\n")
+    box = Sandbox(0, prestart=False, data_dir=tmp_path)
+    try:
+        assert box.isolation.zygote
+        assert _run(box, DATA) == ("1,2\n", 30, "/tmp")  # EROFS
+        assert _run(box, DATA)[0] == "1,2\n"  # the next child's fresh /tmp has it too
+    finally:
+        box.close()

@@ -2,20 +2,29 @@
 
 What each part does (each module's docstring is its contract):
 
+- ``zygote``: the preferred mode, one bubblewrap sandbox per slot running a zygote
+  (``bplab.grade.zygote_main``) that forks a child per submission in namespaces, mounts, uid
+  and seccomp filter of its own (the order, and where each limit is set, are in
+  ``zygote_main``); the grader side holds each child's pidfd;
 - ``bwrap``: the bubblewrap command line (namespaces, read-only binds, sized tmpfs), the
   probe that checks it works here, and ``Isolation``, the string every result carries;
-- ``seccomp``: the filter bubblewrap loads before any student code (compiled with libseccomp);
+- ``seccomp``: the filter loaded before any student code (compiled with libseccomp; loaded by
+  bubblewrap for a worker of its own, by the zygote's child itself);
 - ``limits``: rlimits chosen as a budget (processes x address space), the uid drop, the
   environment; ``cgroup``: the same bounds for the whole process tree where a group is
   delegated to the grader (never on these development machines);
 - ``runtime``: the packages the sandbox may see (the runtime ones, never the test extra);
 - ``reaping`` and ``uids``: killing leftovers, by parent or by a uid only this slot uses.
 
-Killing the sandbox's first process tears down the pid namespace, and with it every process
-the submission started (daemons included). When bubblewrap is missing or does not work here,
-the worker runs as a plain process with the same limits and uid and is killed by process
-group and by uid; the isolation string says which layers were in force. Grading never
-refuses for want of a layer.
+The mode is chosen once per slot: a zygote where namespaces nest inside bubblewrap (its first
+child is the probe), else bubblewrap per submission, else a plain process; the isolation
+string says which ran and why not the better one. Killing a zygote's child (the init of its
+own pid namespace) or a bubblewrap sandbox's first process tears down the pid namespace, and
+with it every process the submission started (daemons included); only bubblewrap per
+submission adds a ``/proc`` scan by uid (its kill is asynchronous, through
+``--die-with-parent``). Without bubblewrap, the worker runs as a plain process with the same
+limits and uid and is killed by process group and by uid. Grading never refuses for want of
+a layer.
 """
 
 from __future__ import annotations
@@ -140,6 +149,7 @@ class Sandbox:
                                 else os.environ.get("BPLAB_NO_ZYGOTE") != "1")
         first = self.uids[0] if self.uids else None
         self._site: str | None = None  # the degraded worker's sys.path (made when needed)
+        self._site_paths: list[str] | None = None
         self.groups = cgroup.for_slot(slot, self.limits)
         self._zygote: list[Zygote] = []  # the slot's zygote (a list: the finalizer holds it)
         weakref.finalize(self, _close_zygotes, self._zygote)
@@ -244,12 +254,16 @@ class Sandbox:
         _close_zygotes(self._zygote)
         if self._site is not None:
             shutil.rmtree(self._site, ignore_errors=True)
+            self._site = self._site_paths = None
 
     def _worker_site(self) -> list[str]:
-        if self._site is None:
-            self._site = tempfile.mkdtemp(prefix="bplab-site-")
-            os.chmod(self._site, 0o755)  # read by the worker's uid
-        return runtime.runtime_site(Path(self._site) / "site")
+        """Made once per slot, not at every spawn (it walks the runtime distributions)."""
+        if self._site_paths is None:
+            if self._site is None:
+                self._site = tempfile.mkdtemp(prefix="bplab-site-")
+                os.chmod(self._site, 0o755)  # read by the worker's uid
+            self._site_paths = runtime.runtime_site(Path(self._site) / "site")
+        return self._site_paths
 
     def _start(self) -> WorkerProcess:
         uid = self._next_uid()
