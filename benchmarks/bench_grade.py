@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bplab.grade.sandbox.reaping import become_subreaper
 from bplab.layout import GradingDir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,7 @@ def bench_bplab(copies: int, jobs: int, work: Path) -> tuple[float, float]:
                    check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
+    _reap_orphans()
     cpu = _children_cpu() - cpu
     rows = GradingDir(out).grades_csv.read_text().splitlines()[1:]
     full = [r for r in rows if r.split(",")[2] == r.split(",")[3]]
@@ -49,8 +51,22 @@ def bench_bplab(copies: int, jobs: int, work: Path) -> tuple[float, float]:
     return seconds, cpu
 
 
+def _reap_orphans(limit: float = 30.0) -> None:
+    """Wait for every process of the run that was orphaned (a killed sandbox's processes die
+    through ``--die-with-parent`` after their parent: as our subreaper's children, so their
+    CPU counts in ``RUSAGE_CHILDREN`` whichever mode killed them)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.01)
+
+
 def _children_cpu() -> float:
-    """CPU seconds of every waited-for descendant (a zygote's children are waited by it)."""
+    """CPU seconds of every waited-for descendant (with ``become_subreaper``: all of them)."""
     use = resource.getrusage(resource.RUSAGE_CHILDREN)
     return use.ru_utime + use.ru_stime
 
@@ -80,6 +96,7 @@ def main() -> None:
     parser.add_argument("--otter", type=int, default=2, help="notebooks for otter run")
     parser.add_argument("-j", "--jobs", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args()
+    become_subreaper()  # the run's orphans become ours: their CPU is then counted
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ours, cpu = bench_bplab(args.copies, args.jobs, work)

@@ -430,6 +430,7 @@ out = (text, wrote, os.getcwd())
 
 def test_the_data_folder_is_bound_read_only_into_each_fresh_tmp(sandbox, tmp_path):
     (tmp_path / "points.csv").write_text("1,2\n")
+    tmp_path.chmod(0o755)  # readable by the child's uid (its parents are not on its path)
     box = Sandbox(0, prestart=False, data_dir=tmp_path)
     try:
         assert box.isolation.zygote

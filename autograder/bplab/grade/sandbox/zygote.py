@@ -58,10 +58,13 @@ class _Child:
         if self.returncode is None:
             if not self._exited(KILL_TIMEOUT if timeout is None else timeout):
                 raise subprocess.TimeoutExpired("zygote child", timeout or KILL_TIMEOUT)
-            status = self.zygote.reap(self.seq)
-            self.returncode = (os.waitstatus_to_exitcode(status) if status >= 0 else -9)
-            os.close(self.pidfd)
-            self.pidfd = -1
+            try:
+                status = self.zygote.reap(self.seq)
+            finally:  # it has exited: the pidfd is of no more use, reaped or not
+                if self.pidfd >= 0:
+                    os.close(self.pidfd)
+                    self.pidfd = -1
+            self.returncode = os.waitstatus_to_exitcode(status) if status >= 0 else -9
         return self.returncode
 
     def poll(self) -> int | None:
