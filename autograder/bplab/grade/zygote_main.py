@@ -222,7 +222,7 @@ class Zygote:
         try:
             exec(self.code, module.__dict__)  # noqa: S102 - our worker.py, compiled at start
         except SystemExit as exc:
-            return exc.code if isinstance(exc.code, int) else 1
+            return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
         return 0
 
 
