@@ -27,6 +27,8 @@ HW = [Assignment.named(p.name) for p in sorted((REPO_ROOT / "assignments").glob(
 FINISHED = [
     *[("hw1", language) for language in i18n.LANGUAGES],
     *[("hw2", language) for language in i18n.LANGUAGES],
+    ("hw3", "bg"),
+    ("hw3", "uk"),
     ("hw3", "ru"),
 ]
 # What the parity tests grade: every language a file marks complete, found afresh from the
@@ -36,7 +38,10 @@ HW1 = Assignment.named("hw1")
 # The documents' own terms (the course documents, see docs/course.md): 000 (bg) writes
 # "веригово правило" and "загубна функция", 002 (uk) "правило ланцюга" and "функція втрат",
 # 003 (ru) "цепное правило", "функция потерь" and "upstream-градиент" (used in all three: the
-# Russian lecture's term for the gradient that arrives from above). Patterns allow inflection.
+# Russian lecture's term for the gradient that arrives from above). 000 also writes
+# "автоматично диференциране" (autograd, hw3's engine); uk and ru keep the words of their hw1
+# translations, "автоматичне диференціювання" and "автоматическое дифференцирование", which no
+# document names. Patterns allow inflection.
 TERMS = {  # English pattern -> the documents' term per language
     r"chain rule": {"bg": r"веригов\w* правил", "uk": r"правил\w* ланцюга",
                     "ru": r"цепн\w* правил"},
@@ -45,6 +50,9 @@ TERMS = {  # English pattern -> the documents' term per language
                            "ru": r"upstream-градиент"},
     r"computational graph": {"bg": r"изчислителн\w* граф", "uk": r"обчислювальн\w* граф",
                              "ru": r"вычислительн\w* граф"},
+    r"autograd|automatic differentiation": {"bg": r"автоматичн\w* диференциран",
+                                            "uk": r"автоматичн\w* диференціюван",
+                                            "ru": r"автоматическ\w* дифференцирован"},
 }
 
 
@@ -167,6 +175,8 @@ def test_a_complete_translation_uses_the_documents_terms(assignment, language):
 
 
 def _missing_terms(english: str, translated: str, language: str) -> list[str]:
+    # A term wrapped over two lines is one term in the rendered markdown.
+    english, translated = (re.sub(r"\s+", " ", text) for text in (english, translated))
     used = [terms[language] for en, terms in TERMS.items() if re.search(en, english)]
     assert used, "the English text uses none of the terms"
     return [t for t in used if not re.search(t, translated)]
@@ -177,6 +187,7 @@ def test_a_translation_with_another_term_is_caught():
     assert _missing_terms(english, "цепное правило; функция потерь падает", "ru") == []
     assert _missing_terms(english, "правило цепочки; функция потерь падает", "ru") == [
         TERMS["chain rule"]["ru"]]
+    assert _missing_terms("the chain\nrule", "цепное\nправило", "ru") == []  # wrapped lines
 
 
 @pytest.mark.parametrize("hw, language", FINISHED, ids=[f"{h}-{lang}" for h, lang in FINISHED])
@@ -271,6 +282,17 @@ def test_a_stale_cell_ships_in_english_and_the_build_says_so(tmp_path):
     nb = json.loads((i18n.student_dir(release.out_dir, "bg") / "hw1.ipynb").read_text("utf-8"))
     assert "ОСТАРЯЛ" not in json.dumps(nb, ensure_ascii=False)
     assert any(w.startswith("hw1 bg:") and keys[0] in w for w in release.warnings)
+
+
+def test_a_notebook_left_in_english_is_not_taken_for_a_translation():
+    english = notebook.read(HW1.notebook)
+    assert not _is_translated(english, HW1)
+    bg = i18n.translate(english, i18n.usable(i18n.english_texts(english), i18n.load(HW1, "bg")),
+                        "bg")
+    assert _is_translated(bg, HW1)
+    key = next(c.id for c in english.cells if c.cell_type == "markdown")
+    half = i18n.translate(bg, {key: i18n.english_texts(english)[key]}, "bg")  # one cell planted
+    assert not _is_translated(half, HW1)
 
 
 TRANSLATED = [a for a in HW if i18n.complete_languages(a)]
