@@ -246,60 +246,6 @@ def test_build_command_refuses_a_bad_late_policy_as_a_usage_error(tmp_path):
 ENTRY_MODULES = ("packaging", "late", "gradescope", "gradescope_results")
 
 
-def _imports(path: Path, package_root: Path, top_level_only: bool = False) -> set[str]:
-    """Dotted names of the project modules that ``path`` imports."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
-    found = set()
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names}
-    return {name for name in found if _module_path(name, package_root)}
-
-
-def _module_path(name: str, package_root: Path) -> Path | None:
-    base = package_root.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def test_no_import_cycle_anywhere_in_autograder():
-    """Every import, function-level ones included, between the modules of autograder/ forms no
-    cycle (build -> gradescope -> gradescope_results -> packaging, never back)."""
-    root = REPO_ROOT / "autograder"
-    graph: dict[str, set[str]] = {}
-    for path in root.rglob("*.py"):
-        if "stubs" in path.parts or path.parent.name.startswith("hw"):
-            continue
-        rel = path.relative_to(root).with_suffix("")
-        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
-        graph[name] = _imports(path, root) - {name}
-    assert "bplab.packaging" in graph and "bplab.build" in graph
-
-    def cycle_from(start: str) -> list[str] | None:
-        stack = [(start, [start])]
-        while stack:
-            node, path = stack.pop()
-            for nxt in graph.get(node, ()):
-                if nxt == start:
-                    return path + [nxt]
-                if nxt not in path and nxt.startswith(start.split(".")[0]):
-                    stack.append((nxt, path + [nxt]))
-        return None
-
-    for module in ("bplab.build", "bplab.gradescope", "bplab.packaging",
-                   "bplab.gradescope_results", "bplab.late"):
-        assert cycle_from(module) is None, cycle_from(module)
-    # planted: the old knot (build <-> gradescope) is found
-    graph["bplab.packaging"] = graph["bplab.packaging"] | {"bplab.build"}
-    assert cycle_from("bplab.build") is not None
-
-
 def _entry_violations(source: str) -> list[str]:
     """Top-level imports of ``source`` that Python 3.10 could not run before ``main``'s guard:
     a third-party package, a 3.11-only module (tomllib), or a bplab module outside the entry."""
@@ -355,8 +301,7 @@ def test_stale_notebook_is_reported(fake, tmp_path):
 
 # --- nothing of the reference reaches students ------------------------------------------------
 
-ASSIGNMENTS = [a for a in (Assignment.named("hw1"), Assignment.named("hw2"))
-               if a.notebook.is_file() and a.test_files()]
+ASSIGNMENTS = [a for a in Assignment.all() if a.test_files()]
 # A line shorter than this, or a bare `return name, ...`, says nothing about the solution; nor
 # does a line the published contract already states (up to the `np.` prefix).
 MIN_LINE = 20
@@ -364,7 +309,16 @@ _RETURN_NAMES = re.compile(r"return [\w, ]+")
 CONTRACT = (REPO_ROOT / "docs" / "contract.md").read_text().replace("np.", "")
 # Known overlaps, reported to their owners; remove an entry once it is fixed (the test then
 # insists, so that a fixed leak cannot come back unnoticed).
-KNOWN_LEAKS: dict[tuple[str, str], set[str]] = {}
+KNOWN_LEAKS: dict[tuple[str, str], set[str]] = {
+    # Found when hw3 joined this test (Assignment.all()): the shipped public checks rebuild the
+    # contract's set-up (docs/contract.md, hw3) with the reference's own lines.
+    ("hw3", "bplab_checks/deep.py"): {
+        "Ws = [rng.standard_normal((width, width)) * scale / np.sqrt(width) for _ in range(depth)]",
+        "for l in range(1, L + 1):", "for l in range(1, len(sizes)):",
+        'params[f"b{l}"] = np.zeros(sizes[l])'},
+    ("hw3", "bplab_checks/lr_range.py"): {
+        "best = min(best, loss)", "if not np.isfinite(loss) or loss > diverge * best:"},
+}
 
 
 def _solution_lines(assignment: Assignment) -> set[str]:
