@@ -257,7 +257,7 @@ def _entry_violations(source: str) -> list[str]:
         names = [a.name for a in node.names]
         if module == "bplab":
             found += [n for n in names if n not in ENTRY_MODULES]
-        elif (module or "").startswith("bplab."):
+        elif module is not None and module.startswith("bplab."):
             found += [module] if module.split(".")[1] not in ENTRY_MODULES else []
         elif (module or "").split(".")[0] not in (sys.stdlib_module_names - {"tomllib"}) | {
                 "__future__"}:
@@ -326,7 +326,7 @@ def _solution_lines(assignment: Assignment) -> set[str]:
     for definition in load_definitions(assignment.solution).values():
         for line in definition.solution_lines():
             line = line.strip()
-            trivial = len(line) < MIN_LINE or _RETURN_NAMES.fullmatch(line)
+            trivial = len(line) < MIN_LINE or _RETURN_NAMES.fullmatch(line) is not None
             trivial = trivial or line.replace("np.", "") in CONTRACT
             if not trivial and not line.startswith("#"):
                 lines.add(line)
@@ -457,14 +457,14 @@ def test_student_release_has_no_full_numerical_gradient(real_release):
 def test_per_entry_loop_detector_catches_every_way_of_writing_it():
     """The detector fires on the grader-only module, the reference answer, correct variants
     and a planted forward-difference bug, and not on the shipped directional check."""
+    from bplab.variants import variants
     from bplab_checks import gradcheck, numgrad
-    from test_checks_variants import numerical_gradient_flat, numerical_gradient_nditer
-    from test_question_files import numerical_gradient_forward_difference
 
     reference = load_definitions(REPO_ROOT / "solutions" / "hw1.py")["numerical_gradient"]
     planted = [inspect.getsource(numgrad), reference.reference]
-    planted += [inspect.getsource(fn) for fn in (
-        numerical_gradient_flat, numerical_gradient_nditer, numerical_gradient_forward_difference)]
+    bank = {v.name: v.source for v in variants("hw1") if v.question == "numerical_gradient"}
+    planted += [bank[name] for name in ("numerical_gradient_flat", "numerical_gradient_nditer",
+                                        "forward differences with step h")]
     for source in planted:
         assert _per_entry_difference_loops(textwrap.dedent(source)), source[:80]
     assert _per_entry_difference_loops(inspect.getsource(gradcheck)) == []

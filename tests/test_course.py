@@ -4,6 +4,7 @@ and notebooks that render cleanly to HTML (docs/course.md maps the documents to 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -51,7 +52,7 @@ def test_fan_out_grad_reference_adds_both_paths():
 
 
 def _items(hw: str) -> dict[str, Item]:
-    module = {}
+    module: dict[str, Any] = {}
     exec(compile((ROOT / "autograder" / hw / "quiz.py").read_text(), "quiz", "exec"), module)
     return module
 

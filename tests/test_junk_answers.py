@@ -15,6 +15,7 @@ Junk is generated from the reference: calling it gives the shapes and the struct
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 import pytest
@@ -378,7 +379,7 @@ def _two_layer_junk() -> dict:
     }
     # Right at the first call, the same loss afterwards with zero gradients (consistent with
     # a constant loss, if the check differenced the student's own loss).
-    seen = []
+    seen: list[float] = []
 
     def first_loss(params, X, y):
         if not seen:
@@ -411,7 +412,7 @@ def _fan_out_junk() -> dict:
 
 def _quiz_junk(hw: str) -> dict:
     """Every letter "a" (no key item is "a") with one constant for every number."""
-    items = {}
+    items: dict[str, Any] = {}
     exec(compile(question_file(hw, "quiz").read_text(), "quiz", "exec"), items)  # noqa: S102
     return {
         f"all a, numbers {value}": {"quiz_answers": {

@@ -14,7 +14,7 @@ import pytest
 from bplab import demo
 from bplab.build import build
 from bplab.examples import BLANK, FULL, example_variants, render_examples
-from bplab.grade.record import QuestionResult, Record
+from bplab.grade.record import QuestionResult, Record, Status
 from bplab.layout import Assignment
 from bplab.otter_run import question_scores
 from fake_assignment import make_fake_repo
@@ -66,7 +66,8 @@ def test_gradescope_entry_point_grades_a_submission(tmp_path):
     assert question_scores(results) == {"MatMul": (1.0, 2.0)}
 
 
-def _fake_record(name: str, scores: dict[str, tuple[float, float]], status: str = "graded"):
+def _fake_record(name: str, scores: dict[str, tuple[float, float]],
+                 status: Status = "graded") -> Record:
     questions = [QuestionResult(q, got, top, "passed" if got >= top else "failed")
                  for q, (got, top) in scores.items()]
     return Record(name, f"{name}.ipynb", status, questions=questions)
