@@ -72,3 +72,10 @@ browser-tools:
 	      chromium chromium-driver) >/dev/null 2>&1 \
 	      || echo "note: could not install chromium; the report's browser tests will fail"; \
 	  else echo "note: chromium/chromedriver not found; the report's browser tests will fail"; fi; }
+
+# Issue 14's figures (printed, never asserted): paired bplab/otter rounds, then peak memory
+# from 100 to 2,000 submissions. Tens of minutes of both cores: not part of make test.
+.PHONY: bench
+bench: $(RUNTIME) sandbox-tools
+	$(PY) benchmarks/bench_grade.py -a hw1 -a hw2 --copies 100 --rounds 3 -j 2
+	$(PY) benchmarks/bench_grade_memory.py --sizes 100,500,1000,2000 --notebook blank -j 2

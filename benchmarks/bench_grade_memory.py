@@ -1,65 +1,163 @@
-"""Peak memory of the ``bplab grade`` process against the number of submissions (issue 10).
+"""Peak memory of ``bplab grade`` against the number of submissions (issues 10 and 14).
 
-    .venv/bin/python benchmarks/bench_grade_memory.py --small 20 --large 200 -j 2
+    .venv/bin/python benchmarks/bench_grade_memory.py --sizes 100,500,1000,2000 -j 2
 
-Grades SMALL and then LARGE copies of the reference notebook (``examples/hw1/full.ipynb``)
-padded with a 1 MB output cell each (real notebooks carry outputs), each batch in its own
-process, and prints that process's peak RSS (``ru_maxrss``) for both and their ratio. Target:
-flat, i.e. a ratio near 1 (records and notebook bytes are not held once written).
+For each size N, grades N copies of one hw1 notebook (``--notebook full``: the reference, every
+check run; ``blank``: the handed-out stubs, every question failing fast, for a quicker run),
+padded with one output cell of ``--pad-kib`` KiB (real notebooks carry outputs; the copies are
+hard links of one file, so 2,000 of them cost one file's disk) with one real ``bplab grade -j J``
+command per size, and prints:
+
+- the grader process's own peak RSS (``RUSAGE_SELF``, read in the command at exit): what must
+  stay flat, since it is the one process that lives for the whole batch and collects records;
+- the largest peak of a process reaped in its tree (``ru_maxrss`` of ``os.wait4``: the grader
+  or a pool process; one process's peak, not a sum; not the sandboxes, whose processes the
+  kernel auto-reaps when the grader kills them, see ``benchstats``);
+- the peak of the tree's summed PSS, sampled from ``/proc`` every ``--every`` s (a sum that
+  counts shared pages once; sandboxes included; a short peak between samples can be missed).
+
+and the ratio of each between the largest and the smallest size, PASS when the grader's own
+peak ratio is at most ``benchstats.FLAT_RATIO``. Every copy must get a record.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
+import os
+import shlex
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
-from bplab.layout import GradingDir
+from benchstats import FLAT_RATIO, flatness, load_average, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
-FULL = ROOT / "examples" / "hw1" / "full.ipynb"
+# The real CLI, with the process's own peaks written at exit (click's main ends in sys.exit).
 _CHILD = """
-import resource, sys
-from pathlib import Path
-from bplab.grade.command import run_grade
-run_grade("hw1", [Path(sys.argv[1])], Path(sys.argv[2]), jobs=int(sys.argv[3]), quiet=True,
-          keep_records=False)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+import atexit, json, resource, sys
+def peaks(path=sys.argv[1]):
+    usage = lambda who: resource.getrusage(who).ru_maxrss
+    with open(path, "w") as f:
+        json.dump({"self": usage(resource.RUSAGE_SELF),
+                   "children": usage(resource.RUSAGE_CHILDREN)}, f)
+atexit.register(peaks)
+sys.argv = ["bplab", *sys.argv[2:]]
+from bplab.cli import main
+main()
 """
 
 
-def peak_kib(copies: int, jobs: int, work: Path) -> int:
-    nb = json.loads(FULL.read_text())
+def tree_pss_kib(root: int) -> int:
+    """Summed PSS (KiB) of ``root`` and all its descendants, now (a process gone is skipped)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def padded_notebook(name: str, pad_kib: int, dest: Path) -> Path:
+    nb = json.loads((ROOT / "examples" / "hw1" / f"{name}.ipynb").read_text())
     nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": 1,
                         "source": "print('x')", "outputs": [
-                            {"output_type": "stream", "name": "stdout", "text": "x" * 2**20}]})
-    subs = work / f"subs{copies}"
+                            {"output_type": "stream", "name": "stdout",
+                             "text": "x" * (pad_kib * 1024)}]})
+    dest.write_text(json.dumps(nb))
+    return dest
+
+
+def peaks_at(n: int, source: Path, jobs: int, every: float, work: Path) -> dict:
+    subs = work / f"subs{n}"
     subs.mkdir()
-    data = json.dumps(nb)
-    for i in range(copies):
-        (subs / f"s{i:04d}.ipynb").write_text(data)
-    out = work / f"out{copies}"
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(subs), str(out), str(jobs)],
-                          check=True, capture_output=True, text=True)
-    rows = GradingDir(out).grades_csv.read_text().splitlines()[1:]
-    assert len(rows) == copies, f"{len(rows)} rows for {copies} submissions"
-    return int(done.stdout.split()[-1])
+    for i in range(n):
+        os.link(source, subs / f"s{i:05d}.ipynb")
+    out, peaks_file = work / f"out{n}", work / f"peaks{n}.json"
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(peaks_file), "grade", "-a", "hw1",
+                             "--out", str(out), "-j", str(jobs), str(subs)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tree = [0]
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.wait(every):
+            tree[0] = max(tree[0], tree_pss_kib(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    finished.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    with (out / "grades.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if proc.returncode != 0 or len(rows) != n:
+        sys.exit(f"bplab grade: exit {proc.returncode}, {len(rows)} records for {n} submissions")
+    own = json.loads(peaks_file.read_text())
+    statuses = sorted({r["status"] for r in rows})
+    return {"self": own["self"], "tree_max": usage.ru_maxrss, "tree_pss": tree[0],
+            "wall": wall, "statuses": statuses}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--small", type=int, default=20)
-    ap.add_argument("--large", type=int, default=200)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100,500,1000,2000",
+                    help="comma-separated batch sizes")
+    ap.add_argument("--notebook", choices=["full", "blank"], default="full")
+    ap.add_argument("--pad-kib", type=int, default=1024, help="output cell size per notebook")
     ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--every", type=float, default=0.5, help="seconds between /proc samples")
     args = ap.parse_args()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a log file follows each line as printed
+        sys.stdout.reconfigure(line_buffering=True)
+    sizes = sorted({int(s) for s in args.sizes.split(",")})
+    if not sizes or sizes[0] < 1:
+        ap.error("--sizes must be positive integers")
+    print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"grading hw1 {args.notebook}.ipynb + {args.pad_kib} KiB output, -j {args.jobs}; "
+          f"load average at start {load_average()}")
+    found: dict[int, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        small = peak_kib(args.small, args.jobs, Path(tmp))
-        large = peak_kib(args.large, args.jobs, Path(tmp))
-    print(f"peak RSS of the grading process: {args.small} submissions {small / 1024:.0f} MiB, "
-          f"{args.large} submissions {large / 1024:.0f} MiB, ratio {large / small:.2f}")
+        source = padded_notebook(args.notebook, args.pad_kib, Path(tmp) / "source.ipynb")
+        for n in sizes:
+            r = found[n] = peaks_at(n, source, args.jobs, args.every, Path(tmp))
+            print(f"  {n:5d} submissions: grader {r['self'] / 1024:.0f} MiB, largest process "
+                  f"{r['tree_max'] / 1024:.0f} MiB, tree PSS {r['tree_pss'] / 1024:.0f} MiB; "
+                  f"{r['wall']:.0f} s wall ({', '.join(r['statuses'])}); "
+                  f"load {load_average()}")
+    if len(sizes) > 1:
+        big, small = sizes[-1], sizes[0]
+        ratio = flatness({n: r["self"] for n, r in found.items()})
+        tree_max = flatness({n: r["tree_max"] for n, r in found.items()})
+        sampled = all(r["tree_pss"] for r in found.values())  # a run shorter than --every
+        tree_pss = (f"{flatness({n: r['tree_pss'] for n, r in found.items()}):.2f}"
+                    if sampled else "not sampled")
+        print(f"ratio {big}/{small}: grader {ratio:.2f}, largest process {tree_max:.2f}, "
+              f"tree PSS {tree_pss}; flat (grader <= {FLAT_RATIO}): "
+              f"{verdict(ratio, FLAT_RATIO, at_most=True)}")
+    print(f"load average at end {load_average()}")
 
 
 if __name__ == "__main__":

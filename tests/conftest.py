@@ -6,7 +6,9 @@ the same settings; a test only ever lowers or raises ``max_examples`` (and says 
 Otter: ``otter run`` is the slowest thing the suite does (a Jupyter kernel per notebook), so each
 example notebook goes through it exactly once per session (``otter_results``), shared by the
 end-to-end tests (test_otter_e2e.py) and the parity test of ``bplab grade``
-(test_grade_cli.py); likewise ``bplab_graded`` grades each assignment's examples once.
+(test_grade_cli.py); likewise ``bplab_graded`` grades each assignment's examples once. The same
+pool runs the reference and the blank of every complete translation (two notebooks per language,
+test_i18n.py), not every example again: the code cells are identical across languages.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from bplab import i18n
 from bplab.build import build
 from bplab.grade.batch import default_jobs
 from bplab.layout import Assignment, GradingDir
 from bplab.otter_run import OtterResult, otter_run
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
+from i18n_release import write_submissions
 
 # derandomize: CI runs the same examples every time, so a red build is reproducible and never
 # a new random draw (HYPOTHESIS_PROFILE=explore searches afresh, for local bug hunting).
@@ -43,7 +47,9 @@ Key = tuple[str, str]  # (assignment, example stem)
 @pytest.fixture(scope="session")
 def otter_results(tmp_path_factory: pytest.TempPathFactory) -> dict[Key, OtterResult]:
     """``(assignment, example stem) -> OtterResult``: every bundled example of every assignment
-    through ``otter run`` once, all assignments in one pool of ``default_jobs()`` runs.
+    through ``otter run`` once, all assignments in one pool of ``default_jobs()`` runs; and,
+    under ``(assignment, i18n_release.stem(kind, language))``, the reference and the blank made
+    from each complete language's release notebook (``i18n.complete_languages``).
 
     In the foreground on purpose: with reduced isolation the sandbox makes the test process the
     reaper of its orphans and SIGKILLs every child it did not start (grade/sandbox.py), so an
@@ -57,6 +63,8 @@ def otter_results(tmp_path_factory: pytest.TempPathFactory) -> dict[Key, OtterRe
             continue
         out = root / assignment.name
         release = build(assignment, out / "dist")
+        for language in i18n.complete_languages(assignment):
+            notebooks += write_submissions(assignment, release.out_dir, language, out / "i18n")
         jobs += [((assignment.name, nb.stem), release.autograder_zip, nb, out / "runs" / nb.stem)
                  for nb in notebooks]
     with ThreadPoolExecutor(default_jobs()) as pool:

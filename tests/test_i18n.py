@@ -12,20 +12,36 @@ import pytest
 from bplab import REPO_ROOT, i18n, notebook
 from bplab.build import build
 from bplab.cli import main
+from bplab.examples import BLANK, FULL
 from bplab.grade.command import run_grade
 from bplab.grade.record import GRADED
 from bplab.layout import Assignment
 from click.testing import CliRunner
 from fake_assignment import make_fake_repo
+from i18n_release import KINDS, stem, write_submissions
 
 HW = [Assignment.named(p.name) for p in sorted((REPO_ROOT / "assignments").glob("hw*"))
       if Assignment.named(p.name).notebook.is_file()]
-COMPLETE = [a for a in HW if a.name in ("hw1", "hw2")]  # fully translated: must stay so
+# Fully translated (assignment, language) pairs: each must stay so (a new assignment starts in
+# progress; bplab.i18n.complete_languages reads the same status from the files).
+FINISHED = [
+    *[("hw1", language) for language in i18n.LANGUAGES],
+    *[("hw2", language) for language in i18n.LANGUAGES],
+    ("hw3", "bg"),
+    ("hw3", "uk"),
+    ("hw3", "ru"),
+]
+# What the parity tests grade: every language a file marks complete, found afresh from the
+# files (a translation marked complete after a merge is graded without editing this list).
+COMPLETE_PAIRS = [(a, language) for a in HW for language in i18n.complete_languages(a)]
 HW1 = Assignment.named("hw1")
 # The documents' own terms (the course documents, see docs/course.md): 000 (bg) writes
 # "веригово правило" and "загубна функция", 002 (uk) "правило ланцюга" and "функція втрат",
 # 003 (ru) "цепное правило", "функция потерь" and "upstream-градиент" (used in all three: the
-# Russian lecture's term for the gradient that arrives from above). Patterns allow inflection.
+# Russian lecture's term for the gradient that arrives from above). 000 also writes
+# "автоматично диференциране" (autograd, hw3's engine); uk and ru keep the words of their hw1
+# translations, "автоматичне диференціювання" and "автоматическое дифференцирование", which no
+# document names. Patterns allow inflection.
 TERMS = {  # English pattern -> the documents' term per language
     r"chain rule": {"bg": r"веригов\w* правил", "uk": r"правил\w* ланцюга",
                     "ru": r"цепн\w* правил"},
@@ -34,6 +50,9 @@ TERMS = {  # English pattern -> the documents' term per language
                            "ru": r"upstream-градиент"},
     r"computational graph": {"bg": r"изчислителн\w* граф", "uk": r"обчислювальн\w* граф",
                              "ru": r"вычислительн\w* граф"},
+    r"autograd|automatic differentiation": {"bg": r"автоматичн\w* диференциран",
+                                            "uk": r"автоматичн\w* диференціюван",
+                                            "ru": r"автоматическ\w* дифференцирован"},
 }
 
 
@@ -55,6 +74,12 @@ def test_parse_reads_keys_hashes_and_text_and_dumps_round_trips():
     assert t.entries["a"] == i18n.Entry("0123456789ab", "# Заглавие $x^2$")
     assert t.entries["b"].text == "текст"
     assert i18n.parse(i18n.dumps(t)) == t
+
+
+def test_a_file_with_a_header_only_has_no_entries():
+    """A file just started (header, no cell yet) once crashed parse (zip of unequal lengths)."""
+    empty = i18n.Translations("ru", "in-progress")
+    assert i18n.parse(i18n.dumps(empty)) == empty
 
 
 @pytest.mark.parametrize("text, says", [
@@ -150,6 +175,8 @@ def test_a_complete_translation_uses_the_documents_terms(assignment, language):
 
 
 def _missing_terms(english: str, translated: str, language: str) -> list[str]:
+    # A term wrapped over two lines is one term in the rendered markdown.
+    english, translated = (re.sub(r"\s+", " ", text) for text in (english, translated))
     used = [terms[language] for en, terms in TERMS.items() if re.search(en, english)]
     assert used, "the English text uses none of the terms"
     return [t for t in used if not re.search(t, translated)]
@@ -160,14 +187,25 @@ def test_a_translation_with_another_term_is_caught():
     assert _missing_terms(english, "цепное правило; функция потерь падает", "ru") == []
     assert _missing_terms(english, "правило цепочки; функция потерь падает", "ru") == [
         TERMS["chain rule"]["ru"]]
+    assert _missing_terms("the chain\nrule", "цепное\nправило", "ru") == []  # wrapped lines
 
 
-@pytest.mark.parametrize("language", i18n.LANGUAGES)
-@pytest.mark.parametrize("assignment", COMPLETE, ids=[a.name for a in COMPLETE])
-def test_finished_translations_stay_complete(assignment, language):
-    """hw1 and hw2 are fully translated: marking one in progress again would hide missing
-    cells (a new assignment, such as hw3, starts in progress)."""
-    assert i18n.load(assignment, language).status == "complete"
+@pytest.mark.parametrize("hw, language", FINISHED, ids=[f"{h}-{lang}" for h, lang in FINISHED])
+def test_finished_translations_stay_complete(hw, language):
+    """Marking a finished translation in progress again would hide missing cells (and take it
+    out of the parity tests)."""
+    assert i18n.load(Assignment.named(hw), language).status == "complete"
+    assert language in i18n.complete_languages(Assignment.named(hw))
+
+
+def test_complete_languages_reads_the_status_of_each_file(tmp_path):
+    hw = make_fake_repo(tmp_path)
+    assert i18n.complete_languages(hw) == ()  # no file yet: in progress
+    hw.i18n_dir.mkdir(parents=True, exist_ok=True)
+    for language, status in (("bg", "in-progress"), ("ru", "complete")):
+        i18n.path(hw, language).write_text(i18n.dumps(i18n.Translations(language, status)),
+                                           encoding="utf-8")
+    assert i18n.complete_languages(hw) == ("ru",)
 
 
 def test_the_status_command_names_stale_cells_and_exits_1(monkeypatch):
@@ -246,57 +284,106 @@ def test_a_stale_cell_ships_in_english_and_the_build_says_so(tmp_path):
     assert any(w.startswith("hw1 bg:") and keys[0] in w for w in release.warnings)
 
 
+def test_a_notebook_left_in_english_is_not_taken_for_a_translation():
+    english = notebook.read(HW1.notebook)
+    assert not _is_translated(english, HW1)
+    bg = i18n.translate(english, i18n.usable(i18n.english_texts(english), i18n.load(HW1, "bg")),
+                        "bg")
+    assert _is_translated(bg, HW1)
+    key = next(c.id for c in english.cells if c.cell_type == "markdown")
+    half = i18n.translate(bg, {key: i18n.english_texts(english)[key]}, "bg")  # one cell planted
+    assert not _is_translated(half, HW1)
+
+
+TRANSLATED = [a for a in HW if i18n.complete_languages(a)]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("hw", COMPLETE, ids=[a.name for a in COMPLETE])
+@pytest.mark.parametrize("hw", TRANSLATED, ids=[a.name for a in TRANSLATED])
 def test_one_autograder_grades_every_language_the_same(hw, tmp_path):
-    """The reference filled into each translated notebook gets full marks, the blank 0, with the
-    same per-question scores as English (bplab grade, the trusted grader)."""
+    """The reference filled into each complete translation's notebook gets full marks, the blank
+    0, with the same per-question scores as English (bplab grade, the trusted grader)."""
     release = build(hw, tmp_path / "dist")
-    name = release.notebook.name
+    languages = ("en", *i18n.complete_languages(hw))
     paths = []
-    for language in ("en", *i18n.LANGUAGES):
-        folder = release.student_dir if language == "en" else i18n.student_dir(release.out_dir,
-                                                                               language)
-        stub = notebook.read(folder / name)
-        full = notebook.render(stub, hw, "reference")
+    for language in languages:
+        paths += write_submissions(hw, release.out_dir, language, tmp_path / "subs")
         if language != "en":  # the graded notebook really is the translated one
-            assert re.search("[а-яіїє]", full.cells[1].source.lower()), language
-        for kind, nb in (("full", full), ("blank", stub)):
-            p = tmp_path / "subs" / f"{kind}_{language}.ipynb"
-            p.parent.mkdir(exist_ok=True)
-            p.write_text(notebook.dumps(nb), encoding="utf-8")
-            paths.append(p)
+            full = notebook.read(tmp_path / "subs" / f"{stem(FULL, language)}.ipynb")
+            assert _is_translated(full, hw), language
     records = {r.stem: r for r in run_grade(hw.name, paths, tmp_path / "out", jobs=2, quiet=True)}
-    scores = {stem: {q.name: q.score for q in r.questions} for stem, r in records.items()}
-    for kind in ("full", "blank"):
-        for language in i18n.LANGUAGES:
-            assert scores[f"{kind}_{language}"] == scores[f"{kind}_en"], (kind, language)
-    full = records["full_en"]
+    scores = {s: {q.name: q.score for q in r.questions} for s, r in records.items()}
+    assert _disagreements(scores, languages) == []
+    full = records[stem(FULL, "en")]
     assert full.status == GRADED, full.reason
     assert full.score == sum(q.max_score for q in full.questions) > 0
-    assert records["blank_en"].score == 0
+    assert records[stem(BLANK, "en")].score == 0
 
 
-def test_a_release_file_such_as_the_readme_is_translated_by_its_own_key(tmp_path):
-    """``file:README.md``: the release's English README (written by the build) is replaced by
-    its translation when current; after an English edit it ships in English with a warning."""
+@pytest.mark.slow
+@pytest.mark.parametrize("hw, language", COMPLETE_PAIRS,
+                         ids=[f"{a.name}-{lang}" for a, lang in COMPLETE_PAIRS])
+def test_otter_run_grades_each_complete_language_like_english(otter_results, hw, language):
+    """``otter run`` (conftest ``otter_results``, one pool for the session) on the reference and
+    the blank made from the translated release: the same per-question scores as the English
+    examples, full marks and 0. (English ``otter run`` equals ``bplab grade`` per question:
+    test_grade_cli.py; translated ``bplab grade`` equals English: the test above.)"""
+    scores = {s: otter_results[(hw.name, s)].scores
+              for s in (FULL, BLANK, stem(FULL, language), stem(BLANK, language))}
+    assert _disagreements(scores, ("en", language)) == []
+    full, blank = otter_results[(hw.name, stem(FULL, language))], scores[stem(BLANK, language)]
+    assert full.scores and full.losing() == set(), full.log[-3000:]
+    assert set(full.scores) == {p.stem for p in hw.test_files()}
+    assert all(score == 0 for score, _ in blank.values()), blank
+
+
+def _is_translated(nb, hw) -> bool:
+    """Every markdown cell of ``nb`` differs from the English one (a complete translation)."""
+    english = i18n.english_texts(notebook.read(hw.notebook))
+    return all(c.source != english[c.id] for c in nb.cells if c.cell_type == "markdown")
+
+
+def _disagreements(scores: dict[str, dict], languages) -> list[tuple[str, str]]:
+    """(kind, language) whose per-question scores differ from English's; English's own stems
+    are either ``full``/``blank`` (the bundled examples) or ``full-en``/``blank-en``."""
+    def english(kind):
+        return scores[kind] if kind in scores else scores[stem(kind, "en")]
+    return [(kind, lang) for kind in KINDS for lang in languages if lang != "en"
+            and scores[stem(kind, lang)] != english(kind)]
+
+
+def test_a_language_that_grades_differently_is_named():
+    same = {"q": (1.0, 1.0)}
+    scores = {FULL: same, BLANK: {"q": (0.0, 1.0)}, stem(FULL, "ru"): same,
+              stem(BLANK, "ru"): {"q": (1.0, 1.0)}}  # planted: the blank ru scores a point
+    assert _disagreements(scores, ("en", "ru")) == [(BLANK, "ru")]
+    scores[stem(BLANK, "ru")] = scores[BLANK]
+    assert _disagreements(scores, ("en", "ru")) == []
+
+
+def test_a_release_file_is_translated_by_its_own_key(tmp_path):
+    """``file:<name>``: a markdown file of the English release is replaced by its translation
+    when current; after an English edit it ships in English with a warning. The README is not
+    such a file (its template per language: test_readme.py): ``file:README.md`` is unknown."""
     hw = make_fake_repo(tmp_path)
     release = build(hw, tmp_path / "dist")
-    readme = release.student_dir / "README.md"
-    readme.write_text("# Homework 1\n\nOpen `hw1.ipynb`.\n", encoding="utf-8")
+    notes = release.student_dir / "NOTES.md"  # planted: the build writes no other .md today
+    notes.write_text("# Notes\n\nOpen `hw1.ipynb`.\n", encoding="utf-8")
     hw.i18n_dir.mkdir(parents=True, exist_ok=True)
-    entry = i18n.Entry(i18n.en_hash(readme.read_text("utf-8")),
-                       "# Домашно 1\n\nОтворете `hw1.ipynb`.")
-    i18n.path(hw, "bg").write_text(i18n.dumps(i18n.Translations(
-        "bg", "in-progress", {"file:README.md": entry})), encoding="utf-8")
-    i18n.write_language(release, "bg")
-    assert (i18n.student_dir(release.out_dir, "bg") / "README.md").read_text("utf-8").startswith(
-        "# Домашно 1")
-    readme.write_text("# Homework 1, edited\n", encoding="utf-8")
+    entries = {"file:NOTES.md": i18n.Entry(i18n.en_hash(notes.read_text("utf-8")),
+                                           "# Бележки\n\nОтворете `hw1.ipynb`."),
+               "file:README.md": i18n.Entry("000000000000", "# ПРЕВОД ОТ ДРУГО МЯСТО")}
+    i18n.path(hw, "bg").write_text(i18n.dumps(i18n.Translations("bg", "in-progress", entries)),
+                                   encoding="utf-8")
     warnings_ = i18n.write_language(release, "bg")
-    assert (i18n.student_dir(release.out_dir, "bg") / "README.md").read_text("utf-8") == (
-        "# Homework 1, edited\n")
-    assert any("file:README.md" in w for w in warnings_)
+    folder = i18n.student_dir(release.out_dir, "bg")
+    assert (folder / "NOTES.md").read_text("utf-8") == "# Бележки\n\nОтворете `hw1.ipynb`.\n"
+    assert "ПРЕВОД" not in (folder / "README.md").read_text("utf-8")
+    assert any("translations of no English text: file:README.md" in w for w in warnings_)
+    notes.write_text("# Notes, edited\n", encoding="utf-8")
+    warnings_ = i18n.write_language(release, "bg")
+    assert (folder / "NOTES.md").read_text("utf-8") == "# Notes, edited\n"
+    assert any("file:NOTES.md" in w and "left in English" in w for w in warnings_)
 
 
 # LaTeX written in non-raw Python strings loses "\t" and "\a" (\top, \theta, \text -> a tab;

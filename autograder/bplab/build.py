@@ -6,6 +6,7 @@ Output (``dist/hwN/`` unless told otherwise), byte-for-byte the same for the sam
         hwN.ipynb           the notebook with stubs; its first cell finds the checks (a copy
                             of tests/, bplab_checks/, data/ is embedded in its metadata)
         README.md           Python version, install, where the files go, checking, submitting
+                            (``bplab.readme``: one template per language)
         requirements.txt    what a submission may import + Otter's check (bplab.packaging)
         tests/<q>.py        public test cases only (hidden cases removed on the AST)
         bplab_checks/       the check library the tests import, without GRADER_ONLY_CHECKS
@@ -36,13 +37,12 @@ from pathlib import Path
 import click
 import nbformat
 
-from bplab import i18n, late, notebook, packaging
+from bplab import i18n, late, notebook, packaging, readme
 from bplab.gradescope import write_gradescope_secure_zip
 from bplab.gradescope_results import HIDDEN_VISIBILITY, VISIBILITIES
 from bplab.layout import Assignment
 from bplab.testfile import read_question, strip_hidden
 
-STUDENT_README = Path(__file__).with_name("templates") / "student_README.md"
 # Modules of bplab_checks that never reach students (the one list of them). numgrad.py computes
 # full per-entry central-difference gradients: the answer to hw1's numerical_gradient question.
 # They stay in autograder.zip, where hidden cases may import them inside their bodies; the
@@ -117,6 +117,15 @@ class Release:
     def notebook(self) -> Path:
         return self.student_dir / f"{self.assignment.name}.ipynb"
 
+    def readme(self, language: str = "en") -> str:
+        """The README.md of the ``language`` folder (``bplab.readme``); a template that cannot
+        be used gives the English text and a warning."""
+        folder = self.student_dir if language == "en" else i18n.student_dir(self.out_dir, language)
+        text, problems = readme.render(self.assignment, language, f"{folder.name}.zip")
+        self.warnings += [f"{self.assignment.name} {language}: README.md left in English: {p}"
+                          for p in problems]
+        return text
+
 
 def otter_config(assignment: Assignment, hidden_visibility: str = HIDDEN_VISIBILITY) -> dict:
     """Otter's grading settings (keys of ``otter.run.AutograderConfig``)."""
@@ -135,15 +144,6 @@ def otter_config(assignment: Assignment, hidden_visibility: str = HIDDEN_VISIBIL
 
 OTTER_RUN = ("\"$PYTHON\" -c 'import sys; from otter.run.run_autograder import main; "
              "main(sys.argv[1])' \"$ROOT\"")
-
-
-def student_readme(assignment: Assignment) -> str:
-    """The release's README.md (template ``templates/student_README.md``)."""
-    major, minor = packaging.MIN_PYTHON
-    imports = ", ".join(packaging.requirement_name(r) for r in
-                        packaging.requirement_lines(assignment.root, packaging.SUBMISSION))
-    return STUDENT_README.read_text(encoding="utf-8").format(
-        hw=assignment.name, python=f"{major}.{minor}", imports=imports)
 
 
 def embed_checks(student_nb: str, student: Path, hw: str) -> str:
@@ -171,7 +171,7 @@ def _write_student_release(release: Release, student_nb: str, tests: dict[str, s
         shutil.copytree(assignment.data_dir, student / "data", ignore=packaging.IGNORED)
     release.notebook.write_text(embed_checks(student_nb, student, assignment.name),
                                 encoding="utf-8")
-    (student / "README.md").write_text(student_readme(assignment), encoding="utf-8")
+    (student / "README.md").write_text(release.readme(), encoding="utf-8")
     (student / "requirements.txt").write_text(packaging.student_requirements(assignment.root),
                                               encoding="utf-8")
     packaging.write_zip(release.student_zip, packaging.tree_entries(student, assignment.name))

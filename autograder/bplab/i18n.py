@@ -14,8 +14,10 @@ English text it translates::
     <!-- cell 3ea96432 en=1a2b3c4d5e6f -->
     # Домашно 1 ...
 
-A file (not a notebook cell) of the student release is translated the same way under the key
-``file:<name>`` (e.g. ``file:README.md``); its hash is of the English file's text.
+A markdown file (not a notebook cell) of the student release is translated the same way under
+the key ``file:<name>``; its hash is of the English file's text. The README is the exception:
+it is the same text for every assignment, so it has one template per language instead
+(``bplab.readme``), and a ``file:README.md`` key is unknown.
 
 Why a markdown file and not JSON or PO: the translated unit is a whole markdown cell (headings,
 lists, LaTeX), which a translator edits best as plain markdown, with no escaping of backslashes
@@ -69,10 +71,13 @@ class Release(Protocol):
     @property
     def notebook(self) -> Path: ...
 
+    def readme(self, language: str) -> str: ...
+
 LANGUAGES: tuple[str, ...] = ("bg", "uk", "ru")  # the release's translated languages
 SOURCE_LANGUAGE = "en"
 STATUSES = ("complete", "in-progress")
 FILE_PREFIX = "file:"
+README = "README.md"  # written from its own template per language (bplab.readme)
 HASH_CHARS = 12  # of sha256: enough to tell two versions of one cell apart
 
 _HEADER = re.compile(r"<!-- bplab-i18n language=(?P<lang>[a-z]{2}) status=(?P<status>[a-z-]+) -->")
@@ -140,6 +145,13 @@ def math_spans(markdown: str) -> list[str]:
     return sorted(_MATH.findall(prose))
 
 
+def complete_languages(assignment: Assignment) -> tuple[str, ...]:
+    """The languages whose translation of ``assignment`` says ``status=complete`` (then no cell
+    may be missing: ``check``), in ``LANGUAGES`` order: the ones whose release must grade like
+    English."""
+    return tuple(lang for lang in LANGUAGES if load(assignment, lang).status == "complete")
+
+
 def path(assignment: Assignment, language: str) -> Path:
     return assignment.i18n_dir / f"{language}.md"
 
@@ -155,7 +167,7 @@ def parse(text: str, where: str = "translation") -> Translations:
     markers = list(_MARKER.finditer(body))
     if body[: markers[0].start() if markers else len(body)].strip():
         raise TranslationError(f"{where}: text before the first cell marker")
-    for marker, following in zip(markers, [*markers[1:], None], strict=True):
+    for marker, following in zip(markers, [*markers[1:], None][:len(markers)], strict=True):
         end = following.start() if following else len(body)
         key = marker["key"]
         if key in out.entries:
@@ -238,7 +250,8 @@ def write_language(release: Release, language: str) -> list[str]:
     to English)."""
     a: Assignment = release.assignment
     english_dir, out = release.student_dir, student_dir(release.out_dir, language)
-    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(english_dir.glob("*.md"))}
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(english_dir.glob("*.md"))
+             if p.name != README}  # the README has a template per language
     nb = notebook.read(release.notebook)
     english = english_texts(nb, files)
     translations = load(a, language)
@@ -249,6 +262,7 @@ def write_language(release: Release, language: str) -> list[str]:
     shutil.copytree(english_dir, out)
     (out / release.notebook.name).write_text(notebook.dumps(translate(nb, texts, language)),
                                              encoding="utf-8")
+    (out / README).write_text(release.readme(language), encoding="utf-8")
     for name, english_text in files.items():
         text = texts[FILE_PREFIX + name]  # entries are stored stripped: end like the English
         end = "\n" if english_text.endswith("\n") and not text.endswith("\n") else ""
