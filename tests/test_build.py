@@ -219,10 +219,12 @@ def test_reference_files_follow_imports_and_catch_a_planted_one(tmp_path):
 
 
 def test_hidden_visibility_and_late_policy_are_set_at_build_time(fake, tmp_path):
-    release = build(fake, tmp_path / "dist", hidden_visibility="hidden", late_policy="cap:50")
+    release = build(fake, tmp_path / "dist", hidden_visibility="hidden", late_policy="cap:50",
+                    language="bg")
     config = json.loads(zipfile.ZipFile(release.secure_zip).read("bplab_gradescope.json"))
     assert config == {"assignment": "hw1", "hidden_visibility": "hidden",
-                      "late_policy": "cap:50", "questions": fake.question_order()}
+                      "late_policy": "cap:50", "questions": fake.question_order(),
+                      "default_language": "bg"}
     otter = json.loads(zipfile.ZipFile(release.autograder_zip).read("otter_config.json"))
     assert otter["show_hidden"] is False
     with pytest.raises(ValueError, match="visibility"):

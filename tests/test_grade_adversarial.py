@@ -338,3 +338,39 @@ def test_a_stale_callback_cannot_call_a_later_requests_function():
     e["use_saved"](lambda: called.append("second") or 2)
     assert called == ["first"]
     session.close()
+
+
+# Student code writes its own reply frame: a fast-path tuple of float64 arrays that lies. The
+# grader must refuse it as a protocol violation (never crash, never hang, never build it).
+FORGE = """
+import sys
+_m = sys.modules['__main__']
+def forge(payload):
+    _m.codec.write_frame(_m.FD_OUT, payload)
+    return 1
+"""
+_FAST_LIES = {
+    "count past the frame": b"A\xff\xff\xff\xff\x00",
+    "rank 200": b"A\x00\x00\x00\x01\xc8" + b"\x01" * 64,
+    "negative dimension": b"A\x00\x00\x00\x01\x01" + (-5).to_bytes(8, "little", signed=True),
+    "claims more data than sent": b"A\x00\x00\x00\x01\x01" + (10**6).to_bytes(8, "little"),
+    "a reply of 2**32 - 1 bytes": None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FAST_LIES))
+def test_a_forged_fast_path_reply_loses_the_worker(name):
+    session = _session()
+    assert session.exec_cell(1, FORGE, 5) is None
+    forge = session.names(["forge"])["forge"]
+    lie = _FAST_LIES[name]
+    started = time.monotonic()
+    with pytest.raises(WorkerLost) as lost:
+        if lie is None:  # a length prefix past MAX_FRAME, then nothing
+            session.exec_cell(2, "import os, sys\n_m = sys.modules['__main__']\n"
+                                 "os.write(_m.FD_OUT, b'\\xff\\xff\\xff\\xff')\n", 5)
+        else:
+            forge(b"t\x00\x00\x00\x02s\x00\x00\x00\x02ok" + lie)  # (OK, <the lie>)
+    assert lost.value.kind == "protocol" and time.monotonic() - started < 10
+    assert not session.alive
+    session.close()

@@ -40,7 +40,7 @@ def test_writes_one_row_result_and_feedback_per_submission(graded):
         assert {"score", "tests", "extra_data"} <= set(data)
         assert set(data["extra_data"]["bplab"]) == {
             "status", "reason", "isolation", "diagnoses", "assignment", "question_status",
-            "identity", "flags", "locators"}
+            "identity", "flags", "locators", "language"}
         for t in data["tests"]:
             assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
         assert out.feedback(p.stem).read_text().startswith(

@@ -121,3 +121,134 @@ def test_a_full_pipe_calls_wait_and_wait_may_give_up():
     finally:
         os.close(r)
         os.close(w)
+
+
+# --------------------------------------------------------------------------- the fast path
+# A non-empty tuple of native float64 arrays crosses as one "A" item: it must decode to exactly
+# what the slow form (a tuple of self-describing arrays) decodes to, and refuse as strictly.
+SLOW = Encoder(fast=False)
+
+f8_array = st.tuples(
+    st.lists(st.integers(0, 4), max_size=4),  # shape: 0-d, empty dimensions
+    st.sampled_from(["c", "transposed", "strided"]),
+    st.integers(0, 2**32 - 1),
+).map(lambda spec: _layout(
+    np.asarray(np.random.default_rng(spec[2]).normal(size=tuple(spec[0])) * 1e3), spec[1]))
+
+
+def _layout(a: np.ndarray, how: str) -> np.ndarray:
+    if how == "transposed":
+        return a.T
+    if how == "strided" and a.ndim:
+        return np.repeat(a, 2, axis=-1)[..., ::2]  # the same values, not contiguous
+    return a
+
+
+def _same_arrays(xs, ys) -> bool:
+    return type(xs) is type(ys) is tuple and len(xs) == len(ys) and all(
+        type(y) is np.ndarray and x.dtype is y.dtype and x.shape == y.shape
+        and x.tobytes() == y.tobytes() and y.flags.writeable and y.flags.c_contiguous
+        for x, y in zip(xs, ys, strict=True))
+
+
+@given(st.lists(f8_array, min_size=1, max_size=5).map(tuple))
+def test_the_fast_path_decodes_as_the_slow_path(arrays):
+    fast, slow = ENC.encode(arrays), SLOW.encode(arrays)
+    assert fast[:1] == b"A" and slow[:1] == b"t"
+    assert _same_arrays(DEC.decode(fast), DEC.decode(slow))
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(arrays, DEC.decode(fast), strict=True))
+    # What crossed is recognised when it is sent back (the worker returns what it was given).
+    assert ENC.encode(DEC.decode(fast)) == fast
+
+
+@pytest.mark.parametrize("value", [
+    (np.ones(2), np.ones(2, dtype=np.float32)),  # another dtype among them
+    (np.ones(2), np.ones(2, dtype=">f8")),  # float64 of the other byte order
+    (np.ones(2), 1.0),  # not an array
+    (),  # empty
+    [np.ones(2)],  # a list, not a tuple
+])
+def test_anything_else_takes_the_slow_path(value):
+    data = ENC.encode(value)
+    assert data[:1] != b"A" and data == SLOW.encode(value)
+    back = DEC.decode(data)
+    assert type(back) is type(value) and len(back) == len(value)
+    assert all(np.asarray(x).dtype == np.asarray(y).dtype for x, y in zip(back, value, strict=True))
+
+
+def test_a_subclass_is_not_sent_as_a_plain_array():
+    with pytest.raises(Unsendable):
+        ENC.encode((np.ones(2), np.ma.masked_array([1.0])))
+
+
+def _fast_message(*items: tuple[tuple[int, ...], bytes], count: int | None = None,
+                  ndims: list[int] | None = None) -> bytes:
+    import struct
+    out = b"A" + struct.pack(">I", len(items) if count is None else count)
+    for i, (shape, data) in enumerate(items):
+        ndim = len(shape) if ndims is None else ndims[i]
+        out += bytes([ndim]) + b"".join(struct.pack("<q", n) for n in shape) + data
+    return out
+
+
+FAST_ATTACKS = {
+    "empty tuple": _fast_message(),
+    "count past the message": _fast_message(((1,), b"\0" * 8), count=2**32 - 1),
+    "one item short": _fast_message(((1,), b"\0" * 8), count=2),
+    "rank 33": _fast_message(((1,) * 33, b"\0" * 8)),
+    "rank byte past the shape": _fast_message(((2,), b"\0" * 16), ndims=[9]),
+    "negative dimension": _fast_message(((-1,), b"\0" * 8)),
+    "negative times negative": _fast_message(((-2, -4), b"\0" * 64)),
+    "data short": _fast_message(((2, 2), b"\0" * 24)),
+    "size overflows": _fast_message(((2**62, 2**62), b"\0" * 8)),
+    "empty but huge": _fast_message(((0, 2**62, 2**62), b"")),
+    "trailing bytes": _fast_message(((1,), b"\0" * 9)),
+    "truncated shape": b"A\x00\x00\x00\x01\x02" + b"\x01" * 11,
+    "truncated count": b"A\x00\x00",
+    "nested too deeply": b"t\x00\x00\x00\x01" * 41 + _fast_message(((1,), b"\0" * 8)),
+}
+
+
+def _refused(decoder: Decoder, payload: bytes) -> bool:
+    try:
+        decoder.decode(payload)
+    except ProtocolError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("name", sorted(FAST_ATTACKS))
+def test_malformed_fast_path_messages_are_refused(name):
+    assert _refused(DEC, FAST_ATTACKS[name])
+
+
+def test_the_fast_path_counts_its_arrays_against_the_item_limit(monkeypatch):
+    message = _fast_message(*[((), b"\0" * 8)] * 12)
+    assert len(DEC.decode(message)) == 12
+    monkeypatch.setattr(codec, "MAX_ITEMS", 12)  # the tuple is an item too: 13 in all
+    assert _refused(DEC, message)
+    # A planted bug: a fast path that does not count its arrays lets the message through.
+    monkeypatch.setattr(Decoder, "_f8_tuple", _uncounted_f8_tuple)
+    assert not _refused(DEC, message)
+
+
+def _uncounted_f8_tuple(self, pos):
+    n = int.from_bytes(self._data[pos:pos + 4], "big")
+    pos += 4
+    items = []
+    for _ in range(n):
+        ndim = self._data[pos]
+        shape = codec._SHAPES[ndim].unpack_from(self._data, pos + 1)
+        pos += 1 + 8 * ndim
+        count = codec._count(shape)
+        items.append(np.frombuffer(self._data, dtype=np.float64, count=count, offset=pos).copy())
+        pos += 8 * count
+    return tuple(items), pos
+
+
+@given(st.binary(max_size=120))
+def test_garbage_after_the_fast_tag_never_escapes_as_another_error(data):
+    try:
+        DEC.decode(b"A" + data)
+    except ProtocolError:
+        pass

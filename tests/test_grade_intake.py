@@ -226,3 +226,75 @@ def test_cells_skip_ignored_and_neutralize_magics():
 def test_invalid_notebooks_say_why(data, why):
     with pytest.raises(InvalidNotebook, match=why):
         parse_notebook(data)
+
+
+# The fast path (bplab.grade.cells._plain_v4): a version 4 notebook of the usual shape is read
+# from its JSON without nbformat's second parse and validation; the cells must be exactly those
+# nbformat's path gives, and every unusual notebook must fail or be repaired exactly as there.
+def _variants() -> dict[str, bytes]:
+    from bplab.layout import Assignment
+
+    out = {f"{a.name}/{p.name}": p.read_bytes() for a in Assignment.all()
+           for p in a.example_notebooks()}
+    base = json.loads(out["hw1/full.ipynb"])
+    code = next(i for i, c in enumerate(base["cells"]) if c["cell_type"] == "code")
+
+    def edit(fn) -> bytes:
+        nb = json.loads(json.dumps(base))
+        fn(nb, nb["cells"][code])
+        return json.dumps(nb).encode()
+
+    out.update({
+        "a cell without metadata": edit(lambda nb, c: c.pop("metadata")),
+        "a source line that is a number": edit(lambda nb, c: c.update(source=["x = 1\n", 2])),
+        "a source that is a number": edit(lambda nb, c: c.update(source=3)),
+        "a minor version that is text": edit(lambda nb, c: nb.update(nbformat_minor="5")),
+        "version 4.0": edit(lambda nb, c: nb.update(nbformat=4.0)),
+        "version 3": edit(lambda nb, c: nb.update(nbformat=3)),
+        "no notebook metadata": edit(lambda nb, c: nb.pop("metadata")),
+        "output text of numbers": edit(lambda nb, c: c.update(outputs=[
+            {"output_type": "stream", "name": "stdout", "text": [1, 2]}])),
+        "outputs of lines": edit(lambda nb, c: c.update(outputs=[
+            {"output_type": "stream", "name": "stdout", "text": ["a\n", "b"]},
+            {"output_type": "display_data", "metadata": {}, "data": {"text/plain": ["1", "2"]}}])),
+        "an output that is a list": edit(lambda nb, c: c.update(outputs=[[1]])),
+        "attachments": edit(lambda nb, c: c.update(attachments={"a.png": {"image/png": "AA"}})),
+        "a cell id that is a list": edit(lambda nb, c: c.update(id=["x"])),
+        "a cell that is a string": edit(lambda nb, c: nb["cells"].append("cell")),
+        "duplicate cell ids": edit(lambda nb, c: [d.update(id="same") for d in nb["cells"]]),
+    })
+    return out
+
+
+VARIANTS = _variants()
+
+
+def _outcome(data: bytes):
+    try:
+        return [(c.number, c.source, c.notes) for c in parse_notebook(data)]
+    except InvalidNotebook as exc:
+        return f"invalid: {exc}"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_the_fast_path_reads_what_nbformat_reads(name, monkeypatch):
+    from bplab.grade import cells
+
+    data = VARIANTS[name]
+    fast = _outcome(data)
+    monkeypatch.setattr(cells, "_plain_v4", lambda raw: False)
+    assert fast == _outcome(data)
+    if "/" in name:  # the examples of the course take the fast path
+        monkeypatch.undo()
+        assert cells._plain_v4(json.loads(data))
+
+
+def test_a_fast_path_that_takes_every_notebook_would_be_caught(monkeypatch):
+    # A planted bug: accepting every version 4 dict grades notebooks nbformat cannot read.
+    from bplab.grade import cells
+
+    slow = {name: _outcome(data) for name, data in VARIANTS.items() if "/" not in name}
+    monkeypatch.setattr(cells, "_plain_v4", lambda raw: raw.get("nbformat") == 4)
+    differ = [name for name, data in VARIANTS.items() if "/" not in name
+              and _outcome(data) != slow[name]]
+    assert "a cell without metadata" in differ and "a source line that is a number" in differ

@@ -367,3 +367,139 @@ def test_trusted_callees_and_stand_ins_stay_in_the_grader():
     finally:
         session.close()
         sandbox.close()
+
+
+# In-place changes the write-back must see, each as a same-process run (Otter's) sees it.
+MUTATORS = '''
+import numpy as np
+
+def on_a_view(X):
+    X[:, 0] *= 2
+
+def in_a_tuple(cache):
+    cache[1][0, 0] = 7.0
+
+def in_a_dict(params):
+    params["W"][1] += 1.0
+
+def changed_then_restored(X):
+    X[0, 0] += 1.0
+    X[0, 0] -= 1.0
+
+def to_minus_zero(X):
+    X[X == 0] *= -1.0
+
+def swapped(X):
+    X[[0, -1]] = X[[-1, 0]]
+
+def rebound(params):
+    params["W"] = params["W"] * 2
+
+def kept_in_its_cache(X):
+    return X.sum(), (X,)
+
+def through_the_cache(cache):
+    cache[0][...] = 0.0
+'''
+
+
+@pytest.fixture(scope="module")
+def mut():
+    # A session of its own: the earlier tests of this file leave env's worker gone (a test
+    # that kills a grader's workers by uid), and these need a live one.
+    sandbox = Sandbox(0)
+    session = Session(sandbox, call_timeout=5.0)
+    session.start()
+    assert session.exec_cell(1, STUDENT, 10) is None
+    assert session.exec_cell(2, MUTATORS, 10) is None
+    yield session
+    session.close()
+    sandbox.close()
+
+
+def _fresh():
+    x = np.array([[0.0, 1.5, -2.0], [3.0, 0.0, 4.5]])
+    return x, (x.copy(), x.copy()), {"W": x.copy(), "b": np.zeros(3)}
+
+
+def _run_mutator(name, fn):
+    x, cache, params = _fresh()
+    arg = {"in_a_tuple": cache, "in_a_dict": params, "rebound": params}.get(name, x)
+    fn(arg)
+    return [a.tobytes() for a in (x, *cache, *params.values())] + [sorted(params)]
+
+
+@pytest.mark.parametrize("name", ["on_a_view", "in_a_tuple", "in_a_dict",
+                                  "changed_then_restored", "to_minus_zero", "swapped",
+                                  "rebound"])
+def test_in_place_changes_reach_the_caller_as_in_one_process(mut, name):
+    student = mut.names([name])[name]
+    namespace: dict = {}
+    exec(MUTATORS, namespace)  # noqa: S102 - our own fixture code, run as Otter runs it
+    assert _run_mutator(name, student) == _run_mutator(name, namespace[name])
+    if name != "changed_then_restored":  # every other one changes something
+        assert _run_mutator(name, student) != _run_mutator(name, lambda a: None)
+
+
+def test_a_change_through_a_kept_cache_reaches_the_callers_array(mut):
+    e = mut.names(["kept_in_its_cache", "through_the_cache"])
+    x = np.ones((2, 2))
+    _, cache = e["kept_in_its_cache"](x)
+    assert cache[0] is x
+    e["through_the_cache"](cache)
+    assert not x.any()
+
+
+def _sent_errstates(monkeypatch):
+    sent = []
+    request = Session._request
+
+    def spy(self, msg, timeout):
+        if msg[0] == "call":
+            sent.append(msg[4])
+        return request(self, msg, timeout)
+
+    monkeypatch.setattr(Session, "_request", spy)
+    return sent
+
+
+def test_the_errstate_crosses_only_when_it_changes(mut, monkeypatch):
+    e = mut.names(["overflow"])
+    sent = _sent_errstates(monkeypatch)
+    big = np.array([1000.0])
+    with np.errstate(over="raise"):
+        for _ in range(2):
+            with pytest.raises(FloatingPointError):
+                e["overflow"](big)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isinf(e["overflow"](big)).all()  # the worker has the grader's errstate again
+        assert np.isinf(e["overflow"](big)).all()
+    assert [s if s is None else s["over"] for s in sent] == ["raise", None, "warn", None]
+
+
+def test_a_stale_errstate_cache_would_be_caught(mut, monkeypatch):
+    # A planted bug: the grader believes the worker has its errstate when it does not; the
+    # overflow check above then fails (the worker raises where the grader asked it not to).
+    session, e = mut, mut.names(["overflow"])
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        e["overflow"](np.array([1000.0]))
+    monkeypatch.setattr(session, "_errstate", np.geterr())
+    with pytest.raises(FloatingPointError):
+        e["overflow"](np.array([1000.0]))
+    monkeypatch.setattr(session, "_errstate", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isinf(e["overflow"](np.array([1000.0]))).all()
+
+
+def test_a_worker_has_one_poll_object_per_direction(mut, monkeypatch):
+    import select
+
+    e = mut.names(["Block"])
+    made = []
+    poll = select.poll
+    monkeypatch.setattr(select, "poll", lambda: made.append(1) or poll())
+    for _ in range(5):
+        e["Block"].forward(np.ones((2, 2)))
+    assert made == []

@@ -4,9 +4,12 @@ all four notebooks."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import warnings
+import zipfile
 
 import pytest
 from bplab import REPO_ROOT, i18n, notebook
@@ -238,6 +241,11 @@ def test_the_status_command_on_the_checkout():
 
 # --- the releases: four notebooks, one autograder ----------------------------------------------
 
+def _zip(b64: str) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(b64))) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
     return build(HW1, tmp_path_factory.mktemp("i18n") / "dist")
@@ -250,7 +258,12 @@ def test_each_language_gets_its_release_with_identical_code_cells(release):
         translated = notebook.read(folder / release.notebook.name)
         meta, english_meta = dict(translated.metadata["bplab"]), dict(english.metadata["bplab"])
         assert meta.pop("language") == language
-        assert meta == english_meta  # the embedded checks and the assignment name are kept
+        # The embedded checks are the English release's plus the file naming the language
+        # (the feedback's, bplab_checks.i18n); the assignment name is kept.
+        checks, english_checks = _zip(meta.pop("checks")), _zip(english_meta.pop("checks"))
+        assert checks.pop("hw1/bplab_checks/locale/LANGUAGE") == f"{language}\n".encode()
+        assert checks == english_checks
+        assert meta == english_meta
         assert (release.out_dir / f"{folder.name}.zip").is_file()
         assert [c.id for c in translated.cells] == [c.id for c in english.cells]
         for en, tr in zip(english.cells, translated.cells, strict=True):
@@ -265,9 +278,11 @@ def test_each_language_gets_its_release_with_identical_code_cells(release):
             assert len(changed) == len(texts)
         shipped = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                          if p.is_file() and p.suffix != ".ipynb")
-        assert shipped == sorted(p.relative_to(release.student_dir).as_posix()
-                                 for p in release.student_dir.rglob("*")
-                                 if p.is_file() and p.suffix != ".ipynb")
+        # The same files as the English release, and the one naming the feedback language.
+        assert shipped == sorted([p.relative_to(release.student_dir).as_posix()
+                                  for p in release.student_dir.rglob("*")
+                                  if p.is_file() and p.suffix != ".ipynb"]
+                                 + ["bplab_checks/locale/LANGUAGE"])
 
 
 def test_a_stale_cell_ships_in_english_and_the_build_says_so(tmp_path):

@@ -28,7 +28,6 @@ The zips' pieces (writer, requirements, setup script) are ``bplab.packaging``'s.
 from __future__ import annotations
 
 import ast
-import base64
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import click
 import nbformat
+from bplab_checks.i18n import LANGUAGES
 
 from bplab import i18n, late, notebook, packaging, readme
 from bplab.gradescope import write_gradescope_secure_zip
@@ -150,11 +150,9 @@ def embed_checks(student_nb: str, student: Path, hw: str) -> str:
     """``student_nb`` with the release's public folders (``notebook.CHECK_FOLDERS`` of
     ``student``, as ``hw/<folder>/...`` zip entries, base64) in ``metadata.bplab``: the first
     cell unpacks them when the notebook is opened alone (Colab, a JupyterHub upload)."""
-    entries = {name: data for name, data in packaging.tree_entries(student, hw).items()
-               if name.split("/")[1] in notebook.CHECK_FOLDERS}
     nb = nbformat.reads(student_nb, as_version=4)
-    nb.metadata[notebook.KEY] = {"assignment": hw, notebook.EMBED_KEY: base64.b64encode(
-        packaging.zip_bytes(entries)).decode("ascii")}
+    nb.metadata[notebook.KEY] = {"assignment": hw,
+                                 notebook.EMBED_KEY: notebook.embedded_checks(student, hw)}
     return notebook.dumps(nb)
 
 
@@ -196,7 +194,8 @@ def _write_otter_zip(release: Release, tests: dict[str, str], hidden_visibility:
 
 
 def build(assignment: Assignment, out_dir: Path | None = None, *,
-          hidden_visibility: str = HIDDEN_VISIBILITY, late_policy: str = "none") -> Release:
+          hidden_visibility: str = HIDDEN_VISIBILITY, late_policy: str = "none",
+          language: str = "en") -> Release:
     """Build the student release and both autograder zips of ``assignment``.
 
     Args:
@@ -205,6 +204,8 @@ def build(assignment: Assignment, out_dir: Path | None = None, *,
         hidden_visibility: Gradescope visibility of hidden-case results (``VISIBILITIES``).
         late_policy: ``none``, ``per-day:P`` or ``cap:P`` (``bplab.late``), applied by the
             secure zip from Gradescope's due date.
+        language: the secure zip's feedback language for a notebook that names none (each
+            translated release's notebook names its own; ``bplab_checks.i18n.LANGUAGES``).
 
     Returns:
         The ``Release``; its ``warnings`` list inconsistencies that do not stop the build
@@ -239,7 +240,8 @@ def build(assignment: Assignment, out_dir: Path | None = None, *,
     _write_student_release(release, student_nb, tests)
     _write_otter_zip(release, tests, hidden_visibility)
     write_gradescope_secure_zip(assignment, release.secure_zip,
-                                hidden_visibility=hidden_visibility, late_policy=late_policy)
+                                hidden_visibility=hidden_visibility, late_policy=late_policy,
+                                language=language)
     i18n.write_translated_releases(release)
     return release
 
@@ -254,8 +256,11 @@ def build(assignment: Assignment, out_dir: Path | None = None, *,
               help="none, per-day:PERCENT (of the maximum, per started day late), flat:PERCENT "
                    "(of the maximum, once) or "
                    "cap:PERCENT (a late score is at most PERCENT of the maximum).")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES), default="en",
+              show_default=True,
+              help="Feedback language of the secure zip for a notebook that names none.")
 def build_command(assignment: str, out_dir: Path | None, hidden_visibility: str,
-                  late_policy: str) -> None:
+                  late_policy: str, language: str) -> None:
     """Build the student release and the autograder zips of ASSIGNMENT (e.g. hw1)."""
     try:
         late.LatePolicy.parse(late_policy)
@@ -263,7 +268,8 @@ def build_command(assignment: str, out_dir: Path | None, hidden_visibility: str,
         raise click.BadParameter(str(exc), param_hint="--late-policy") from exc
     try:
         release = build(Assignment.named(assignment), out_dir,
-                        hidden_visibility=hidden_visibility, late_policy=late_policy)
+                        hidden_visibility=hidden_visibility, late_policy=late_policy,
+                        language=language)
     except BuildError as exc:
         raise click.ClickException(str(exc)) from exc
     for warning in release.warnings:

@@ -40,7 +40,7 @@ CONFIG = "bplab_gradescope.json"
 
 
 def zip_entries(assignment, *, hidden_visibility: str = HIDDEN_VISIBILITY,
-                late_policy: str = "none") -> dict[str, bytes]:
+                late_policy: str = "none", language: str = "en") -> dict[str, bytes]:
     """The entries of the secure zip of ``assignment`` (a ``bplab.layout.Assignment``)."""
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"hidden visibility must be one of {VISIBILITIES}")
@@ -55,7 +55,9 @@ def zip_entries(assignment, *, hidden_visibility: str = HIDDEN_VISIBILITY,
     if assignment.data_dir.is_dir():
         entries |= packaging.tree_entries(assignment.data_dir, "data")
     config = {"assignment": assignment.name, "hidden_visibility": hidden_visibility,
-              "late_policy": late_policy, "questions": assignment.question_order()}
+              "late_policy": late_policy, "questions": assignment.question_order(),
+              # Feedback language of a notebook that names none (bplab.grade.record.Config).
+              "default_language": language}
     entries[CONFIG] = (json.dumps(config, indent=2) + "\n").encode()
     entries["requirements.txt"] = packaging.grading_requirements(assignment.root).encode()
     entries["setup.sh"] = packaging.setup_sh(
@@ -89,7 +91,10 @@ def read_metadata(path: Path) -> dict:
 
 def grade(root: Path, started: float) -> dict:
     """Grade ``root/submission`` with the zip's configuration; the results.json dict."""
+    from bplab_checks.i18n import LANGUAGES
+
     from bplab.grade.command import run_grade
+    from bplab.grade.record import Config
     from bplab.grade.suite import load_suite
     from bplab.gradescope_results import gradescope_results
 
@@ -97,8 +102,11 @@ def grade(root: Path, started: float) -> dict:
     config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
     assignment = config["assignment"]
     reference = source / "lib" / "solutions" / f"{assignment}.py"
+    language = config.get("default_language")
+    settings = Config(default_language=language if language in LANGUAGES else "en")
     with tempfile.TemporaryDirectory() as out:
         records = run_grade(assignment, [root / "submission"], Path(out), jobs=1, single=True,
+                            config=settings,
                             tests_dir=source / "tests", reference=reference,
                             data_dir=source / "data", quiet=True,
                             order=config.get("questions", []))

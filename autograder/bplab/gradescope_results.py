@@ -155,6 +155,7 @@ def gradescope_results(record, suite, config: dict, metadata: dict, seconds: flo
             "cause": record.cause,
             "reason": record.reason,
             "isolation": record.isolation,
+            "language": record.language,
             "diagnoses": {q.name: q.diagnoses for q in record.questions if q.diagnoses},
             "students": who,
             "submission_id": metadata.get("id"),

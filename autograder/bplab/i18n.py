@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Protocol
 
 import click
+from bplab_checks import i18n as checks_i18n
 from nbformat import NotebookNode
 
 from bplab import notebook, packaging
@@ -260,8 +261,13 @@ def write_language(release: Release, language: str) -> list[str]:
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(english_dir, out)
-    (out / release.notebook.name).write_text(notebook.dumps(translate(nb, texts, language)),
-                                             encoding="utf-8")
+    # The checks of this release speak its language (bplab_checks.i18n reads this file), here
+    # and in the copy embedded in the notebook, which the first cell unpacks on Colab.
+    language_file = out / "bplab_checks" / "locale" / checks_i18n.RELEASE_FILE.name
+    language_file.write_text(language + "\n", encoding="utf-8")
+    translated = translate(nb, texts, language)
+    translated.metadata[notebook.KEY][notebook.EMBED_KEY] = notebook.embedded_checks(out, a.name)
+    (out / release.notebook.name).write_text(notebook.dumps(translated), encoding="utf-8")
     (out / README).write_text(release.readme(language), encoding="utf-8")
     for name, english_text in files.items():
         text = texts[FILE_PREFIX + name]  # entries are stored stripped: end like the English
@@ -354,3 +360,14 @@ def stamp_command(assignment: str, language: str, keys: tuple[str, ...]) -> None
     translations.entries = {k: translations.entries[k] for k in order}
     path(hw, language).write_text(dumps(translations), encoding="utf-8")
     click.echo(f"{path(hw, language)}: stamped {len(keys)} cell(s)")
+
+
+@i18n_command.command("messages")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a catalogue is not up to date with the code.")
+def messages_command(check: bool) -> None:
+    """Extract the feedback templates (bplab_checks.i18n), merge them into the bg/uk/ru
+    catalogues and compile them (bplab.messages)."""
+    from bplab import messages  # Babel: the translators' tool, never needed to grade
+
+    messages.run(check)

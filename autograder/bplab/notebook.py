@@ -16,15 +16,18 @@ Rendering is deterministic: no outputs, no execution counts, stable cell ids, fi
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import re
+from pathlib import Path
 from typing import Literal
 
 import click
 import nbformat
 from nbformat import NotebookNode
 
+from bplab import packaging
 from bplab.definitions import Definition, load_definitions
 from bplab.layout import Assignment, check_order
 
@@ -169,6 +172,15 @@ except ImportError:
                       "%pip install otter-grader==7.0.0), then restart the kernel") from None
 
 grader = otter.Notebook("{hw}.ipynb")'''
+
+
+def embedded_checks(student: Path, hw: str) -> str:
+    """The release's ``CHECK_FOLDERS`` of ``student`` as the base64 zip kept in
+    ``metadata.bplab.checks`` (``bplab.build.embed_checks``; ``bplab.i18n`` again for each
+    translated release, whose checks carry their language)."""
+    entries = {name: data for name, data in packaging.tree_entries(student, hw).items()
+               if name.split("/")[1] in CHECK_FOLDERS}
+    return base64.b64encode(packaging.zip_bytes(entries)).decode("ascii")
 
 
 def setup_source(assignment: Assignment) -> str:

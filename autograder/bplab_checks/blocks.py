@@ -38,6 +38,7 @@ from bplab_checks.feedback import (
     unpack_pair,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import t
 from bplab_checks.tolerances import GRAD_RTOL, LARGE, NUDGE, REF_RTOL
 
 Shapes = Mapping[str, tuple]
@@ -86,7 +87,8 @@ class _Block:
                 out_shape,
                 f"{label} output",
                 block=self.name,
-                context=f"Inputs: {shapes_text(dict(zip(self.input_names, inputs, strict=True)))}.",
+                context=t("Inputs: {inputs}.", inputs=shapes_text(
+                    dict(zip(self.input_names, inputs, strict=True)))),
             )
         return out, cache
 
@@ -107,8 +109,8 @@ class _Block:
                 np.shape(x),
                 f"{label}: {gname}",
                 block=self.name,
-                context=f"Each gradient has the shape of its input. Inputs: "
-                f"{shapes_text(dict(zip(self.input_names, inputs, strict=True)))}.",
+                context=t("Each gradient has the shape of its input. Inputs: {inputs}.",
+                          inputs=shapes_text(dict(zip(self.input_names, inputs, strict=True)))),
                 actual_shapes=[np.shape(np.asarray(v)) for v in grads],
                 expected_shapes=[np.shape(v) for v in inputs],
                 index=k,
@@ -142,10 +144,15 @@ class _Block:
             return None
 
 
+def _magnitude_text(magnitude: float) -> str:
+    return t("inputs with |X| = {magnitude}, ", magnitude=f"{magnitude:g}")
+
+
 def _inputs_text(names: Sequence[str], inputs: Sequence, dout, seed: int | None) -> str:
     text = shapes_text(dict(zip(names, inputs, strict=True)))
-    dout_text = "a random scalar dout" if np.ndim(dout) == 0 else f"random dout {np.shape(dout)}"
-    return text + f", {dout_text}" + (f" (seed {seed})" if seed is not None else "")
+    dout_text = (t("a random scalar dout") if np.ndim(dout) == 0
+                 else t("random dout {shape}", shape=np.shape(dout)))
+    return text + f", {dout_text}" + (t(" (seed {seed})", seed=seed) if seed is not None else "")
 
 
 def _compare_grads(
@@ -237,7 +244,7 @@ def _backward_keeps_the_rules(student: _Block, xs: Sequence[np.ndarray], args, c
                 f"same cache gave different {', '.join(changed)}. Compute new arrays instead "
                 "of updating cached ones (no *=, += or x[...] = on them).",
             ),
-            f"Checked: backward called twice on one cache, {context}.",
+            t("Checked: backward called twice on one cache, {context}.", context=context),
         )
 
 
@@ -321,8 +328,9 @@ def _check_consistent(student: _Block, xs: list[np.ndarray], out_shape: tuple, s
             expected,
             what="out",
             block=name,
-            checked=f"{name}.forward against its definition in the assignment, {what_inputs}"
-            f"{shapes_text(dict(zip(student.input_names, xs, strict=True)))} (seed {seed}).",
+            checked=t("{name}.forward against its definition in the assignment, {inputs} "
+                      "(seed {seed}).", name=name, seed=seed, inputs=what_inputs + shapes_text(
+                          dict(zip(student.input_names, xs, strict=True)))),
             rtol=REF_RTOL,
             reveal=True,
             diagnose_details={"inputs": tuple(xs), "elementwise": elementwise},
@@ -333,15 +341,15 @@ def _check_consistent(student: _Block, xs: list[np.ndarray], out_shape: tuple, s
         if not np.all(np.isfinite(g)):
             fail(explanation("nan_or_inf", block=name, what=gname,
                              fallback=f"{gname} contains nan or inf."),
-                 f"Checked: {name}.backward on {context}.")
+                 t("Checked: {name}.backward on {context}.", name=name, context=context))
     checks = [
         directional_derivatives(_upstream_function(student, xs, k, dout, out_shape, definition),
                                 x, g, seed=_direction_seed(seed, k))
         for k, (x, g) in enumerate(zip(xs, grads, strict=True))
     ]
     call_args = ", ".join(student.input_names)
-    differenced = (f"the definition of {name}.forward in the assignment" if definition
-                   is not None else f"your own {name}.forward")
+    differenced = (t("the definition of {name}.forward in the assignment", name=name)
+                   if definition is not None else t("your own {name}.forward", name=name))
     for k, (g, check) in enumerate(zip(grads, checks, strict=True)):
         if check.error <= GRAD_RTOL:
             continue
@@ -354,8 +362,8 @@ def _check_consistent(student: _Block, xs: list[np.ndarray], out_shape: tuple, s
             wrt=student.input_names[k],
             function=f"sum({name}.forward({call_args}) * dout)",
             block=name,
-            checked=f"{name}.backward against central differences of {differenced}, "
-            f"{context}.",
+            checked=t("{name}.backward against central differences of {differenced}, "
+                      "{context}.", name=name, differenced=differenced, context=context),
             rtol=GRAD_RTOL,
             diagnose_details={
                 "inputs": tuple(xs),
@@ -424,7 +432,7 @@ def _compare_out(student: _Block, out, ref_out, *, xs, reference, context: str) 
         ref_out,
         what="out",
         block=student.name,
-        checked=f"{student.name}.forward output on {context}.",
+        checked=t("{name}.forward output on {context}.", name=student.name, context=context),
         rtol=REF_RTOL,
         reveal=False,
         diagnose_details={"inputs": tuple(xs), "reference": reference,
@@ -441,7 +449,7 @@ def _compare_all_grads(student: _Block, grads, ref_grads, *, xs, dout, reference
         inputs=xs,
         dout=dout,
         out_shape=np.shape(dout),
-        checked=f"{student.name}.backward on {context}.",
+        checked=t("{name}.backward on {context}.", name=student.name, context=context),
         rtol=REF_RTOL,
         reveal=False,
         reference=reference,
@@ -506,7 +514,7 @@ def check_block_no_mutation(
                 fallback=f"{name}.backward modified the forward output it cached, in place. "
                 "Compute new arrays instead of updating cached ones.",
             ),
-            f"Checked: backward called twice, {context}.",
+            t("Checked: backward called twice, {context}.", context=context),
         )
     # Untouched is only worth points for values that are right.
     _compare_out(student, out_before, ref_out, xs=xs, reference=reference, context=context)
@@ -535,7 +543,7 @@ def check_block_stable_by_definition(
     differences of the definition. ``check_block_stable`` is the same rule on other inputs."""
     student = _Block(block, name, ["X"], elementwise=elementwise)
     _check_consistent(student, [stable_input(shape, magnitude, seed)], shape, seed, definition,
-                      strict=True, what_inputs=f"inputs with |X| = {magnitude:g}, ")
+                      strict=True, what_inputs=_magnitude_text(magnitude))
 
 
 def check_block_stable(
@@ -554,7 +562,7 @@ def check_block_stable(
             reference,
             [x],
             seed=seed,
-            what_inputs=f"inputs with |X| = {magnitude:g}, ",
+            what_inputs=_magnitude_text(magnitude),
             strict_forward=True,
         )
 
@@ -581,11 +589,13 @@ def check_block_at_zero_by_definition(
     x = _half_zero_input(shape, seed)
     zero = x == 0
     dout = random_upstream(shape, seed)
-    context = f"X {shape} with half its entries exactly 0, random dout (seed {seed})"
+    context = t("X {shape} with half its entries exactly 0, random dout (seed {seed})",
+                shape=shape, seed=seed)
     out, cache = student.forward(x.copy(), out_shape=shape)
     assert_close(out, np.asarray(definition(x.copy()), dtype=np.float64), what="out",
                  block=name, rtol=REF_RTOL, reveal=True,
-                 checked=f"{name}.forward against its definition in the assignment, {context}.")
+                 checked=t("{name}.forward against its definition in the assignment, "
+                           "{context}.", name=name, context=context))
     (dx,) = student.backward(np.array(dout), cache, [x])
 
     def f(z):
@@ -596,9 +606,10 @@ def check_block_at_zero_by_definition(
     check = directional_derivatives(f, x[~zero], dx[~zero], seed=_direction_seed(seed, 0))
     assert_directional(
         dx[~zero], check, what="dX", wrt="X", block=name, rtol=GRAD_RTOL,
-        function=f"sum({name}.forward(X) * dout) over the nonzero entries of X",
-        checked=f"{name}.backward where X != 0 against central differences of the definition "
-        f"of {name}.forward in the assignment, {context}.",
+        function=t("sum({name}.forward(X) * dout) over the nonzero entries of X", name=name),
+        checked=t("{name}.backward where X != 0 against central differences of the "
+                  "definition of {name}.forward in the assignment, {context}.", name=name,
+                  context=context),
         diagnose_details={"elementwise": elementwise},
     )
     at_zero = slope_at_zero * dout[zero]
@@ -611,7 +622,8 @@ def check_block_at_zero_by_definition(
                 fallback=f"{name}: dX is wrong exactly where X == 0. The contract treats "
                 "X == 0 like X < 0.",
             ),
-            f"Checked: {name}.backward where X == 0 (slope {slope_at_zero:g} there), {context}.",
+            t("Checked: {name}.backward where X == 0 (slope {slope} there), {context}.",
+              name=name, slope=f"{slope_at_zero:g}", context=context),
         )
 
 
@@ -641,8 +653,9 @@ def check_block_at_zero(block, name: str, reference, shape: tuple, seed: int = 4
                     "elsewhere). Check the convention at 0: the contract treats X == 0 like "
                     "X < 0.",
                 ),
-                f"Checked: {name} on X {shape} with half its entries exactly 0, random dout.",
+                t("Checked: {name} on X {shape} with half its entries exactly 0, random dout.",
+                  name=name, shape=shape),
             )
     _check_against_reference(
-        student, reference, [x], seed=seed, what_inputs="X with entries exactly 0, "
+        student, reference, [x], seed=seed, what_inputs=t("X with entries exactly 0, ")
     )

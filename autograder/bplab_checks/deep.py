@@ -22,12 +22,14 @@ from bplab_checks.feedback import (
     call,
     check_shape,
     check_untouched,
+    checked_line,
     compare_value,
     describe,
     fail,
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import N_, t
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
@@ -131,12 +133,13 @@ def check_mlp_lecture_example(mlp_loss) -> None:
     out = call("mlp_loss", mlp_loss, params, X, y, activation="sigmoid")
     if not isinstance(out, tuple | list) or len(out) != 2:
         fail(f"mlp_loss returned {describe(out)}; expected (loss, grads).")
-    checked = "lecture 5's 2-2-1 example (the notebook's worked example), activation='sigmoid'"
+    checked = t("lecture 5's 2-2-1 example (the notebook's worked example), "
+                "activation='sigmoid'")
     loss = as_float64(out[0], "mlp_loss: loss", block="mlp_loss", scalar=True)
     if rel_error(loss, ex["loss"]) > 1e-9:
-        fail(f"mlp_loss returned the loss {float(loss):.6g}; the worked example's is "
-             f"{ex['loss']:.6f} (z1 = x W1 + b1, a1 = sigmoid(z1), p = sigmoid(a1 W2 + b2), "
-             "loss = -log p).", f"Checked: {checked}.")
+        fail(t("mlp_loss returned the loss {got}; the worked example's is {want} (z1 = x W1 + "
+               "b1, a1 = sigmoid(z1), p = sigmoid(a1 W2 + b2), loss = -log p).",
+               got=f"{float(loss):.6g}", want=f"{ex['loss']:.6f}"), checked_line(checked + "."))
     expected = {k: np.array(v) for k, v in ex["grads"].items()}
     # The printed gradients have 8 decimals: compare to that precision.
     compare_value(out[1], expected, what="grads", block="mlp_loss", checked=checked, rtol=1e-6,
@@ -157,15 +160,16 @@ def check_mlp_gradients(mlp_loss, cases: Sequence[Case] | None = None) -> None:
         check_untouched(inputs, args, block="mlp_loss", during="mlp_loss")
         if not isinstance(out, tuple | list) or len(out) != 2:
             fail(f"mlp_loss returned {describe(out)}; expected (loss, grads).")
-        checked = f"mlp_loss on X {X.shape}, y {y.shape} ({case.note})"
+        checked = t("mlp_loss on X {X}, y {y} ({note})", X=X.shape, y=y.shape, note=case.note)
         loss = as_float64(out[0], "mlp_loss: loss", block="mlp_loss", scalar=True)
         expected = mlp_bce(params, X, y, activation)
         # A scalar off by a "factor" says nothing: say what the loss is, without a diagnosis.
         if rel_error(loss, expected) > REF_RTOL:
-            fail(f"mlp_loss returned the loss {float(loss):.6g}"
-                 + (f", but the network's mean BCE is {expected:.6g}" if reveal else "")
-                 + ": a0 = X, z_l = a_{l-1} W_l + b_l, act(z_l) for every layer but the last, "
-                 "p = sigmoid(z_L), loss = bce_loss(p, y).", f"Checked: {checked}.")
+            fail(t("mlp_loss returned the loss {got}", got=f"{float(loss):.6g}")
+                 + (t(", but the network's mean BCE is {want}", want=f"{expected:.6g}")
+                    if reveal else "")
+                 + t(": a0 = X, z_l = a_{{l-1}} W_l + b_l, act(z_l) for every layer but the last, "
+                     "p = sigmoid(z_L), loss = bce_loss(p, y)."), checked_line(checked + "."))
         grads = out[1]
         if not isinstance(grads, dict) or set(map(str, grads)) != set(params):
             fail(f"mlp_loss grads is {describe(grads)}; expected a dict with the keys "
@@ -173,7 +177,7 @@ def check_mlp_gradients(mlp_loss, cases: Sequence[Case] | None = None) -> None:
         for key in params:
             g = as_float64(grads[key], f"grads[{key!r}]", block="mlp_loss")
             check_shape(g, params[key].shape, f"grads[{key!r}]", block="mlp_loss",
-                        context=f"Checked: {checked}.")
+                        context=checked_line(checked + "."))
 
             def f(z, key=key, params=params, X=X, y=y, activation=activation):
                 return mlp_bce({**params, key: z}, X, y, activation)
@@ -218,13 +222,13 @@ def _compare_norms(got: list[float], expected: list[float], checked: str, reveal
         return
     hint = ""
     if rel_error(g, e * NORMS_BATCH) < 1e-8:
-        hint = (f"every norm is {NORMS_BATCH} times too large: L is the batch *mean* of "
-                f"sum(a_depth), so the gradient reaching a_depth is ones / {NORMS_BATCH} "
-                f"{tag('sum_instead_of_mean')}")
+        hint = t("every norm is {n} times too large: L is the batch *mean* of sum(a_depth), "
+                 "so the gradient reaching a_depth is ones / {n}", n=NORMS_BATCH
+                 ) + f" {tag('sum_instead_of_mean')}"
     elif len(e) > 1 and rel_error(g, e[::-1]) < 1e-8:
-        hint = "the norms are in reverse order: the list starts with the first layer, l = 1."
+        hint = t("the norms are in reverse order: the list starts with the first layer, l = 1.")
     k = int(np.argmax(np.abs(g - e) / np.maximum(np.abs(e), 1e-300)))
-    fail(hint or None, f"Checked: {checked}.",
+    fail(hint or None, checked_line(checked + "."),
          f"norms: relative error {rel_error(g, e):.2e} (allowed {REF_RTOL:.0e}); worst layer "
          f"l = {k + 1}: yours {g[k]:.6g}" + (f" (expected {e[k]:.6g})." if reveal else "."))
 
@@ -263,9 +267,9 @@ def check_gradient_norms_values(gradient_norms) -> None:
     got = _norms(gradient_norms, 3, 6, "tanh", 1.5, 1)
     last = float(np.linalg.norm(dW))
     if rel_error(got[0], last) < 1e-8 <= rel_error(got[-1], last):
-        fail("gradient_norms lists the norms in reverse order: the list starts with the first "
-             "layer, l = 1 (the one nearest the input), and ends with l = depth.",
-             "Checked: a 3-layer tanh stack, width 6, scale 1.5, seed 1.")
+        fail(t("gradient_norms lists the norms in reverse order: the list starts with the "
+               "first layer, l = 1 (the one nearest the input), and ends with l = depth."),
+             t("Checked: a 3-layer tanh stack, width 6, scale 1.5, seed 1."))
     _compare_norms(got[-1:], [last], reveal=True,
                    checked="the last layer (l = 3) of a 3-layer tanh stack, width 6, scale 1.5, "
                    "seed 1")
@@ -280,17 +284,18 @@ PROPERTY_DEPTH, PROPERTY_WIDTH = 10, 64
 def check_gradient_norms_properties(gradient_norms, seed: int = 0) -> None:
     """What the measurements show: sigmoid vanishes, ReLU + He keeps, tanh at scale 3 explodes."""
     d, w = PROPERTY_DEPTH, PROPERTY_WIDTH
-    rules = [("sigmoid", 1.0, lambda r: r < 1e-3, "below 1e-3 (sigmoid gradients vanish)"),
+    rules = [("sigmoid", 1.0, lambda r: r < 1e-3, N_("below 1e-3 (sigmoid gradients vanish)")),
              ("relu", float(np.sqrt(2)), lambda r: 0.1 <= r <= 10,
-              "within [0.1, 10] (He initialisation keeps ReLU gradients)"),
-             ("tanh", 3.0, lambda r: r > 2, "above 2 (tanh at scale 3 explodes)")]
+              N_("within [0.1, 10] (He initialisation keeps ReLU gradients)")),
+             ("tanh", 3.0, lambda r: r > 2, N_("above 2 (tanh at scale 3 explodes)"))]
     for activation, scale, ok, bar in rules:
         norms = _norms(gradient_norms, d, w, activation, scale, seed)
         ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("inf")
         if not ok(ratio):
-            fail(f"gradient_norms({d}, {w}, {activation!r}, {scale:.4g}, seed={seed}): the ratio "
-                 f"of the first layer's norm to the last one's is {ratio:.3g}, expected {bar}.",
-                 f"Norms per layer: {[float(f'{n:.3g}') for n in norms]}.")
+            fail(t("{call}: the ratio of the first layer's norm to the last one's is {ratio}, "
+                   "expected {bar}.", call=f"gradient_norms({d}, {w}, {activation!r}, "
+                   f"{scale:.4g}, seed={seed})", ratio=f"{ratio:.3g}", bar=t(bar)),
+                 t("Norms per layer: {norms}.", norms=[float(f"{n:.3g}") for n in norms]))
 
 
 def gradient_norms_cases() -> list[Case]:

@@ -38,6 +38,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import N_, t
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
@@ -70,16 +71,17 @@ def fan_out_diagnosis(dx, x: np.ndarray, y: np.ndarray) -> str | None:
             return None
         direct, through = x - y, x
         for single, code, text in (
-            (direct, "fan_out_path_dropped", "holds only the gradient of the direct path (x as "
-             "Multiply's second input): the path through Subtract is missing; x feeds two nodes, "
-             "so add Subtract.backward's gradient for x to it"),
-            (through, "fan_out_path_overwritten", "holds only the gradient that came back "
-             "through Subtract, the last one the backward pass computes: the direct path's "
-             "gradient from Multiply.backward was overwritten; add the two (dx = one + other), "
-             "do not assign twice"),
+            (direct, "fan_out_path_dropped", N_(
+                "holds only the gradient of the direct path (x as Multiply's second input): the "
+                "path through Subtract is missing; x feeds two nodes, so add Subtract.backward's "
+                "gradient for x to it")),
+            (through, "fan_out_path_overwritten", N_(
+                "holds only the gradient that came back through Subtract, the last one the "
+                "backward pass computes: the direct path's gradient from Multiply.backward was "
+                "overwritten; add the two (dx = one + other), do not assign twice")),
         ):
             if rel_error(a, single) <= MATCH_RTOL and rel_error(single, right) > DIFFER_RTOL:
-                return f"dx from {NAME} {text} {tag(code)}"
+                return f"{t('{what} from {block}', what='dx', block=NAME)} {t(text)} {tag(code)}"
     except Exception:  # noqa: BLE001 - a diagnosis is a bonus; it must never break a check
         return None
     return None
@@ -107,7 +109,7 @@ def _result(fan_out_grad, x: np.ndarray, y: np.ndarray):
 def _fan_out_first(dx: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
     sentence = fan_out_diagnosis(dx, x, y)
     if sentence:
-        fail(sentence, f"Checked: dx on x, y {x.shape}.")
+        fail(sentence, t("Checked: dx on x, y {shape}.", shape=x.shape))
 
 
 def check_fan_out_grad(fan_out_grad, shapes: Sequence[tuple[int, int]] = PUBLIC_SHAPES,
@@ -117,7 +119,8 @@ def check_fan_out_grad(fan_out_grad, shapes: Sequence[tuple[int, int]] = PUBLIC_
     for k, shape in enumerate(shapes):
         x, y = fan_out_inputs(shape, seed + k)
         f, dx, dy = _result(fan_out_grad, x, y)
-        checked = f"{NAME} on x {shape}, y {shape} (seed {seed + k})."
+        checked = t("{name} on x {shape}, y {shape} (seed {seed}).", name=NAME, shape=shape,
+                    seed=seed + k)
         assert_close(f, np.asarray(fan_out_value(x, y)), what="f", block=NAME, rtol=REF_RTOL,
                      reveal=True, checked=f"f against sum((x - y) * x), {checked}")
         _fan_out_first(dx, x, y)
@@ -129,7 +132,8 @@ def check_fan_out_grad(fan_out_grad, shapes: Sequence[tuple[int, int]] = PUBLIC_
             check = directional_derivatives(f_of, point, grad, seed=100 * (seed + k) + j)
             assert_directional(grad, check, what=what, wrt=wrt, block=NAME, rtol=GRAD_RTOL,
                                function="sum((x - y) * x)",
-                               checked=f"{what} against central differences, {checked}",
+                               checked=t("{what} against central differences, {checked}",
+                                         what=what, checked=checked),
                                diagnose_details={"inputs": (x, y)})
 
 
@@ -145,7 +149,7 @@ def check_fan_out_matches_reference(fan_out_grad, reference: Callable,
         with trusted_callees(fan_out_grad, callees):
             f, dx, dy = _result(fan_out_grad, x, y)
         ref_f, ref_dx, ref_dy = reference(x.copy(), y.copy())
-        checked = f"{NAME} on x {shape}, y {shape} (hidden inputs)."
+        checked = t("{name} on x {shape}, y {shape} (hidden inputs).", name=NAME, shape=shape)
         assert_close(f, np.asarray(ref_f, dtype=np.float64), what="f", block=NAME,
                      rtol=REF_RTOL, reveal=False, checked=checked)
         _fan_out_first(dx, x, y)

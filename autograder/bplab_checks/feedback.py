@@ -20,6 +20,7 @@ import numpy as np
 
 from bplab_checks import diagnose
 from bplab_checks.gradcheck import Directional, rel_error, worst_element
+from bplab_checks.i18n import t
 
 
 class NotImplementedYet(AssertionError):
@@ -44,7 +45,7 @@ def student_line(exc: BaseException) -> str:
     if not frames:
         return ""
     f = frames[-1]
-    return f" at line {f.lineno}" + (f": {f.line.strip()[:160]}" if f.line else "")
+    return t(" at line {line}", line=f.lineno) + (f": {f.line.strip()[:160]}" if f.line else "")
 
 
 def _sentence(find: Callable[..., Any], *args, **details) -> str | None:
@@ -121,10 +122,8 @@ def call(label: str, fn, *args, **kwargs):
     checks' ``np.errstate``) an overflow finding; anything else names the exception.
     """
     if fn is None:
-        fail(
-            f"{label} is not defined: run the cell that defines it "
-            "(and keep the name from the assignment)."
-        )
+        fail(t("{label} is not defined: run the cell that defines it (and keep the name from "
+               "the assignment).", label=label))
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as exc:
@@ -133,7 +132,8 @@ def call(label: str, fn, *args, **kwargs):
                 "not_implemented",
                 block=label.split(".")[0],
                 what=label,
-                fallback=f"{label} is not implemented yet (it raised NotImplementedError).",
+                fallback=t("{label} is not implemented yet (it raised NotImplementedError).",
+                           label=label),
             )
         ) from exc
     except FloatingPointError as exc:
@@ -143,25 +143,27 @@ def call(label: str, fn, *args, **kwargs):
                 block=label.split(".")[0],
                 what=label,
                 warning=str(exc).replace("encountered in", "in"),
-                fallback=f"{label} overflowed or divided by zero ({exc}) on large inputs; "
-                "use a numerically stable formula.",
+                fallback=t("{label} overflowed or divided by zero ({error}) on large inputs; "
+                           "use a numerically stable formula.", label=label, error=exc),
             ),
         )
     except AssertionError:
         raise
     except Exception as exc:  # noqa: BLE001 - any student error is feedback, not a crash
-        raise StudentRaised(f"{label} raised {type(exc).__name__}{student_line(exc)}: {exc}",
+        raise StudentRaised(t("{label} raised {error}{where}: {message}", label=label,
+                              error=type(exc).__name__, where=student_line(exc), message=exc),
                             exc) from None
 
 
 def get_attr(obj, name: str, label: str):
     """``getattr`` on a student object with feedback when the attribute is missing."""
     if obj is None:
-        fail(f"{label} is not defined: run the cell that defines it.")
+        fail(t("{label} is not defined: run the cell that defines it.", label=label))
     try:
         return getattr(obj, name)
     except Exception as exc:  # noqa: BLE001
-        fail(f"{label} has no attribute {name!r} ({type(exc).__name__}).")
+        fail(t("{label} has no attribute {name} ({error}).", label=label, name=repr(name),
+               error=type(exc).__name__))
 
 
 def as_float64(value, what: str, *, block: str, scalar: bool = False) -> np.ndarray:
@@ -185,8 +187,8 @@ def as_float64(value, what: str, *, block: str, scalar: bool = False) -> np.ndar
                     block=block,
                     what=what,
                     dtype=str(arr.dtype),
-                    fallback=f"{what} has dtype {arr.dtype} ({describe(value)}); "
-                    "expected float64.",
+                    fallback=t("{what} has dtype {dtype} ({value}); expected float64.",
+                               what=what, dtype=arr.dtype, value=describe(value)),
                 )
             )
     if scalar and arr.ndim != 0:
@@ -219,7 +221,8 @@ def check_shape(
                 expected_shape=tuple(shape),
                 actual=arr,
                 **details,
-                fallback=f"{what} has shape {tuple(arr.shape)}, expected {tuple(shape)}.",
+                fallback=t("{what} has shape {actual}, expected {expected}.", what=what,
+                           actual=tuple(arr.shape), expected=tuple(shape)),
             ),
             context,
         )
@@ -228,8 +231,8 @@ def check_shape(
 def element_text(what: str, index: tuple, actual: float, expected: float, reveal: bool) -> str:
     """``"worst element dB[2, 1]: yours 0.31 (expected 0.12)"``; expected only if ``reveal``."""
     where = f"{what}[{', '.join(map(str, index))}]" if index else what
-    text = f"worst element {where}: yours {actual:.6g}"
-    return text + (f" (expected {expected:.6g})" if reveal else "")
+    text = t("worst element {where}: yours {actual}", where=where, actual=f"{actual:.6g}")
+    return text + (t(" (expected {expected})", expected=f"{expected:.6g}") if reveal else "")
 
 
 def assert_close(
@@ -267,16 +270,22 @@ def assert_close(
             "nan_or_inf",
             block=block,
             what=what,
-            fallback=f"{what} contains {bad} nan or inf value(s).",
+            fallback=t("{what} contains {bad} nan or inf value(s).", what=what, bad=bad),
         )
     index, a_val, e_val = worst_element(actual, expected)
     fail(
         sentence,
-        f"Checked: {checked}",
-        f"{what}: relative error {err:.2e} (allowed {rtol:.0e}); "
+        checked_line(checked),
+        t("{what}: relative error {error} (allowed {allowed}); ", what=what,
+          error=f"{err:.2e}", allowed=f"{rtol:.0e}")
         + element_text(what, index, a_val, e_val, reveal)
         + ".",
     )
+
+
+def checked_line(checked: str) -> str:
+    """``"Checked: <what was checked>"`` (the label in the student's language)."""
+    return t("Checked: {checked}", checked=checked)
 
 
 def _numbers(values) -> str:
@@ -321,17 +330,19 @@ def assert_directional(
         bad = int(np.sum(~np.isfinite(actual)))
         sentence = sentence or explanation(
             "nan_or_inf", block=block, what=what,
-            fallback=f"{what} contains {bad} nan or inf value(s).",
+            fallback=t("{what} contains {bad} nan or inf value(s).", what=what, bad=bad),
         )
     n = len(check.numeric)
     fail(
         sentence,
-        f"Checked: {checked}",
-        f"{what}: relative error {check.error:.2e} (allowed {rtol:.0e}) between your "
-        f"directional derivatives <{what}, v> = {_numbers(check.claimed)} and the central "
-        f"differences (f({wrt} + h v) - f({wrt} - h v)) / 2h = {_numbers(check.numeric)}, "
-        f"for f({wrt}) = {function}, h = {check.h:g} and {n} random unit directions v "
-        f"(seed {check.seed}).",
+        checked_line(checked),
+        t("{what}: relative error {error} (allowed {allowed}) between your directional "
+          "derivatives <{what}, v> = {claimed} and the central differences "
+          "(f({wrt} + h v) - f({wrt} - h v)) / 2h = {numeric}, for f({wrt}) = {function}, "
+          "h = {h} and {n} random unit directions v (seed {seed}).", what=what,
+          error=f"{check.error:.2e}", allowed=f"{rtol:.0e}", claimed=_numbers(check.claimed),
+          numeric=_numbers(check.numeric), wrt=wrt, function=function, h=f"{check.h:g}", n=n,
+          seed=check.seed),
     )
 
 
@@ -385,7 +396,7 @@ def compare_value(
             fail(
                 f"{what} has keys {sorted(map(str, actual.keys()))}; "
                 f"expected {sorted(expected)}.",
-                f"Checked: {checked}",
+                checked_line(checked),
             )
         for key in expected:
             compare_value(
@@ -405,7 +416,7 @@ def compare_value(
         if not isinstance(actual, tuple | list) or len(actual) != len(expected):
             fail(
                 f"{what} is {describe(actual)}; expected a sequence of {len(expected)} values.",
-                f"Checked: {checked}",
+                checked_line(checked),
             )
         for k, (a, e) in enumerate(zip(actual, expected, strict=True)):
             compare_value(
@@ -421,7 +432,7 @@ def compare_value(
         return
     exp = np.asarray(expected, dtype=np.float64)
     act = as_float64(actual, what, block=block, scalar=exp.ndim == 0)
-    check_shape(act, exp.shape, what, block=block, context=f"Checked: {checked}")
+    check_shape(act, exp.shape, what, block=block, context=checked_line(checked))
     assert_close(
         act,
         exp,
@@ -483,8 +494,9 @@ def check_untouched(
                     code,
                     block=block,
                     what=name,
-                    fallback=f"{during} modified its argument {name} in place; "
-                    "work on a copy (e.g. x = x.copy() or x = x * 1.0) instead.",
+                    fallback=t("{during} modified its argument {name} in place; work on a "
+                               "copy (e.g. x = x.copy() or x = x * 1.0) instead.",
+                               during=during, name=name),
                 )
             )
 

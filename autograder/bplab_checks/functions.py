@@ -23,6 +23,7 @@ from bplab_checks.feedback import (
     call,
     check_shape,
     check_untouched,
+    checked_line,
     compare_value,
     describe,
     explanation,
@@ -32,13 +33,14 @@ from bplab_checks.feedback import (
     unpack_pair,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import t
 from bplab_checks.tolerances import GRAD_RTOL, LARGE, REF_RTOL
 
 
 def _checked(name: str, case: Case, what: str = "") -> str:
     named = {**case.args, **case.kwargs}
     note = f" ({case.note})" if case.note else ""
-    return f"{what or name} on {shapes_text(named)}{note}."
+    return t("{what} on {inputs}{note}.", what=what or name, inputs=shapes_text(named), note=note)
 
 
 def _not_another_inputs_gradient(name: str, what: str, value, wrt: str,
@@ -57,8 +59,9 @@ def _not_another_inputs_gradient(name: str, what: str, value, wrt: str,
             fail(explanation(
                 "gradient_of_other_input", block=name, what=what, other=other, wrt=wrt,
                 shape=shape, expected_shape=np.shape(np.asarray(named[wrt])),
-                fallback=f"{what} has the shape of {other} {shape}: you took the gradient of "
-                f"{other}, not of {wrt}.",
+                fallback=t("{what} has the shape of {other} {shape}: you took the gradient of "
+                           "{other}, not of {wrt}.", what=what, other=other, shape=shape,
+                           wrt=wrt),
             ))
 
 
@@ -146,10 +149,11 @@ def check_derivatives_numerically(
         check = directional_derivatives(total, xs[k], arr, seed=1000 * seed + k)
         assert_directional(
             arr, check, what=what, wrt=arg, block=name, rtol=GRAD_RTOL,
-            function=f"the sum over all entries of the function whose derivative {name} "
-            "returns",
-            checked=f"{name} against central differences of the function on "
-            f"{', '.join(f'{a} {shape}' for a in arg_names)} (seed {seed}).",
+            function=t("the sum over all entries of the function whose derivative {name} "
+                       "returns", name=name),
+            checked=t("{name} against central differences of the function on {inputs} "
+                      "(seed {seed}).", name=name, seed=seed,
+                      inputs=", ".join(f"{a} {shape}" for a in arg_names)),
             diagnose_details={"inputs": tuple(xs), "elementwise": True},
         )
 
@@ -184,9 +188,9 @@ def check_numerical_gradient(numerical_gradient, shape: tuple = (3, 4), seed: in
     check_shape(arr, shape, "numerical_gradient result", block="numerical_gradient")
     assert_close(arr, exact, what="grad", block="numerical_gradient", rtol=GRAD_RTOL,
                  reveal=True,
-                 checked=f"your central differences (default h) of the smooth f(x) = "
-                 f"sum(w * sin(3 x)) + sum(w * x**3) / 2 at x {shape} against its exact "
-                 f"gradient 3 w cos(3 x) + 1.5 w x**2.")
+                 checked=t("your central differences (default h) of the smooth f(x) = "
+                           "sum(w * sin(3 x)) + sum(w * x**3) / 2 at x {shape} against its exact "
+                           "gradient 3 w cos(3 x) + 1.5 w x**2.", shape=shape))
 
 
 def check_numerical_gradient_matches(
@@ -204,10 +208,11 @@ def check_numerical_gradient_matches(
             result = call("numerical_gradient", numerical_gradient, f, x_arg, **kwargs)
             check_untouched({"x": x}, {"x": x_arg}, block="numerical_gradient",
                             during="numerical_gradient")
-            what = "default h" if step is None else f"h={step:g}"
+            what = t("default h") if step is None else f"h={step:g}"
             compare_value(result, expected, what="grad", block="numerical_gradient",
                           rtol=GRAD_RTOL,
-                          checked=f"numerical_gradient of a smooth f at x {shape} with {what}.")
+                          checked=t("numerical_gradient of a smooth f at x {shape} with {h}.",
+                                    shape=shape, h=what))
 
 
 def check_loss_gradient(
@@ -235,12 +240,12 @@ def check_loss_gradient(
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
     _not_another_inputs_gradient(name, outputs[1], grad, wrt, case.args)
     check_shape(grad, np.shape(case.args[wrt]), f"{name}: {outputs[1]}", block=name,
-                context=f"The gradient has the shape of {wrt}.")
+                context=t("The gradient has the shape of {wrt}.", wrt=wrt))
     if definition is not None:
         expected = np.asarray(definition(*case.copies()[0], **kwargs), dtype=np.float64)
         assert_close(loss, expected, what=outputs[0], block=name, rtol=REF_RTOL, reveal=True,
-                     checked=f"{outputs[0]} against its definition in the assignment, on "
-                     f"{shapes_text(case.args)}.",
+                     checked=t("{what} against its definition in the assignment, on "
+                               "{inputs}.", what=outputs[0], inputs=shapes_text(case.args)),
                      diagnose_details={"inputs": tuple(case.args.values())})
 
     def f(z):
@@ -251,16 +256,18 @@ def check_loss_gradient(
         value = unpack_pair(call(name, fn, *call_args, **kwargs), name, outputs)[0]
         return as_float64(value, f"{name}: {outputs[0]}", block=name, scalar=True)
 
-    differenced = (f"the definition of {outputs[0]} in the assignment" if definition is not None
-                   else f"your own {outputs[0]}")
+    differenced = (t("the definition of {what} in the assignment", what=outputs[0])
+                   if definition is not None else t("your own {what}", what=outputs[0]))
     check = directional_derivatives(f, np.asarray(case.args[wrt]), grad, seed=k)
     assert_directional(
         grad, check, what=outputs[1], wrt=wrt, block=name, rtol=GRAD_RTOL,
-        function=(f"{outputs[0]}({', '.join(names)}) as the assignment defines it"
+        function=(t("{what}({args}) as the assignment defines it", what=outputs[0],
+                    args=", ".join(names))
                   if definition is not None else
-                  f"your {outputs[0]} from {name}({', '.join(names)})"),
-        checked=f"{outputs[1]} against central differences of {differenced}, "
-        f"on {shapes_text(case.args)}.",
+                  t("your {what} from {name}({args})", what=outputs[0], name=name,
+                    args=", ".join(names))),
+        checked=t("{what} against central differences of {differenced}, on {inputs}.",
+                  what=outputs[1], differenced=differenced, inputs=shapes_text(case.args)),
         diagnose_details={"inputs": tuple(case.args.values())},
     )
 
@@ -337,8 +344,10 @@ def check_stable_loss_by_definition(fn, name: str, case: Case, outputs: tuple[st
     check = directional_derivatives(f, x[inside], grad[inside], seed=7)
     assert_directional(
         grad[inside], check, what=outputs[1], wrt=first, block=name, rtol=GRAD_RTOL,
-        function=f"{outputs[0]} as the assignment defines it, moving only the unclipped {first}",
-        checked=f"{outputs[1]} where {first} is not clipped, {checked}",
+        function=t("{what} as the assignment defines it, moving only the unclipped {first}",
+                   what=outputs[0], first=first),
+        checked=t("{what} where {first} is not clipped, {checked}", what=outputs[1],
+                  first=first, checked=checked),
     )
 
 
@@ -376,9 +385,9 @@ def check_stable_loss(fn, reference: Callable, name: str, case: Case,
             and _right_on(fn, reference, name, moderate, outputs)):
         fail(explanation(
             "wrong_at_extremes", block=name, what=outputs[0],
-            fallback=f"{name}: {outputs[0]} is right on moderate inputs and wrong at extreme "
-            "ones.",
-        ), f"Checked: {checked}")
+            fallback=t("{name}: {what} is right on moderate inputs and wrong at extreme ones.",
+                       name=name, what=outputs[0]),
+        ), checked_line(checked))
     compare_value(loss, expected[0], what=outputs[0], block=name, checked=checked, rtol=REF_RTOL)
     grad = as_float64(grad, f"{name}: {outputs[1]}", block=name)
     exp_grad = np.asarray(expected[1], dtype=np.float64)
@@ -415,10 +424,11 @@ def check_fit_linreg_runs(fit_linreg, seed: int = 0) -> None:
     values = [float(as_float64(v, f"fit_linreg: losses[{i}]", block="fit_linreg", scalar=True))
               for i, v in enumerate(losses)]
     if not all(b < a for a, b in zip(values, values[1:], strict=False)):
-        fail("fit_linreg: the losses should go down at every step with a small learning rate "
-             f"(lr = {lr:.3g}); got {', '.join(f'{v:.4g}' for v in values)}.",
-             "Checked: X (8, 3), Y (8, 1), n_steps=5. Is each loss computed before its step, "
-             "and theta updated with theta - lr * g?")
+        fail(t("fit_linreg: the losses should go down at every step with a small learning rate "
+               "(lr = {lr}); got {losses}.", lr=f"{lr:.3g}",
+               losses=", ".join(f"{v:.4g}" for v in values)),
+             t("Checked: X (8, 3), Y (8, 1), n_steps=5. Is each loss computed before its step, "
+               "and theta updated with theta - lr * g?"))
     _check_fit_linreg_steps(fit_linreg, X, Y, lr, theta, values)
 
 
@@ -554,12 +564,12 @@ def check_two_layer_gradients(two_layer_loss, seed: int = 0, n: int = 6) -> None
     for key in params:
         g = as_float64(grads[key], f"two_layer_loss: d{key}", block="two_layer_loss")
         check_shape(g, params[key].shape, f"grads[{key!r}]", block="two_layer_loss",
-                    context="Each gradient has the shape of its parameter.")
+                    context=t("Each gradient has the shape of its parameter."))
         checked.append(g)
     assert_close(np.asarray(loss), np.asarray(bce(two_layer_probabilities(params, X), y)),
                  what="loss", block="two_layer_loss", rtol=REF_RTOL, reveal=True,
-                 checked=f"two_layer_loss's loss against the network and loss defined in the "
-                 f"assignment, {context}.")
+                 checked=t("two_layer_loss's loss against the network and loss defined in the "
+                           "assignment, {context}.", context=context))
     for k, (key, g) in enumerate(zip(params, checked, strict=True)):
 
         def f(z, key=key):
@@ -571,8 +581,9 @@ def check_two_layer_gradients(two_layer_loss, seed: int = 0, n: int = 6) -> None
         assert_directional(
             g, check, what=f"d{key}", wrt=key, block="two_layer_loss", rtol=GRAD_RTOL,
             function="the loss of the network defined in the assignment",
-            checked=f"grads[{key!r}] against central differences of the network's loss as "
-            f"the assignment defines it, {context}.",
+            checked=t("{what} against central differences of the network's loss as the "
+                      "assignment defines it, {context}.", what=f"grads[{key!r}]",
+                      context=context),
             diagnose_details={"inputs": (X, params[key])},
         )
 

@@ -29,12 +29,14 @@ from bplab_checks.feedback import (
     call,
     check_shape,
     check_untouched,
+    checked_line,
     describe,
     fail,
     get_attr,
     snapshot,
 )
 from bplab_checks.gradcheck import directional_derivatives, rel_error
+from bplab_checks.i18n import N_, t
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL, REF_RTOL
 
@@ -141,7 +143,7 @@ def diamond_spec() -> Spec:
 
     nodes = [("s", Sin, ("x",)), ("e", Exp, ("s",)), ("m", Mix, ("s", "e")),
              ("out", Inner, ("m", "R"))]
-    return Spec("a diamond: s = Sin(x) used by Exp(s) and by Mix(s, Exp(s))",
+    return Spec(t("a diamond: s = Sin(x) used by Exp(s) and by Mix(s, Exp(s))"),
                 {"x": (3, 4), "R": (3, 4)}, nodes, f, paths)
 
 
@@ -155,7 +157,7 @@ def triple_use_spec() -> Spec:
         return {"x": [R * s * s, R * s * x * c, R * x * s * c], "R": [x * s * s]}
 
     nodes = [("q", Mix, ("x", "x")), ("t", Mix, ("q", "x")), ("out", Inner, ("t", "R"))]
-    return Spec("x used three times: q = Mix(x, x), t = Mix(q, x)",
+    return Spec(t("x used three times: q = Mix(x, x), t = Mix(q, x)"),
                 {"x": (2, 5), "R": (2, 5)}, nodes, f, paths)
 
 
@@ -175,7 +177,8 @@ def chain_spec(depth: int = 12) -> Spec:
     nodes: list[tuple[str, object, tuple[str, ...]]] = [("h1", Sin, ("x",))]
     nodes += [(f"h{k}", Sin, (f"h{k - 1}",)) for k in range(2, depth + 1)]
     nodes.append(("out", Inner, (f"h{depth}", "R")))
-    return Spec(f"a chain of {depth} Sin blocks", {"x": (1, 6), "R": (1, 6)}, nodes, f, paths)
+    return Spec(t("a chain of {depth} Sin blocks", depth=depth), {"x": (1, 6), "R": (1, 6)},
+                nodes, f, paths)
 
 
 @dataclass
@@ -226,24 +229,27 @@ def check_visits(built: Built, start: int) -> None:
     for label in labels:
         n = calls.count(label)
         if n > 1:
-            fail(f"Graph.backward called the backward of node {label!r} {n} times in one "
-                 f"backward pass ({spec.title}); it must call each node's block backward exactly "
-                 "once, with the sum of the gradients from all of its consumers: accumulate "
-                 f"first, then call backward once per node. {tag('backward_twice')}",
-                 f"Order of the backward calls: {calls}.")
+            fail(t("Graph.backward called the backward of node {node} {n} times in one "
+                   "backward pass ({title}); it must call each node's block backward exactly "
+                   "once, with the sum of the gradients from all of its consumers: accumulate "
+                   "first, then call backward once per node.", node=repr(label), n=n,
+                   title=spec.title) + f" {tag('backward_twice')}",
+                 t("Order of the backward calls: {calls}.", calls=calls))
         if n == 0:
-            fail(f"Graph.backward never called the backward of node {label!r} ({spec.title}); "
-                 "every block between the inputs and the output must be visited.",
-                 f"Order of the backward calls: {calls}.")
+            fail(t("Graph.backward never called the backward of node {node} ({title}); "
+                   "every block between the inputs and the output must be visited.",
+                   node=repr(label), title=spec.title),
+                 t("Order of the backward calls: {calls}.", calls=calls))
     position = {label: calls.index(label) for label in labels}
     for parent, consumers in _consumers(spec).items():
         for child in consumers:
             if position[child] > position[parent]:
-                fail(f"Graph.backward ran the backward of node {parent!r} before that of its "
-                     f"consumer {child!r} ({spec.title}): {parent!r} had not yet received all "
-                     "of its gradient. Visit the nodes in reverse topological order (every "
-                     f"consumer before the nodes it uses). {tag('visit_order')}",
-                     f"Order of the backward calls: {calls}.")
+                fail(t("Graph.backward ran the backward of node {node} before that of its "
+                       "consumer {child} ({title}): {node} had not yet received all of its "
+                       "gradient. Visit the nodes in reverse topological order (every consumer "
+                       "before the nodes it uses).", node=repr(parent), child=repr(child),
+                       title=spec.title) + f" {tag('visit_order')}",
+                     t("Order of the backward calls: {calls}.", calls=calls))
 
 
 def _path_diagnosis(actual: np.ndarray, contributions: Sequence[np.ndarray], name: str,
@@ -256,17 +262,22 @@ def _path_diagnosis(actual: np.ndarray, contributions: Sequence[np.ndarray], nam
         for subset in itertools.combinations(range(len(contributions)), r):
             partial = sum(contributions[i] for i in subset)
             if rel_error(actual, partial) < PATH_MATCH_RTOL and rel_error(partial, total) > 1e-3:
-                return (f"d{name} holds the gradient of only {r} of the {len(contributions)} "
-                        f"paths from {name} to the output ({spec.title}): where a node is used "
-                        "several times, its gradients must be summed (grads[node] += ...), "
-                        "not overwritten, and a node may only pass its gradient on once all of "
-                        f"its consumers have. {tag('fanout_overwritten')}")
+                return t("d{name} holds the gradient of only {r} of the {total} paths from "
+                         "{name} to the output ({title}): where a node is used several times, "
+                         "its gradients must be summed (grads[node] += ...), not overwritten, "
+                         "and a node may only pass its gradient on once all of its consumers "
+                         "have.", name=name, r=r, total=len(contributions), title=spec.title
+                         ) + f" {tag('fanout_overwritten')}"
     return None
 
 
-STALE = ("Graph keeps state from the previous forward/backward: every forward must run all "
-         "nodes on the new feed (replacing the values and caches), and every backward must start "
-         f"from fresh gradients, not add to the last call's. {tag('stale_state')}")
+STALE = N_("Graph keeps state from the previous forward/backward: every forward must run all "
+           "nodes on the new feed (replacing the values and caches), and every backward must "
+           "start from fresh gradients, not add to the last call's.")
+
+
+def _stale() -> str:
+    return f"{t(STALE)} {tag('stale_state')}"
 
 
 def _history_matters(built: Built, feed: dict[str, np.ndarray], name: str, first) -> bool:
@@ -288,33 +299,35 @@ def run_and_check(built: Built, seed: int, during: str = "",
     feed = spec.feed(seed)
     before = snapshot(feed)
     arg = {k: v.copy() for k, v in feed.items()}
-    checked = f"{spec.title}, inputs {', '.join(f'{k} {v}' for k, v in spec.shapes.items())}"
-    checked += f" (seed {seed}){during}"
+    checked = t("{title}, inputs {inputs} (seed {seed}){during}", title=spec.title, seed=seed,
+                inputs=", ".join(f"{k} {v}" for k, v in spec.shapes.items()), during=during)
     value = call("Graph.forward", built.forward, arg)
     out = as_float64(value, "Graph.forward result", block=NAME, scalar=True)
     expected_value = spec.f(**feed)
     if rel_error(out, expected_value) > REF_RTOL:
         old_value = None if previous is None else spec.f(**previous)
         if old_value is not None and rel_error(out, old_value) < 1e-8:
-            fail(STALE, f"Graph.forward returned the output of the previous feed. Checked: "
-                 f"{checked}.")
-        fail(f"Graph.forward returned {float(out):.6g}, but the output of {spec.title} is "
-             f"{expected_value:.6g}: run the nodes in creation order, each block on the values "
-             "of its parents in argument order, and return the value of the last node created.",
-             f"Checked: {checked}.")
+            fail(_stale(), t("Graph.forward returned the output of the previous feed. Checked: "
+                             "{checked}.", checked=checked))
+        fail(t("Graph.forward returned {got}, but the output of {title} is {want}: run the "
+               "nodes in creation order, each block on the values of its parents in argument "
+               "order, and return the value of the last node created.", got=f"{float(out):.6g}",
+               title=spec.title, want=f"{expected_value:.6g}"),
+             checked_line(checked + "."))
     start = len(built.log)
     grads = call("Graph.backward", built.backward)
     check_untouched({"feed": before}, {"feed": arg}, block=NAME, during="Graph.forward/backward")
     check_visits(built, start)
     if not isinstance(grads, Mapping) or set(map(str, grads)) != set(spec.shapes):
         fail(f"Graph.backward returned {describe(grads)}; expected a dict keyed by the input "
-             f"names {sorted(spec.shapes)}.", f"Checked: {checked}.")
+             f"names {sorted(spec.shapes)}.", checked_line(checked + "."))
     paths = spec.paths(**feed)
     for name, shape in spec.shapes.items():
         what = f"grads[{name!r}]"
         g = as_float64(grads[name], f"Graph.backward {what}", block=NAME)
         check_shape(g, shape, f"Graph.backward {what}", block=NAME,
-                    context=f"Each gradient has the shape of its input. Checked: {checked}.")
+                    context=t("Each gradient has the shape of its input. Checked: {checked}.",
+                              checked=checked))
 
         def f(z, name=name):
             return spec.f(**{**feed, name: z})
@@ -322,15 +335,15 @@ def run_and_check(built: Built, seed: int, during: str = "",
         check = directional_derivatives(f, feed[name], g, seed=seed + 17)
         if check.error > GRAD_RTOL:
             if _history_matters(built, feed, name, g):
-                fail(STALE, f"d{name} changed when the same feed was run again. Checked: "
-                     f"{checked}.")
+                fail(_stale(), t("d{name} changed when the same feed was run again. Checked: "
+                                 "{checked}.", name=name, checked=checked))
             sentence = _path_diagnosis(g, paths[name], name, spec)
             if sentence:
-                fail(sentence, f"Checked: {checked}.")
+                fail(sentence, checked_line(checked + "."))
         assert_directional(g, check, what=f"d{name}", wrt=name, block=NAME, rtol=GRAD_RTOL,
-                           function=f"the output of {spec.title}",
-                           checked=checked + "; the output is sum(... * R) with a random R, "
-                           "so R is the upstream gradient")
+                           function=t("the output of {title}", title=spec.title),
+                           checked=checked + t("; the output is sum(... * R) with a random R, "
+                                               "so R is the upstream gradient"))
 
 
 def check_graph(Graph, specs: Sequence[Spec], seeds: Sequence[int] = (0,),
@@ -339,7 +352,8 @@ def check_graph(Graph, specs: Sequence[Spec], seeds: Sequence[int] = (0,),
     for spec in specs:
         built = build(Graph, spec, blocks)
         for k, seed in enumerate(seeds):
-            during = "" if k == 0 else f", after {k} earlier forward/backward on other values"
+            during = "" if k == 0 else t(", after {k} earlier forward/backward on other values",
+                                         k=k)
             run_and_check(built, seed, during, spec.feed(seeds[k - 1]) if k else None)
 
 
@@ -365,15 +379,15 @@ def reference_specs(MatMul, Subtract, Square, Sum, Tanh, Sigmoid, Multiply) -> l
         return float(np.sum(R * np.tanh(x) * sigmoid(x)))
 
     def diamond_paths(x, R):
-        t, s = np.tanh(x), sigmoid(x)
-        return {"x": [R * s * (1 - t**2), R * t * s * (1 - s)], "R": [t * s]}
+        th, s = np.tanh(x), sigmoid(x)
+        return {"x": [R * s * (1 - th**2), R * th * s * (1 - s)], "R": [th * s]}
 
     return [
-        Spec("hw1's linear regression, MatMul(X, theta) -> Subtract(., Y) -> Square -> Sum",
+        Spec(t("hw1's linear regression, MatMul(X, theta) -> Subtract(., Y) -> Square -> Sum"),
              {"theta": (3, 1), "X": (5, 3), "Y": (5, 1)},
              [("mm", MatMul, ("X", "theta")), ("d", Subtract, ("mm", "Y")),
               ("sq", Square, ("d",)), ("out", Sum, ("sq",))], linreg, linreg_paths),
-        Spec("a diamond: Multiply(Tanh(x), Sigmoid(x)) * R, summed",
+        Spec(t("a diamond: Multiply(Tanh(x), Sigmoid(x)) * R, summed"),
              {"x": (4, 3), "R": (4, 3)},
              [("t", Tanh, ("x",)), ("s", Sigmoid, ("x",)), ("m", Multiply, ("t", "s")),
               ("r", Multiply, ("m", "R")), ("out", Sum, ("r",))], diamond, diamond_paths),
@@ -387,15 +401,16 @@ def check_graph_linreg(Graph, spec: Spec, linreg_loss_and_grad, seed: int = 5) -
     value = call("Graph.forward", built.forward, {k: v.copy() for k, v in feed.items()})
     grads = call("Graph.backward", built.backward)
     loss, dtheta = linreg_loss_and_grad(feed["theta"], feed["X"], feed["Y"])
-    checked = f"{spec.title} against hw1's linreg_loss_and_grad (seed {seed})."
+    checked = t("{title} against hw1's linreg_loss_and_grad (seed {seed}).", title=spec.title,
+                seed=seed)
     got = as_float64(value, "Graph.forward result", block=NAME, scalar=True)
     if rel_error(got, loss) > REF_RTOL:
         fail(f"Graph.forward returned {float(got):.6g} for the linear-regression loss.",
-             f"Checked: {checked}")
+             checked_line(checked))
     if not isinstance(grads, Mapping) or "theta" not in grads:
         fail(f"Graph.backward returned {describe(grads)}; expected a dict with key 'theta'.")
     g = as_float64(grads["theta"], "grads['theta']", block=NAME)
     check_shape(g, np.shape(dtheta), "grads['theta']", block=NAME)
     if rel_error(g, dtheta) > REF_RTOL:
         fail(f"Graph.backward()['theta'] differs from hw1's dtheta (relative error "
-             f"{rel_error(g, dtheta):.2e}).", f"Checked: {checked}")
+             f"{rel_error(g, dtheta):.2e}).", checked_line(checked))

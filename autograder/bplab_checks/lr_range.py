@@ -22,6 +22,7 @@ from bplab_checks.feedback import (
     snapshot,
 )
 from bplab_checks.gradcheck import rel_error
+from bplab_checks.i18n import t
 from bplab_checks.tolerances import REF_RTOL
 
 
@@ -76,13 +77,15 @@ def check_lr_range_quadratic(lr_range_test, a: float = 4.0, seed: int = 0, revea
              + ", ".join(f"{k}={v:g}" for k, v in settings.items()) + ")")
     lrs, losses = _range_test(lr_range_test, quadratic(a), {"theta": theta0}, label, **settings)
     exp_lrs, exp_losses = quadratic_run(a, theta0, **settings)
-    rule = ("start at lr_min, multiply lr by factor after every step, record (lr, loss) before "
-            "each step, and stop after recording a loss above diverge * (the best loss so far), "
-            "or once lr would exceed lr_max")
+    rule = t("start at lr_min, multiply lr by factor after every step, record (lr, loss) "
+             "before each step, and stop after recording a loss above diverge * (the best loss "
+             "so far), or once lr would exceed lr_max")
     if len(lrs) != len(exp_lrs):
-        fail(f"{label} recorded {len(lrs)} learning rates, expected {len(exp_lrs)} "
-             f"(divergence starts above lr = 2 / a = {2 / a:g}): {rule}.",
-             f"Your last learning rates: {[float(f'{v:.4g}') for v in lrs[-3:]]}.")
+        last = [float(f"{v:.4g}") for v in lrs[-3:]]
+        fail(t("{label} recorded {n} learning rates, expected {expected} (divergence starts "
+               "above lr = 2 / a = {bound}): {rule}.", label=label, n=len(lrs),
+               expected=len(exp_lrs), bound=f"{2 / a:g}", rule=rule),
+             t("Your last learning rates: {lrs}.", lrs=last))
     compare_value(lrs, exp_lrs, what="lrs", block="lr_range_test", checked=label, rtol=REF_RTOL,
                   reveal=reveal)
     compare_value(losses, exp_losses, what="losses", block="lr_range_test", checked=label,
@@ -97,9 +100,10 @@ def check_suggest_lr(suggest_lr) -> None:
         got = call("suggest_lr", suggest_lr, list(lrs[: len(curve)]), list(curve))
         value = as_float64(got, "suggest_lr result", block="suggest_lr", scalar=True)
         if rel_error(value, lrs[k]) > REF_RTOL:
-            fail(f"suggest_lr returned {float(value):.6g}; the steepest descent of this curve is "
-                 f"the step taken with lrs[{k}] = {lrs[k]:.6g} (the loss falls most from "
-                 f"losses[{k}] to losses[{k + 1}]).", f"losses: {curve}.")
+            fail(t("suggest_lr returned {got}; the steepest descent of this curve is the step "
+                   "taken with lrs[{k}] = {lr} (the loss falls most from losses[{k}] to "
+                   "losses[{k1}]).", got=f"{float(value):.6g}", k=k, lr=f"{lrs[k]:.6g}",
+                   k1=k + 1), f"losses: {curve}.")
 
 
 def trusted_wdbc():
@@ -138,8 +142,9 @@ def compare_range_tests(lr_range_test, reference, loss_and_grad, params, label, 
     exp_lrs, exp_losses = reference(loss_and_grad, snapshot(params), **kwargs)
     lrs, losses = _range_test(lr_range_test, loss_and_grad, params, label, **kwargs)
     if len(lrs) != len(exp_lrs):
-        fail(f"{label} recorded {len(lrs)} learning rates, expected {len(exp_lrs)}: check the "
-             "stopping rule (loss above diverge * best so far, or lr above lr_max).")
+        fail(t("{label} recorded {n} learning rates, expected {expected}: check the stopping "
+               "rule (loss above diverge * best so far, or lr above lr_max).", label=label,
+               n=len(lrs), expected=len(exp_lrs)))
     compare_value(lrs, exp_lrs, what="lrs", block="lr_range_test", checked=label, rtol=REF_RTOL)
     compare_value(losses, exp_losses, what="losses", block="lr_range_test", checked=label,
                   rtol=1e-6)

@@ -17,6 +17,7 @@ from bplab_checks.feedback import (
     call,
     check_shape,
     check_untouched,
+    checked_line,
     describe,
     element_text,
     explanation,
@@ -26,6 +27,8 @@ from bplab_checks.feedback import (
     unpack_pair,
 )
 from bplab_checks.gradcheck import rel_error, worst_element
+from bplab_checks.i18n import N_
+from bplab_checks.i18n import t as tr
 from bplab_checks.notes import note
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import REF_RTOL
@@ -82,7 +85,7 @@ def _adam_eps_inside(start: Params, grads: Sequence[Params], hyper: Mapping) -> 
 # The contract accepts eps inside the square root in these two (the lecture writes both). The
 # two formulas differ a lot at small gradients, so each is compared tightly, never one loosely.
 EPS_INSIDE = {"RMSprop": _rmsprop_eps_inside, "Adam": _adam_eps_inside}
-EPS_NOTE = ("Note: {name} puts eps inside the square root, sqrt(... + eps); the assignment "
+EPS_NOTE = N_("Note: {name} puts eps inside the square root, sqrt(... + eps); the assignment "
             "writes sqrt(...) + eps and accepts both placements, no points lost.")
 
 
@@ -110,7 +113,7 @@ class _Optimizer:
 
 
 def _hyper_text(hyper: Mapping[str, float]) -> str:
-    return ", ".join(f"{k}={v:g}" for k, v in hyper.items()) or "default arguments"
+    return ", ".join(f"{k}={v:g}" for k, v in hyper.items()) or tr("default arguments")
 
 
 def check_optimizer_step(
@@ -129,7 +132,8 @@ def check_optimizer_step(
     opt = _Optimizer(Optimizer, name, hyper)
     params = snapshot(start)
     opt.step(params, snapshot(grads[0]))
-    checked = f"one step of {name}({_hyper_text(hyper)}) on params {{W (3, 4), b (4,), c (1,)}}."
+    checked = tr("one step of {name}({hyper}) on params {{W (3, 4), b (4,), c (1,)}}.",
+                 name=name, hyper=_hyper_text(hyper))
     for key in start:
         if key not in params:
             fail(f"{name}.step removed params[{key!r}].")
@@ -137,11 +141,12 @@ def check_optimizer_step(
         check_shape(arr, start[key].shape, f"params[{key!r}]", block=name)
         if not np.all(np.isfinite(arr)):
             fail(explanation("nan_or_inf", block=name, what=f"{name}.step",
-                             where=f"in params[{key!r}] after one step",
-                             fallback=f"{name}.step produced nan or inf in params[{key!r}]."),
-                 "Is the step finished? A division by zero (e.g. 1 - beta ** 0 when t is used "
-                 "before it is counted) or a placeholder left in gives nan.",
-                 f"Checked: {checked}")
+                             where=tr("in {what} after one step", what=f"params[{key!r}]"),
+                             fallback=tr("{name}.step produced nan or inf in {what}.", name=name,
+                                         what=f"params[{key!r}]")),
+                 tr("Is the step finished? A division by zero (e.g. 1 - beta ** 0 when t is used "
+                    "before it is counted) or a placeholder left in gives nan."),
+                 checked_line(checked))
         if np.array_equal(arr, start[key]):
             fail(f"{name}.step left params[{key!r}] unchanged: update the arrays of the dict "
                  "params in place (params[key] -= ...); a returned value is ignored.",
@@ -150,9 +155,10 @@ def check_optimizer_step(
         wrong = moved != -np.sign(grads[0][key])
         if wrong.any():
             idx = tuple(int(i) for i in np.argwhere(wrong)[0])
-            fail(f"{name}.step moved params[{key!r}]{list(idx)} in the direction of its "
-                 "gradient (or not at all): a descent step goes against the gradient.",
-                 f"Checked: {checked}")
+            fail(tr("{name}.step moved {what} in the direction of its gradient (or not at "
+                    "all): a descent step goes against the gradient.", name=name,
+                    what=f"params[{key!r}]{list(idx)}"),
+                 checked_line(checked))
     if first_step is None:
         return
     for label, rule in (also_accepted or {}).items():
@@ -169,12 +175,13 @@ def check_optimizer_step(
         err = rel_error(moved, want - start[key])
         if err > REF_RTOL:
             index, a_val, e_val = worst_element(moved, want - start[key])
-            fail(f"{name}.step: the first step of a new {name}({_hyper_text(hyper)}) does not "
-                 f"follow the update rule of the assignment (state starts at zero"
-                 f"{', t = 1' if name == 'Adam' else ''}).",
-                 f"Checked: {checked}",
-                 f"step of params[{key!r}] (new value - old value): relative error {err:.2e} "
-                 f"(allowed {REF_RTOL:.0e}); "
+            fail(tr("{name}.step: the first step of a new {name}({hyper}) does not follow the "
+                    "update rule of the assignment (state starts at zero{t1}).", name=name,
+                    hyper=_hyper_text(hyper), t1=", t = 1" if name == "Adam" else ""),
+                 checked_line(checked),
+                 tr("step of {what} (new value - old value): relative error {error} (allowed "
+                    "{allowed}); ", what=f"params[{key!r}]", error=f"{err:.2e}",
+                    allowed=f"{REF_RTOL:.0e}")
                  + element_text(f"step[{key!r}]", index, a_val, e_val, reveal=True) + ".")
 
 
@@ -197,8 +204,9 @@ def _compare_params(actual: Params, expected: Params, *, name: str, checked: str
     arr, exp, err = arrays[key], expected[key], errors[key]
     if err > REF_RTOL:
         index, a_val, e_val = worst_element(arr, exp)
-        fail(diagnosis(), f"Checked: {checked}",
-             f"params[{key!r}]: relative error {err:.2e} (allowed {REF_RTOL:.0e}); "
+        fail(diagnosis(), checked_line(checked),
+             tr("{what}: relative error {error} (allowed {allowed}); ", what=f"params[{key!r}]",
+                error=f"{err:.2e}", allowed=f"{REF_RTOL:.0e}")
              + element_text(f"params[{key!r}]", index, a_val, e_val, reveal=False) + ".")
 
 
@@ -232,10 +240,11 @@ def check_optimizer_trajectory(
         if inside is not None and not _matches(params, ref_params):
             if _matches(params, inside[t - 1]):
                 if t == steps:
-                    note(EPS_NOTE.format(name=name))
+                    note(tr(EPS_NOTE, name=name))
                 continue
-        checked = (f"{t} step(s) of {name}({_hyper_text(hyper)}) on params "
-                   f"{{W (3, 4), b (4,), c (1,)}}, a new random gradient each step (seed {seed}).")
+        checked = tr("{n} step(s) of {name}({hyper}) on params {{W (3, 4), b (4,), c (1,)}}, a "
+                     "new random gradient each step (seed {seed}).", n=t, name=name,
+                     hyper=_hyper_text(hyper), seed=seed)
         def diagnosis(t: int = t) -> str | None:
             return _diagnose_optimizer(
                 actual_params=snapshot(params), expected_params=snapshot(ref_params),
@@ -272,8 +281,8 @@ def check_optimizer_instances(
             inside = EPS_INSIDE[name](starts[k], list(grads[k]), hyper)[-1]
             if _matches(params[k], inside) and _matches(alone_params, inside):
                 continue
-        checked = (f"two {name}({_hyper_text(hyper)}) instances stepped alternately, "
-                   f"{steps} steps each; instance {k + 1}.")
+        checked = tr("two {name}({hyper}) instances stepped alternately, {steps} steps each; "
+                     "instance {k}.", name=name, hyper=_hyper_text(hyper), steps=steps, k=k + 1)
         # An unfinished step (nan, or nothing) is told as such, never as shared state.
         interfere = all(np.all(np.isfinite(np.asarray(params[k][key], dtype=np.float64)))
                         for key in starts[k]) and any(
@@ -284,10 +293,10 @@ def check_optimizer_instances(
         def shared(k: int = k, interfere: bool = interfere,
                    ref_params: Params = ref_params) -> str | None:
             if interfere:
-                return (f"Two {name} instances interfere: stepped alternately they end elsewhere "
-                        "than stepped alone. Keep the optimizer's state on the instance (e.g. "
-                        "self.v = {} in __init__), not on the class or in globals "
-                        f"{tag('state_shared')}.")
+                return tr("Two {name} instances interfere: stepped alternately they end "
+                         "elsewhere than stepped alone. Keep the optimizer's state on the "
+                         "instance (e.g. self.v = {{}} in __init__), not on the class or in "
+                         "globals", name=name) + f" {tag('state_shared')}."
             return _diagnose_optimizer(
                 actual_params=snapshot(params[k]), expected_params=snapshot(ref_params),
                 optimizer=name, start=snapshot(starts[k]), grads=snapshot(list(grads[k])),

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bplab_checks.feedback import fail
+from bplab_checks.i18n import t
 from bplab_checks.tag import tag
 
 # Numeric answers are compared with this relative tolerance unless an item sets its own: the
@@ -169,8 +170,9 @@ def check_quiz_item(answers, item: Item, key, name: str = "quiz_answers") -> Non
         unanswered = item.id in answers and answers[item.id] is None
         fail(f"{name}: {problem} {tag('not_implemented')}" if unanswered else f"{name}: {problem}.")
     if not is_right(answers[item.id], key, item):
-        fail(f"{name}: {item.id} is not right yet. Reread \"{item.section}\" in the notebook, "
-             "which teaches it, and work the item out again.")
+        fail(t("{name}: {item} is not right yet. Reread \"{section}\" in the notebook, which "
+               "teaches it, and work the item out again.", name=name, item=item.id,
+               section=item.section))
 
 
 def items_by_id(items: Sequence[Item]) -> dict[str, Item]:

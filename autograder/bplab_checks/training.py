@@ -28,6 +28,7 @@ import numpy as np
 from bplab_checks.callees import trusted_argument, trusted_callees
 from bplab_checks.feedback import as_float64, call, check_shape, check_untouched, fail, snapshot
 from bplab_checks.functions import bce, two_layer_probabilities
+from bplab_checks.i18n import t
 from bplab_checks.tag import tag
 
 __all__ = [
@@ -108,9 +109,10 @@ def _train(train_two_layer, SGD, X, y, hidden, lr, epochs, batch_size, seed, cal
 def _not_learning(label: str, history: list[float], finding: str) -> None:
     fail(
         f"{label}: {finding} (loss per epoch: first {history[0]:.4f}, last {history[-1]:.4f}).",
-        "The network is not learning: every mini-batch must call optimizer.step(params, grads) "
-        "with the gradients two_layer_loss returns, on the same params dict that is returned, "
-        f"with the gradients unchanged (not negated). {tag('train_not_learning')}",
+        t("The network is not learning: every mini-batch must call optimizer.step(params, "
+          "grads) with the gradients two_layer_loss returns, on the same params dict that is "
+          "returned, with the gradients unchanged (not negated).")
+        + f" {tag('train_not_learning')}",
     )
 
 
@@ -223,10 +225,9 @@ def check_seed_decides_everything(train_two_layer, SGD,
         for seed in (0, 0, 1)
     ]
     (p0, h0, label), (p0_again, h0_again, _), (p1, h1, _) = runs
-    hint = (
-        "Draw everything from init_two_layer(D, hidden, seed) and np.random.default_rng(seed), "
-        f"never from np.random's global state or an unseeded generator. {tag('train_seed_ignored')}"
-    )
+    hint = t("Draw everything from init_two_layer(D, hidden, seed) and "
+             "np.random.default_rng(seed), never from np.random's global state or an unseeded "
+             "generator.") + f" {tag('train_seed_ignored')}"
     if not (np.array_equal(p0["W1"], p0_again["W1"]) and h0 == h0_again):
         fail(f"{label}: two runs with seed=0 gave different results.", hint)
     if np.array_equal(p0["W1"], p1["W1"]) or h0 == h1:

@@ -5,6 +5,7 @@ known in closed form (lr > 2 / a), or the reference mlp_loss on the WDBC trainin
 so a bug in the student's mlp_loss never costs points here.
 """
 
+from bplab_checks.i18n import t
 from bplab_checks.lr_range import (
     check_lr_range_quadratic,
     check_suggest_lr,
@@ -59,6 +60,6 @@ def wdbc_with_a_fixed_seed(lr_range_test, suggest_lr):
                      block="suggest_lr", scalar=True)
     expected = reference_suggest(lrs, losses)
     if not np.isclose(float(got), expected, rtol=1e-9, atol=0.0):
-        fail(f"suggest_lr on the WDBC range test returned {float(got):.6g}: the steepest "
-             "descent is the lrs[k] with the most negative (losses[k+1] - losses[k]) / "
-             "(log lrs[k+1] - log lrs[k]).")
+        fail(t("suggest_lr on the WDBC range test returned {got}: the steepest descent is the "
+               "lrs[k] with the most negative (losses[k+1] - losses[k]) / (log lrs[k+1] - log "
+               "lrs[k]).", got=f"{float(got):.6g}"))

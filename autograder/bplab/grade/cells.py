@@ -20,6 +20,7 @@ import warnings
 from dataclasses import dataclass
 
 import nbformat
+from bplab_checks import i18n
 from IPython.core.inputtransformer2 import TransformerManager, make_tokens_by_line
 
 from bplab.grade.text import clean
@@ -53,6 +54,17 @@ class Cell:
     notes: tuple[str, ...] = ()
 
 
+def notebook_language(data: bytes) -> str | None:
+    """The language a translated release wrote into the notebook (``metadata.bplab.language``),
+    or None (an English release, a student's own notebook, anything unreadable or unknown)."""
+    try:
+        meta = json.loads(data.decode("utf-8-sig")).get("metadata", {}).get("bplab", {})
+        lang = meta.get("language") if isinstance(meta, dict) else None
+    except Exception:  # noqa: BLE001 - hostile bytes: parse_notebook says what is wrong
+        return None
+    return lang if isinstance(lang, str) and lang in i18n.LANGUAGES else None
+
+
 def parse_notebook(data: bytes) -> list[Cell]:
     """The code cells of a notebook file, ready to run (raises ``InvalidNotebook``)."""
     if not data.strip():
@@ -75,13 +87,7 @@ def parse_notebook(data: bytes) -> list[Cell]:
         raise InvalidNotebook(f"the file holds a JSON {type(raw).__name__}, not a notebook")
     if "cells" not in raw and "worksheets" not in raw:
         raise InvalidNotebook("the JSON has no 'cells': not a Jupyter notebook")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises many types on bad input
-        why = f"nbformat cannot read it: {type(exc).__name__}: {exc}"
-        raise InvalidNotebook(why[:500]) from None
+    nb = raw if _plain_v4(raw) else _nbformat_reads(text)
     cells = nb.get("cells")
     if not isinstance(cells, list):
         raise InvalidNotebook("the notebook's 'cells' is not a list")
@@ -102,6 +108,53 @@ def parse_notebook(data: bytes) -> list[Cell]:
             raise InvalidNotebook(f"cell {i} has no text source")
         out.append(_runnable(i, source, rewrite))
     return _cap_notes([c for c in out if c.source.strip() or c.notes])
+
+
+def _nbformat_reads(text: str) -> dict:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many types on bad input
+        why = f"nbformat cannot read it: {type(exc).__name__}: {exc}"
+        raise InvalidNotebook(why[:500]) from None
+
+
+def _plain_v4(raw: dict) -> bool:
+    """Whether ``nbformat.reads`` would give back ``raw``'s cells as they are (the fast path).
+
+    ``nbformat`` parses the JSON again, builds its node types, rejoins lists of lines and
+    validates against the schema (most of a submission's parsing time), and only logs what the
+    schema refuses. On a version 4 notebook of the usual shape none of that changes what is
+    read here (cell types, metadata tags, sources; lists of lines are joined here too) or can
+    raise; anything unusual (another version, a cell without metadata, lines that are not
+    strings, attachments) takes ``nbformat``'s path, so it fails or is repaired exactly as
+    there (and as in Otter, which reads notebooks with ``nbformat``).
+    """
+    if type(raw.get("nbformat")) is not int or raw["nbformat"] != 4 \
+            or type(raw.get("nbformat_minor", 0)) is not int \
+            or type(raw.get("metadata")) is not dict or type(raw.get("cells")) is not list:
+        return False
+    for cell in raw["cells"]:
+        if type(cell) is not dict or type(cell.get("metadata")) is not dict \
+                or type(cell.get("cell_type")) is not str or "attachments" in cell \
+                or not _lines(cell.get("source", "")) or type(cell.get("id", "")) is not str:
+            return False
+        if cell["cell_type"] == "code":
+            outputs = cell.get("outputs", [])
+            if type(outputs) is not list:
+                return False
+            for out in outputs:
+                if type(out) is not dict or type(out.get("output_type", "")) is not str \
+                        or type(out.get("data", {})) is not dict \
+                        or not _lines(out.get("text", "")):
+                    return False
+    return True
+
+
+def _lines(value: object) -> bool:
+    """A string, or a list of strings (what nbformat joins)."""
+    return type(value) is str or (type(value) is list and all(type(s) is str for s in value))
 
 
 def _runnable(number: int, source: str, rewrite: list[int]) -> Cell:

@@ -9,8 +9,20 @@ stays on the sending side) or a *callback* (an id naming a grader-side function)
 The decoder is the security boundary: it builds nothing but the types above (plus handles and
 callbacks through factories the caller gives), checks every length against the frame, allows
 only numeric dtypes, and bounds depth and item count. It never calls anything the other side
-defined. This file is also copied into the sandbox (the worker imports it stand-alone), so it
-depends on nothing but the standard library and numpy.
+defined.
+
+One shape has a fast path, the commonest on the wire (a block's ``(dX, dW)``, a call's
+``(X, W)``): a non-empty tuple of little-endian float64 arrays is sent as one ``A`` item
+(count, then each array's rank, dimensions and bytes) instead of a tuple of self-describing
+arrays. It decodes to exactly what the slow form decodes to, and is checked as strictly: rank,
+every dimension, the size against the message, the item count; its dtype is implied, so no
+other dtype can arrive through it. ``Encoder(fast=False)`` sends the slow form (the tests
+compare).
+
+This file is also copied into the sandbox (the worker imports it stand-alone), so it
+depends on nothing but the standard library and numpy. It is longer than most modules on
+purpose: the decoder, the security boundary, is read beside the encoder it mirrors, and the
+sandbox binds one file.
 """
 
 from __future__ import annotations
@@ -33,7 +45,7 @@ MAX_NDIM = 32
 EXEC = "exec"  # (EXEC, n, source): run notebook cell n
 NAMES = "names"  # (NAMES, [name, ...]): values of globals
 GETATTR = "getattr"  # (GETATTR, h, name)
-CALL = "call"  # (CALL, h, args, kwargs, errstate)
+CALL = "call"  # (CALL, h, args, kwargs, errstate): errstate None = as in the last call
 OP = "op"  # (OP, name, h, args): a conversion of obj(h)
 # Replies, worker -> grader (OK and ERR also answer a callback, grader -> worker):
 READY = "ready"  # (READY, pid): the worker started
@@ -51,12 +63,18 @@ _I64 = struct.Struct("<q")
 _F64 = struct.Struct("<d")
 _C128 = struct.Struct("<dd")
 
-# Every numeric dtype, both byte orders: a dtype string not in this set is refused.
+# Every numeric dtype, both byte orders: a dtype string not in this set is refused. Each is
+# numpy's own instance for its string (for native ones, the instance arrays carry), so an
+# array that crossed is recognised by identity by the fast path when it is sent back.
 _DTYPES: dict[str, np.dtype] = {}
 for _code in "?bBhHiIlLqQefdgFDG":
     _dt = np.dtype(_code)
     for _d in (_dt, _dt.newbyteorder("<"), _dt.newbyteorder(">")):
-        _DTYPES[_d.str] = _d
+        _DTYPES[_d.str] = np.dtype(_d.str)
+_DTYPE_FIELDS = {k.encode(): v for k, v in _DTYPES.items()}  # as they appear on the wire
+_ARRAY_HEADS = {k: b"a" + bytes([len(k)]) + k.encode() for k in _DTYPES}
+_F8 = _DTYPES["<f8"]  # the fast path's dtype (little-endian float64)
+_SHAPES = [struct.Struct(f"<{n}q") for n in range(MAX_NDIM + 1)]  # one per rank
 
 
 class ProtocolError(Exception):
@@ -70,15 +88,27 @@ class Unsendable(TypeError):
 # --------------------------------------------------------------------------- encoding
 
 
+class Plain:
+    """What ``Encoder.other`` returns to send a plain value in place of an object."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
 class Encoder:
-    """Encode plain values; ``other(obj)`` returns ``(tag, id)`` for anything else.
+    """Encode plain values; ``other(obj)`` returns ``(tag, id, label)`` for anything else, or a
+    ``Plain`` holding the value to send instead (the worker's subclasses of plain types).
 
     ``tag`` is ``b"h"`` (a handle: the receiver gets a reference to an object kept here) or
     ``b"k"`` (a callback: the receiver gets a stub that calls back into this side).
     """
 
-    def __init__(self, other: Callable[[Any], tuple[bytes, int, str]] | None = None):
+    def __init__(self, other: Callable[[Any], tuple[bytes, int, str] | Plain] | None = None,
+                 fast: bool = True):
         self.other = other
+        self.fast = fast
 
     def encode(self, value: Any) -> bytes:
         out: list[bytes] = []
@@ -105,6 +135,9 @@ class Encoder:
             s = v.encode("utf-8", "surrogatepass")
             out.append(b"s" + _U32.pack(len(s)) + s)
         elif t is tuple or t is list:
+            if t is tuple and v and self.fast and _f8_arrays(v):
+                _enc_f8_tuple(v, out)
+                return
             out.append((b"t" if t is tuple else b"l") + _U32.pack(len(v)))
             for item in v:
                 self._enc(item, out, depth + 1)
@@ -133,7 +166,11 @@ class Encoder:
         elif v is Ellipsis:
             out.append(b"E")
         elif self.other is not None:
-            tag, ident, label = self.other(v)
+            ref = self.other(v)
+            if isinstance(ref, Plain):  # one level deeper: a substitute's substitute is bounded
+                self._enc(ref.value, out, depth + 1)
+                return
+            tag, ident, label = ref
             lb = label.encode("utf-8", "replace")[:200]
             out.append(tag + _I64.pack(ident) + bytes([len(lb)]) + lb)
         else:
@@ -141,18 +178,30 @@ class Encoder:
 
     @staticmethod
     def _enc_array(a: np.ndarray, out: list[bytes]) -> None:
-        if a.ndim > MAX_NDIM:
+        ndim = a.ndim
+        if ndim > MAX_NDIM:
             raise Unsendable("array has too many dimensions")
-        # ascontiguousarray turns a 0-d array into shape (1,): keep the shape (a scalar's 0-d
-        # array must stay 0-d, e.g. the output gradient a student's Graph seeds backward with).
-        a = np.ascontiguousarray(a).reshape(a.shape)
-        d = a.dtype.str.encode()
-        head = b"a" + bytes([len(d)]) + d + bytes([a.ndim])
-        dims: tuple[int, ...] = a.shape
-        head += b"".join(_I64.pack(n) for n in dims)
-        b = a.tobytes()
-        out.append(head + _U32.pack(len(b)))
+        b = a.tobytes()  # C order whatever the layout; a 0-d array stays 0-d (its shape is sent)
+        out.append(_ARRAY_HEADS[a.dtype.str] + bytes([ndim]) + _SHAPES[ndim].pack(*a.shape)
+                   + _U32.pack(len(b)))
         out.append(b)
+
+
+def _f8_arrays(v: tuple) -> bool:
+    """Whether every item is a native little-endian float64 ndarray the fast path can send."""
+    for a in v:
+        if type(a) is not np.ndarray or a.dtype is not _F8 or a.ndim > MAX_NDIM:
+            return False
+    return True
+
+
+def _enc_f8_tuple(v: tuple, out: list[bytes]) -> None:
+    """The fast path: ``A``, the count, then per array its rank, dimensions and bytes."""
+    out.append(b"A" + _U32.pack(len(v)))
+    for a in v:
+        ndim = a.ndim
+        out.append(bytes([ndim]) + _SHAPES[ndim].pack(*a.shape))
+        out.append(a.tobytes())
 
 
 # --------------------------------------------------------------------------- decoding
@@ -228,6 +277,8 @@ class Decoder:
             return self.text(text), end
         if tag == 0x61:  # a
             return self._array(pos)
+        if tag == 0x41:  # A: a tuple of float64 arrays (the fast path)
+            return self._f8_tuple(pos)
         if tag == 0x74 or tag == 0x6C:  # t, l
             n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
             pos += 4
@@ -314,28 +365,61 @@ class Decoder:
         if ndim > MAX_NDIM:
             raise ProtocolError("array has too many dimensions")
         self._span(pos, 8 * ndim + 4)
-        shape = struct.unpack_from(f"<{ndim}q", data, pos)
+        shape = _SHAPES[ndim].unpack_from(data, pos)
         pos += 8 * ndim
-        if any(n < 0 for n in shape):
-            raise ProtocolError("negative array dimension")
+        count = _count(shape)
         nbytes = _U32.unpack_from(data, pos)[0]
         pos += 4
-        count = 1
-        for n in shape:
-            count *= n
         if count * dt.itemsize != nbytes:
             raise ProtocolError("array size does not match its shape")
         end = self._span(pos, nbytes)
         return np.frombuffer(data, dtype=dt, count=count, offset=pos).reshape(shape).copy(), end
 
+    def _f8_tuple(self, pos: int) -> tuple[tuple, int]:
+        """The fast path's ``A`` item: the same checks as ``_array`` with the dtype implied."""
+        data = self._data
+        n = _U32.unpack_from(data, self._span(pos, 4) - 4)[0]
+        pos += 4
+        if n == 0 or n > self._end - pos:  # each array takes at least its rank byte
+            raise ProtocolError("array tuple longer than its message")
+        self._items += n
+        if self._items > MAX_ITEMS:
+            raise ProtocolError("message has too many items")
+        items = []
+        for _ in range(n):
+            self._span(pos, 1)
+            ndim = data[pos]
+            pos += 1
+            if ndim > MAX_NDIM:
+                raise ProtocolError("array has too many dimensions")
+            self._span(pos, 8 * ndim)
+            shape = _SHAPES[ndim].unpack_from(data, pos)
+            pos += 8 * ndim
+            count = _count(shape)
+            end = self._span(pos, 8 * count)
+            items.append(np.frombuffer(data, dtype=_F8, count=count, offset=pos)
+                         .reshape(shape).copy())
+            pos = end
+        return tuple(items), pos
+
     def _dtype(self, pos: int) -> tuple[np.dtype, int]:
         self._span(pos, 1)
         n = self._data[pos]
         end = self._span(pos + 1, n)
-        dt = _DTYPES.get(self._data[pos + 1 : end].decode("ascii"))
+        dt = _DTYPE_FIELDS.get(self._data[pos + 1 : end])
         if dt is None:
             raise ProtocolError("dtype is not allowed")
         return dt, end
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    """Elements of an array of ``shape`` (a negative dimension is refused)."""
+    count = 1
+    for n in shape:
+        if n < 0:
+            raise ProtocolError("negative array dimension")
+        count *= n
+    return count
 
 
 # --------------------------------------------------------------------------- framing

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from bplab_checks.i18n import LANGUAGES
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -218,11 +219,14 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
               help="Roster (Canvas gradebook, Moodle worksheet or CSV): also writes "
                    "OUT/grades_with_roster.csv (implies --report).")
 @click.option("--roster-id", metavar="COLUMN", help="A plain roster's id column.")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES), default=None,
+              help="Language of the feedback for every submission (default: the language "
+                   "each notebook's release names, else English).")
 def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int | None,
           tests_dir: Path | None, cell_timeout: float, call_timeout: float,
           submission_timeout: float, single: bool, no_bwrap: bool, force: bool,
           regrade: tuple[str, ...], with_report: bool, roster: Path | None,
-          roster_id: str | None) -> None:
+          roster_id: str | None, language: str | None) -> None:
     """Grade submissions (notebooks, folders, LMS downloads) in a sandbox into OUT.
 
     PATH is a notebook, a folder of them, a Canvas/Moodle/Gradescope download (zip or
@@ -245,7 +249,7 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
             read_roster(roster, roster_id)
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise UsageProblem(str(exc)) from exc
-    config = Config(cell_timeout, call_timeout, submission_timeout)
+    config = Config(cell_timeout, call_timeout, submission_timeout, language=language)
     outcomes = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
                          config=config, single=single, use_bwrap=False if no_bwrap else None,
                          force=force, regrade=list(regrade), keep_records=False)

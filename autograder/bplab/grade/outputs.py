@@ -13,7 +13,9 @@ import re
 from collections import Counter
 from html import escape
 
+from bplab_checks import i18n
 from bplab_checks.explained import group_failures
+from bplab_checks.i18n import t
 from markdown_it import MarkdownIt
 from rich.console import Console
 from rich.markup import escape as escape_rich
@@ -41,13 +43,16 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def question_output(q: QuestionResult) -> str:
-    """The text a student reads for one question."""
+def question_output(q: QuestionResult, language: str = "en") -> str:
+    """The text a student reads for one question (labels in ``language``; statuses and
+    names are data and stay as they are)."""
     lines = [f"{q.name}: {_fmt(q.score)} / {_fmt(q.max_score)} ({q.status})"]
     if q.note:
         lines.append(q.note)
+    with i18n.use(language):
+        hidden = t(" (hidden test)")
     for c in q.cases:
-        kind = " (hidden test)" if c.hidden else ""
+        kind = hidden if c.hidden else ""
         if c.passed:
             lines.append(f"✅ {c.name}{kind}")
         else:
@@ -71,7 +76,7 @@ def results_json(record: Record, suite: Suite, identity: Identity | None = None,
             "score": q.score,
             "max_score": q.max_score,
             "status": "passed" if q.score >= q.max_score else "failed",
-            "output": question_output(q),
+            "output": question_output(q, record.language),
             "visibility": VISIBILITY,
         })
     head = [f"Status: {record.status}"]
@@ -86,6 +91,7 @@ def results_json(record: Record, suite: Suite, identity: Identity | None = None,
             "status": record.status,
             "reason": cap(record.reason),
             "isolation": record.isolation,
+            "language": record.language,
             "diagnoses": {q.name: q.diagnoses for q in record.questions if q.diagnoses},
             "assignment": suite.assignment,
             "question_status": {q.name: q.status for q in record.questions},
@@ -103,15 +109,22 @@ def _fence(text: str) -> str:
 
 
 def feedback_markdown(record: Record, suite: Suite, name: str = "") -> str:
-    """What the student reads (Markdown); ``name`` is the display name, when the LMS gave one."""
+    """What the student reads (Markdown); ``name`` is the display name, when the LMS gave one.
+    Its labels are in the record's language (the messages already are)."""
+    with i18n.use(record.language):
+        return _feedback_markdown(record, suite, name)
+
+
+def _feedback_markdown(record: Record, suite: Suite, name: str) -> str:
     total = sum(suite.max_scores.values())
     who = f"{name} ({record.stem})" if name and name != record.stem else record.stem
-    out = [f"# {suite.assignment} feedback: {who}", "",
-           f"**Score: {_fmt(record.score)} / {_fmt(total)}** (status: {record.status})", ""]
+    out = [t("# {assignment} feedback: {who}", assignment=suite.assignment, who=who), "",
+           t("**Score: {score} / {total}** (status: {status})", score=_fmt(record.score),
+             total=_fmt(total), status=record.status), ""]
     if record.reason:
         out += [f"> {cap(record.reason)}", ""]
     if record.cell_notes:
-        out += ["## Running your notebook", ""]
+        out += [t("## Running your notebook"), ""]
         out += [f"- {_fence(cap(n))}" if "\n" in n else f"- `{cap(n).replace('`', chr(39))}`"
                 for n in record.cell_notes]
         out.append("")
@@ -119,14 +132,14 @@ def feedback_markdown(record: Record, suite: Suite, name: str = "") -> str:
         out += [f"## {q.name}: {_fmt(q.score)} / {_fmt(q.max_score)} ({q.status})", ""]
         if q.note:
             out += [cap(q.note), ""]
-        kinds = {c.name: " (hidden test)" if c.hidden else "" for c in q.cases}
+        kinds = {c.name: t(" (hidden test)") if c.hidden else "" for c in q.cases}
         out += [f"- ✅ {c.name}{kinds[c.name]}" for c in q.cases if c.passed]
         # A failure explained once, the cases it affects listed after it (bplab_checks.explained).
         for message, names in group_failures([(c.name, c.message) for c in q.cases
                                               if not c.passed]):
             out += [f"- ❌ {names[0]}{kinds[names[0]]}", "", _fence(cap(message)), ""]
             if len(names) > 1:
-                out += ["  The same mistake fails: "
+                out += [t("  The same mistake fails: ")
                         + ", ".join(f"{n}{kinds[n]}" for n in names[1:]), ""]
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -52,11 +52,19 @@ FAULT_PREFIX = "grader fault (not the student's): "
 
 @dataclass
 class Config:
-    """Time limits (seconds) of one submission."""
+    """Time limits (seconds) of one submission, and the language of its feedback.
+
+    ``language`` forces one language (``bplab grade --lang``); when it is None, each
+    submission's feedback is in the language its notebook names (``metadata.bplab.language``,
+    written by ``bplab build`` into ``student-<lang>/``), else in ``default_language`` (the
+    build's default for the secure zip, English otherwise). Values: ``bplab_checks.i18n``.
+    """
 
     cell_timeout: float = 20.0
     call_timeout: float = 20.0
     submission_timeout: float = 300.0
+    language: str | None = None
+    default_language: str = "en"
 
 
 @dataclass
@@ -103,6 +111,7 @@ class Record:
     cell_notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cause: FaultCause | None = None  # set (only) by mark_grader_fault
+    language: str = "en"  # of the feedback (Config: --lang, the notebook's, the default)
 
     @property
     def score(self) -> float:

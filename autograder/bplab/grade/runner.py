@@ -19,11 +19,13 @@ import traceback
 import warnings
 from typing import Any
 
+from bplab_checks import i18n
+from bplab_checks.i18n import t
 from bplab_checks.notes import collecting
 from bplab_checks.tag import codes_in
 from otter.test_files.abstract_test import TestCaseResult
 
-from bplab.grade.cells import Cell, InvalidNotebook, parse_notebook
+from bplab.grade.cells import Cell, InvalidNotebook, notebook_language, parse_notebook
 from bplab.grade.proxy import GraderFault, WorkerLost
 from bplab.grade.record import (
     CaseOutcome,
@@ -45,16 +47,19 @@ def grade_notebook(stem: str, origin: str, data: bytes, suite: Suite, sandbox: S
     """Grade one notebook file's bytes; never raises (every outcome is a ``Record``)."""
     started = time.monotonic()
     record = Record(stem, origin, "graded", isolation=sandbox.isolation.describe())
+    record.language = config.language or config.default_language
     try:
-        cells = parse_notebook(data)
+        cells = parse_notebook(data)  # first: it bounds what notebook_language reads
     except InvalidNotebook as exc:
         record.status, record.reason = "invalid_notebook", str(exc)
         record.questions = empty_questions(suite.max_scores, "not_graded",
                                            "the notebook could not be read")
         return record
+    record.language = config.language or notebook_language(data) or config.default_language
     session = Session(sandbox, config.call_timeout, started + config.submission_timeout)
     try:
-        _grade(cells, suite, session, config, record)
+        with i18n.use(record.language):  # the checks write the feedback in this language
+            _grade(cells, suite, session, config, record)
     except GraderFault as fault:
         record.mark_grader_fault(fault.cause, str(fault), suite.max_scores)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the submission
@@ -108,10 +113,16 @@ class _Notebook:
                 if current is None or time.monotonic() >= self.session.deadline:
                     raise
                 self.skipped.add(current.number)
-                what = (f"ran past its time limit of {self.config.cell_timeout:g} s"
-                        if lost.kind == "timeout" else f"stopped the worker ({lost.detail})")
-                self.notes.append(f"cell {current.number} {what}; it was skipped, and the "
-                                  "other cells were run again in a fresh worker")
+                # Whole sentences per case: a verb agrees with its subject in uk/ru.
+                if lost.kind == "timeout":
+                    note = t("cell {n} ran past its time limit of {seconds} s; it was skipped, "
+                             "and the other cells were run again in a fresh worker",
+                             n=current.number, seconds=f"{self.config.cell_timeout:g}")
+                else:
+                    note = t("cell {n} stopped the worker ({detail}); it was skipped, and the "
+                             "other cells were run again in a fresh worker", n=current.number,
+                             detail=lost.detail)
+                self.notes.append(note)
                 self.session.restart()
 
 
@@ -130,7 +141,7 @@ def _grade(cells: list[Cell], suite: Suite, session: Session, config: Config,
             record.reason = f"the submission's time limit ({config.submission_timeout:g} s) passed"
             record.questions.append(QuestionResult(
                 tf.name, 0.0, float(tf.possible), "not_graded",
-                note="not graded: the submission ran out of time"))
+                note=t("not graded: the submission ran out of time")))
             continue
         try:
             if not session.alive:
@@ -143,11 +154,11 @@ def _grade(cells: list[Cell], suite: Suite, session: Session, config: Config,
             env = None
             timed_out = lost.kind == "timeout"
             status: QuestionStatus = "timed_out" if timed_out else "crashed"
-            what = ("ran past its time limit" if timed_out
-                    else f"stopped the worker ({lost.detail})")
+            what = (t("ran past its time limit") if timed_out
+                    else t("stopped the worker ({detail})", detail=lost.detail))
             record.questions.append(QuestionResult(
                 tf.name, 0.0, float(tf.possible), status,
-                note=f"your code {what} during this question, so it scores 0"))
+                note=t("your code {what} during this question, so it scores 0", what=what)))
 
 
 def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
@@ -180,9 +191,9 @@ def _run_question(tf, env: dict[str, Any]) -> QuestionResult:
 
 def _case_message(exc: Exception) -> str:
     if getattr(exc, "bplab_student", False):
-        text = f"your code raised {type(exc).__name__}: {exc}"
+        text = t("your code raised {error}: {message}", error=type(exc).__name__, message=exc)
     elif isinstance(exc, AssertionError):
-        text = str(exc) or "a check failed"
+        text = str(exc) or t("a check failed")
     else:
         text = f"{type(exc).__name__}: {exc}"
     return _capped(text)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bplab.grade import codec, text
+from bplab.grade import codec, mutation, text
 from bplab.grade.proxy import (
     GraderFault,
     StudentObject,
@@ -77,6 +77,8 @@ class Session:
         self._enc = codec.Encoder(self._reference)
         self._dec = codec.Decoder(self._handle, None, text=text.clean)
         self.budget = text.TextBudget()
+        self._errstate: dict | None = None  # the np.errstate the worker has from our last call
+        self._readable = self._writable = select.poll()  # one of each per worker (``start``)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -90,6 +92,10 @@ class Session:
             raise GraderFault(f"could not start the sandbox: {exc}") from None
         self._reader = codec.FrameReader(self.worker.from_worker)
         os.set_blocking(self.worker.to_worker, False)  # sends wait in poll, under a deadline
+        self._errstate = None
+        self._readable, self._writable = select.poll(), select.poll()
+        self._readable.register(self.worker.from_worker, select.POLLIN | select.POLLHUP)
+        self._writable.register(self.worker.to_worker, select.POLLOUT | select.POLLHUP)
         self._call_deadline = min(time.monotonic() + READY_TIMEOUT, self.deadline)
         try:
             msg = self._receive()
@@ -147,9 +153,18 @@ class Session:
                                          self.call_timeout))
 
     def call(self, obj: StudentObject, args: tuple, kwargs: dict) -> Any:
-        errstate = {k: v for k, v in np.geterr().items()}
-        reply = self._request((codec.CALL, self._id(obj), args, kwargs, errstate),
-                              self.call_timeout)
+        # The errstate crosses only when it differs from the last call's (the worker keeps it).
+        errstate: dict | None = dict(np.geterr())
+        if errstate == self._errstate:
+            errstate = None
+        else:
+            self._errstate = errstate
+        try:
+            reply = self._request((codec.CALL, self._id(obj), args, kwargs, errstate),
+                                  self.call_timeout)
+        except GraderFault:  # perhaps never sent: send the errstate again next time
+            self._errstate = None
+            raise
         if reply[0] == codec.OK and len(reply) in (4, 5):
             _, result, writeback, warns = reply[:4]
             self._reemit(warns)
@@ -286,11 +301,10 @@ class Session:
             if len(msg) == 5:
                 fn = _static_method(fn, msg[4])
             args = msg[2]
-            before = [self._enc.encode(a) for a in args]
+            before = mutation.Args(args, {}, refs=(StudentObject,), whole=True)
             result = fn(*args, **{str(k): v for k, v in msg[3].items()})
             # In-place changes go back (a trusted optimizer's step updates the worker's params).
-            changed = [(i, a) for i, (a, b) in enumerate(zip(args, before, strict=True))
-                       if self._enc.encode(a) != b]
+            changed = before.changed(self._enc.encode)
             payload = self._enc.encode((codec.OK, result, changed) if changed
                                        else (codec.OK, result))
         except (WorkerLost, GraderFault):
@@ -319,19 +333,15 @@ class Session:
             raise self._lost() from None
 
     def _wait(self) -> None:
-        assert self.worker is not None
-        self._poll(self.worker.from_worker, select.POLLIN)
+        self._poll(self._readable)
 
     def _wait_writable(self) -> None:
-        assert self.worker is not None
-        self._poll(self.worker.to_worker, select.POLLOUT)
+        self._poll(self._writable)
 
-    def _poll(self, fd: int, event: int) -> None:
-        """Return once ``fd`` is ready (or hung up); past the call's deadline, lose the worker."""
+    def _poll(self, poller: select.poll) -> None:
+        """Return once the pipe is ready (or hung up); past the call's deadline, lose the worker."""
         remaining = self._call_deadline - time.monotonic()
         if remaining > 0:
-            poller = select.poll()
-            poller.register(fd, event | select.POLLHUP)
             if poller.poll(remaining * 1000):
                 return
         self.close()

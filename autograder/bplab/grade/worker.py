@@ -13,6 +13,9 @@ Trusted callees: ``codec.SETGLOBALS`` / ``codec.RESTOREGLOBALS`` put grader stan
 namespace and take them out again, ``codec.STANDIN`` keeps one (an object the grader fetches by
 name); a callback's reply may carry write-back of the grader's in-place changes of its
 arguments, and a call's reply the aliases of its arguments that its result holds.
+What a call changed in its arguments, and which of them its result keeps, is found by
+``mutation`` (copied into the sandbox beside this file and ``codec``). A call's np.errstate
+crosses only when it differs from the last call's; this side keeps it (``ERRSTATE``).
 """
 
 import os
@@ -43,6 +46,7 @@ import traceback  # noqa: E402
 import warnings  # noqa: E402
 
 import codec  # noqa: E402
+import mutation  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.remove(os.path.dirname(os.path.abspath(__file__)))  # keep the stub dir only
@@ -78,49 +82,18 @@ OBJECTS = _Objects()
 def _other(obj):
     # Subclasses of plain types cross as their plain value: their overrides stay here.
     if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc":
-        raise _SubValue(np.array(obj.view(np.ndarray), copy=True))
+        return codec.Plain(np.array(obj.view(np.ndarray), copy=True))
     for base in (bool, int, float, complex, str):
         if isinstance(obj, base):
-            raise _SubValue(base(obj) if base is not str else str.__str__(obj))
+            return codec.Plain(base(obj) if base is not str else str.__str__(obj))
     if isinstance(obj, np.generic) and obj.dtype.kind in "biufc":
-        raise _SubValue(np.asarray(obj).view(np.ndarray)[()])
+        return codec.Plain(np.asarray(obj).view(np.ndarray)[()])
     return OBJECTS.handle(obj)
 
 
-class _SubValue(Exception):
-    """Raised by ``_other`` to substitute a plain value (see ``_Enc``)."""
-
-    def __init__(self, value):
-        self.value = value
-
-
-class _Enc(codec.Encoder):
-    def _enc(self, v, out, depth):
-        try:
-            super()._enc(v, out, depth)
-        except _SubValue as sub:
-            super()._enc(sub.value, out, depth)
-
-
-ENC = _Enc(_other)
-
-
-def _write_into(original, new):
-    """Put the grader's in-place changes of a callback argument into our object."""
-    if isinstance(original, np.ndarray) and type(new) is np.ndarray:
-        if original.shape == new.shape and original.flags.writeable:
-            original[...] = new
-            return original
-        return new
-    if isinstance(original, dict) and type(new) is dict:
-        for key, value in new.items():
-            original[key] = _write_into(original[key], value) if key in original else value
-        return original
-    if isinstance(original, list) and type(new) is list and len(new) == len(original):
-        for i, value in enumerate(new):
-            original[i] = _write_into(original[i], value)
-        return original
-    return new
+ENC = codec.Encoder(_other)
+PLAIN = codec.Encoder()  # what plain data encodes as (an argument holding anything else: None)
+ERRSTATE: list[dict] = [{}]  # the np.errstate of the grader's last call
 
 
 def _call_grader(cid: int, args: tuple, kwargs: dict, method: str | None = None):
@@ -129,7 +102,7 @@ def _call_grader(cid: int, args: tuple, kwargs: dict, method: str | None = None)
     if reply[0] == codec.OK:
         for where, value in (reply[2] if len(reply) == 3 and type(reply[2]) is list else []):
             if type(where) is int and 0 <= where < len(args):
-                _write_into(args[where], value)
+                mutation.write_into(args[where], value)
         return reply[1]
     raise _exception(reply[1], reply[2])
 
@@ -265,64 +238,6 @@ _NO_IPYTHON = _NoIPython()
 NS: dict = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": lambda: _NO_IPYTHON}
 
 
-def _snapshot(v):
-    if type(v) is np.ndarray:  # the common case, cheaply
-        return (v.shape, v.tobytes())
-    if isinstance(v, (list, dict, tuple)):
-        try:
-            return codec.Encoder().encode(v)
-        except Exception:
-            return None
-    return None
-
-
-MAX_ALIASES = 64
-MAX_DEPTH = 6
-
-
-def _arrays(value, path, out, depth=0):
-    """(path, array) of every numeric ndarray in tuples, lists and dicts, in order."""
-    if len(out) >= 4 * MAX_ALIASES:
-        return
-    if type(value) is np.ndarray:
-        out.append((path, value))
-    elif depth < MAX_DEPTH and isinstance(value, (tuple, list)):
-        for i, v in enumerate(value):
-            _arrays(v, path + (i,), out, depth + 1)
-    elif depth < MAX_DEPTH and isinstance(value, dict):
-        for k, v in value.items():
-            if type(k) in (str, int):
-                _arrays(v, path + (k,), out, depth + 1)
-
-
-def _crossed(args, kwargs) -> dict:
-    """id -> (argument path) of the arrays a call was given (its position, then keys)."""
-    found: list = []
-    for i, a in enumerate(args):
-        _arrays(a, (i,), found)
-    for k, v in kwargs.items():
-        _arrays(v, (k,), found)
-    return {id(arr): (path, arr) for path, arr in found}
-
-
-def _aliases(result, crossed: dict) -> list:
-    """(result path, argument path) where the result holds an argument array itself (a cache
-    keeping X): the grader then hands its own array back there, so a later in-place change of
-    the cache reaches the caller's X, as it does when the code runs in the grader's process."""
-    if not crossed:
-        return []
-    found: list = []
-    _arrays(result, (), found)
-    out = []
-    for path, arr in found:
-        hit = crossed.get(id(arr))
-        if hit is not None and hit[1] is arr:
-            out.append((path, hit[0]))
-            if len(out) >= MAX_ALIASES:
-                break
-    return out
-
-
 _MISSING = object()
 _SAVED: list = []  # one dict of replaced globals per ("setglobals") in force
 
@@ -380,23 +295,21 @@ def _dispatch(msg):
             return (codec.ERR, *_describe(exc), [])
     if kind == codec.CALL:
         _, h, args, kwargs, errstate = msg
-        crossed = _crossed(args, kwargs)
-        before = [_snapshot(a) for a in args]
-        before_kw = {k: _snapshot(v) for k, v in kwargs.items()}
+        if errstate is not None:  # None: the grader's np.errstate is the last call's
+            ERRSTATE[0] = errstate
+        crossed = mutation.crossed(args, kwargs)
+        before = mutation.Args(args, kwargs)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                with np.errstate(**errstate):
+                with np.errstate(**ERRSTATE[0]):
                     result = _handle(h, "")(*args, **kwargs)
             except BaseException as exc:
                 name, text = _describe(exc)
                 return (codec.ERR, name, _text(text + _cell_line(exc)), _warning_list(caught))
-        writeback = [(i, a) for i, a in enumerate(args) if before[i] is not None
-                     and _snapshot(a) != before[i]]
-        writeback += [(k, v) for k, v in kwargs.items() if before_kw[k] is not None
-                      and _snapshot(v) != before_kw[k]]
-        return (codec.OK, result, writeback, _warning_list(caught),
-                _aliases(result, crossed))
+        reply = (before.changed(PLAIN.encode), _warning_list(caught),
+                 mutation.aliases(result, crossed))
+        return (codec.OK, result, *reply) if any(reply) else (codec.OK, result)  # (OK, value): none
     if kind == codec.OP:
         _, name, h, args = msg
         try:

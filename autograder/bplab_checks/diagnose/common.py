@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from bplab_checks.gradcheck import rel_error
+from bplab_checks.i18n import N_, t
 from bplab_checks.tag import tag
 from bplab_checks.tolerances import GRAD_RTOL
 
@@ -81,25 +82,31 @@ CODES: dict[str, str] = {
 }
 
 
-ALL_ZEROS_TEXT = ("is all zeros, but the right value is not: compute it and return it (a "
+# Sentence ends kept as constants are templates (N_), translated where they are said (_say).
+ALL_ZEROS_TEXT = N_("is all zeros, but the right value is not: compute it and return it (a "
                   "zeros_like placeholder left in, or a mask or factor that is always 0?)")
 
 
 
 
 def _subject(block: str, what: str) -> str:
-    """'MatMul.backward: dA' / 'MatMul.forward output' / 'mse_loss: loss'."""
+    """'dA from MatMul.backward' / 'MatMul.forward output' / 'loss from mse_loss' (in the
+    current language; the names themselves are never translated)."""
     if what == block:
-        return f"the result of {block}"
+        return t("the result of {block}", block=block)
     if what in ("", "out"):
-        return f"{block}.forward output" if block[:1].isupper() else f"the value of {block}"
+        return (t("{block}.forward output", block=block) if block[:1].isupper()
+                else t("the value of {block}", block=block))
     if block[:1].isupper():
-        return f"{what} from {block}.backward" if what.startswith("d") else f"{block} {what}"
-    return f"{what} from {block}"
+        return (t("{what} from {block}.backward", what=what, block=block) if what.startswith("d")
+                else f"{block} {what}")
+    return t("{what} from {block}", what=what, block=block)
 
 
-def _say(subject: str, text: str, code: str) -> str:
-    return f"{subject} {text} {tag(code)}"
+def _say(subject: str, text: str, code: str, **fields: object) -> str:
+    """One diagnosis sentence: ``text`` (a template, translated here and formatted with
+    ``fields``) after ``subject``, then the tag, which no translation ever holds."""
+    return f"{subject} {t(text, **fields)} {tag(code)}"
 
 
 def _as_float_array(x) -> np.ndarray | None:
@@ -126,7 +133,8 @@ def _fits(a: np.ndarray, candidate: np.ndarray | None, e: np.ndarray) -> bool:
 
 
 def _counts(inputs, e: np.ndarray, dout) -> list[tuple[int, str]]:
-    """Counts a mean may divide by, with a name for each: N (batch), entries, columns."""
+    """Counts a mean may divide by, with what each one counts: "batch" (N), "columns",
+    "entries" (``_count_label`` says it)."""
     shapes = []
     for x in (*inputs, dout, e):
         xa = _as_float_array(x)
@@ -135,14 +143,28 @@ def _counts(inputs, e: np.ndarray, dout) -> list[tuple[int, str]]:
     counts: dict[int, str] = {}
     for shape in shapes:
         if shape and shape[0] > 1:
-            counts.setdefault(shape[0], f"N = {shape[0]}, the batch size")
+            counts.setdefault(shape[0], "batch")
         for dim in shape[1:]:
             if dim > 1:
-                counts.setdefault(dim, f"{dim}, the number of columns")
+                counts.setdefault(dim, "columns")
         size = int(np.prod(shape))
         if size > 1:
-            counts.setdefault(size, f"{size}, the number of entries")
+            counts.setdefault(size, "entries")
     return sorted(counts.items())
+
+
+def _count_short(n: int, kind: str) -> str:
+    """'N = 8' for the batch size, the number itself otherwise."""
+    return f"N = {n}" if kind == "batch" else str(n)
+
+
+def _count_label(n: int, kind: str) -> str:
+    """'N = 8, the batch size' / '12, the number of entries'."""
+    if kind == "batch":
+        return t("{count}, the batch size", count=_count_short(n, kind))
+    if kind == "columns":
+        return t("{count}, the number of columns", count=n)
+    return t("{count}, the number of entries", count=n)
 
 
 
@@ -159,17 +181,19 @@ def _factor_sentence(c: float, *, subject: str, what: str, counts: list[tuple[in
         return _say(subject, "is twice the expected value: a factor 2 too many", "extra_factor_2")
     # In a consistency check the "expected" gradient comes from the student's own value, so
     # the missing or extra division may sit in that value rather than in the gradient.
-    where = ", here or in the value it is the gradient of" if _is_gradient(what) else ""
-    for n, label in counts:
+    where = t(", here or in the value it is the gradient of") if _is_gradient(what) else ""
+    for n, kind in counts:
         if near(float(n)):
-            return _say(subject, f"is {n} times too large ({label}): a division by that count "
-                        f"is missing (a mean, not a sum){where}", "sum_instead_of_mean")
+            return _say(subject, "is {n} times too large ({label}): a division by that count "
+                        "is missing (a mean, not a sum){where}", "sum_instead_of_mean",
+                        n=n, label=_count_label(n, kind), where=where)
         if near(1.0 / n):
-            return _say(subject, f"is {n} times too small ({label}): a division by that count "
-                        f"does not belong (a sum, not a mean){where}", "mean_instead_of_sum")
+            return _say(subject, "is {n} times too small ({label}): a division by that count "
+                        "does not belong (a sum, not a mean){where}", "mean_instead_of_sum",
+                        n=n, label=_count_label(n, kind), where=where)
     named = _name_factor(c, counts)
-    return _say(subject, f"is {named} times the expected value everywhere: look for a "
-                "constant factor that is missing or extra", "constant_factor")
+    return _say(subject, "is {factor} times the expected value everywhere: look for a "
+                "constant factor that is missing or extra", "constant_factor", factor=named)
 
 
 def _is_gradient(what: str) -> bool:
@@ -180,8 +204,8 @@ def _is_gradient(what: str) -> bool:
 
 def _name_factor(c: float, counts: list[tuple[int, str]]) -> str:
     """'2 N' style name of a factor when it is a simple product of 2 and a count."""
-    for n, label in counts:
-        short = label.split(",")[0]
+    for n, kind in counts:
+        short = _count_short(n, kind)
         if abs(c - 2.0 * n) <= 1e-6 * 2.0 * n:
             return f"2 x {short}"
         if abs(c - 0.5 / n) <= 1e-6 * 0.5 / n:
@@ -189,7 +213,13 @@ def _name_factor(c: float, counts: list[tuple[int, str]]) -> str:
     return f"{c:.4g}"
 
 
-MISSING_ONE_MINUS_TEXT = ("equals dout times the forward output alone: the derivative of the "
+NAN_TEXT = N_("contains nan or inf ({bad} of {size} entries): look for exp of large numbers, "
+              "log of 0, or 0/0")
+INTEGER_TEXT = N_("has integer dtype {dtype}: compute in float64 (integer arrays truncate)")
+UPSTREAM_TEXT = N_("equals the local derivative alone, as if dout were all ones: multiply by "
+                   "the upstream gradient dout (chain rule)")
+WRONG_SIGN_TEXT = N_("has the wrong sign everywhere: check every minus sign on the way to it")
+MISSING_ONE_MINUS_TEXT = N_("equals dout times the forward output alone: the derivative of the "
                           "sigmoid is s (1 - s), so the factor (1 - s) is missing")
 
 

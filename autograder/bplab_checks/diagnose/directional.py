@@ -17,6 +17,9 @@ from bplab_checks.diagnose.common import (
     DIFFER_RTOL,
     MATCH_RTOL,
     MISSING_ONE_MINUS_TEXT,
+    NAN_TEXT,
+    UPSTREAM_TEXT,
+    WRONG_SIGN_TEXT,
     _as_float_array,
     _counts,
     _factor_sentence,
@@ -97,8 +100,7 @@ def _diagnose_directional(actual, check, *, block, what, inputs, dout, local, ot
         return None  # nothing trustworthy to compare with
     if not np.all(np.isfinite(a)):
         n_bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-        return _say(subject, f"contains nan or inf ({n_bad} of {a.size} entries): look for "
-                    "exp of large numbers, log of 0, or 0/0", "nan_or_inf")
+        return _say(subject, NAN_TEXT, "nan_or_inf", bad=n_bad, size=a.size)
     if rel_error(check.claimed, n) <= DIFFER_RTOL:
         return None  # not clearly wrong: no mistake to name
     if not np.any(a):  # before "upstream ignored": a zero local derivative would match it
@@ -107,20 +109,19 @@ def _diagnose_directional(actual, check, *, block, what, inputs, dout, local, ot
         g = _as_float_array(other_grad)
         if (g is not None and g.shape == a.shape and _repairs(check, g)
                 and _repairs(other_check, a)):
-            return _say(subject, f"holds what {other_name} should be (and {other_name} holds "
-                        "this one): return the gradients in input order", "swapped")
+            return _say(subject, "holds what {other} should be (and {other} holds "
+                        "this one): return the gradients in input order", "swapped",
+                        other=other_name)
     if a.ndim == 2 and a.shape[0] == a.shape[1] and _repairs(check, a.T):
         return _say(subject, "is the transpose of the right gradient: check the order of the "
                     "factors and which one is transposed", "transposed")
     if _repairs(check, -a):
-        return _say(subject, "has the wrong sign everywhere: check every minus sign "
-                    "on the way to it", "wrong_sign")
+        return _say(subject, WRONG_SIGN_TEXT, "wrong_sign")
     loc = _as_float_array(local)
     d = _as_float_array(dout)
     ones = d is not None and d.size > 0 and np.allclose(d, 1.0)
     if loc is not None and loc.shape == a.shape and not ones and rel_error(a, loc) <= MATCH_RTOL:
-        return _say(subject, "equals the local derivative alone, as if dout were all ones: "
-                    "multiply by the upstream gradient dout (chain rule)", "upstream_ignored")
+        return _say(subject, UPSTREAM_TEXT, "upstream_ignored")
     if out is not None and _is_dout_times_out(a, dout, out):
         return _say(subject, MISSING_ONE_MINUS_TEXT, "missing_one_minus_s")
     claimed = np.asarray(check.claimed, dtype=np.float64)

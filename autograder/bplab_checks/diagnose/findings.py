@@ -9,40 +9,42 @@ import numpy as np
 
 from bplab_checks.diagnose.common import CODES, MATCH_RTOL, _as_float_array, _say, _subject, tag
 from bplab_checks.gradcheck import rel_error
+from bplab_checks.i18n import N_, t, t_map
 
 _EXPLAIN: dict[str, str] = {
-    "mutates_input": "modified its input {name} in place: work on a copy (x = x.copy()) or use "
-                     "operations that return new arrays (x = x + 1, not x += 1)",
-    "mutates_dout": "modified dout in place: dout belongs to the caller; compute a new array "
-                    "(dX = dout * mask, not dout[mask] = 0)",
-    "mutates_cache": "modified the cache in place, so a second backward call gives a different "
-                     "answer: never write into what forward cached",
-    "overflow": "raised a numerical warning ({warning}) for inputs of magnitude up to {scale}: "
+    "mutates_input": N_("modified its input {name} in place: work on a copy (x = x.copy()) or use "
+                     "operations that return new arrays (x = x + 1, not x += 1)"),
+    "mutates_dout": N_("modified dout in place: dout belongs to the caller; compute a new array "
+                    "(dX = dout * mask, not dout[mask] = 0)"),
+    "mutates_cache": N_("modified the cache in place, so a second backward call gives a different "
+                     "answer: never write into what forward cached"),
+    "overflow": N_("raised a numerical warning ({warning}) for inputs of magnitude up to {scale}: "
                 "use a stable formula (exp of a non-positive number never overflows; subtract "
-                "the row max before softmax; clip before log)",
-    "nan_or_inf": "produced nan or inf{where_}: look for exp of large numbers, log of 0, or 0/0",
-    "wrong_dtype": "returned dtype {dtype}: return float64 arrays",
-    "low_precision": "computed in {dtype}, which keeps too few digits: use float64 throughout",
-    "wrong_shape": "returned shape {shape}, expected {expected_shape}",
-    "relu_at_zero": "is wrong exactly where the input is 0 and right elsewhere: X == 0 goes "
-                    "with X < 0 (use X > 0, not X >= 0)",
-    "not_implemented": "is not written yet (it raises NotImplementedError)",
-    "wrong_count": "returned {count} gradient(s); backward returns one per forward input "
-                   "({expected_count}), in input order",
-    "wrong_type": "returned {type_name}; expected {expected_kind}",
-    "raised": "raised {error}",
-    "gradient_of_other_input": "has the shape of {other}{shape_}, not of {wrt}"
+                "the row max before softmax; clip before log)"),
+    "nan_or_inf": N_("produced nan or inf{where_}: look for exp of large numbers, log of 0, "
+                     "or 0/0"),
+    "wrong_dtype": N_("returned dtype {dtype}: return float64 arrays"),
+    "low_precision": N_("computed in {dtype}, which keeps too few digits: use float64 throughout"),
+    "wrong_shape": N_("returned shape {shape}, expected {expected_shape}"),
+    "relu_at_zero": N_("is wrong exactly where the input is 0 and right elsewhere: X == 0 goes "
+                    "with X < 0 (use X > 0, not X >= 0)"),
+    "not_implemented": N_("is not written yet (it raises NotImplementedError)"),
+    "wrong_count": N_("returned {count} gradient(s); backward returns one per forward input "
+                   "({expected_count}), in input order"),
+    "wrong_type": N_("returned {type_name}; expected {expected_kind}"),
+    "raised": N_("raised {error}"),
+    "gradient_of_other_input": N_("has the shape of {other}{shape_}, not of {wrt}"
                                "{expected_shape_}: you took the gradient with respect to "
                                "{other}. A block's backward returns one gradient per input, "
                                "in input order (MatMul.backward gives (dX, dtheta) for "
-                               "MatMul.forward(X, theta)): take the one of {wrt}",
-    "wrong_at_extremes": "is right on moderate inputs and wrong at extreme ones (logits of "
+                               "MatMul.forward(X, theta)): take the one of {wrt}"),
+    "wrong_at_extremes": N_("is right on moderate inputs and wrong at extreme ones (logits of "
                          "magnitude 1000, probabilities at 0 or 1): a clipped or epsilon-shifted "
                          "log (log(p + 1e-12), np.clip before log) changes it there; compute "
-                         "log-probabilities as logits - logsumexp (the row max subtracted)",
-    "shape_mismatch": "failed on operands whose shapes do not fit: {error}. It was given "
+                         "log-probabilities as logits - logsumexp (the row max subtracted)"),
+    "shape_mismatch": N_("failed on operands whose shapes do not fit: {error}. It was given "
                       "{given} and must return {wanted} (each gradient has its input's shape): "
-                      "check which factor is transposed and the order of the factors",
+                      "check which factor is transposed and the order of the factors"),
 }
 
 
@@ -74,19 +76,19 @@ def explain(code: str, *, block: str, what: str = "", **details) -> str:
         if refined:
             return refined
     if code.startswith("mutates_"):
-        details.setdefault("name", what or "an input")
+        details.setdefault("name", what or t("an input"))
         subject = block
     elif what and (what == block or what.startswith((block + ".", block + ": "))):
         subject = what
     else:
         subject = _subject(block, what) if what else block
-    fill = _Defaults({"name": "an input", "warning": "overflow", "scale": 1000,
-                      "dtype": "not float64", "shape": "?", "expected_shape": "?",
-                      "count": "the wrong number of", "expected_count": "one per input",
-                      "type_name": "an unexpected type", "expected_kind": "an array",
-                      "error": "an exception", "other": "another input",
-                      "wrt": "its own input", "given": "its inputs",
-                      "wanted": "one gradient per input"})
+    fill = _Defaults({"name": t("an input"), "warning": "overflow", "scale": 1000,
+                      "dtype": t("not float64"), "shape": "?", "expected_shape": "?",
+                      "count": t("the wrong number of"), "expected_count": t("one per input"),
+                      "type_name": t("an unexpected type"), "expected_kind": t("an array"),
+                      "error": t("an exception"), "other": t("another input"),
+                      "wrt": t("its own input"), "given": t("its inputs"),
+                      "wanted": t("one gradient per input")})
     fill.update(details)
     if "actual_shape" in details and "shape" not in details:
         fill["shape"] = details["actual_shape"]
@@ -94,7 +96,7 @@ def explain(code: str, *, block: str, what: str = "", **details) -> str:
     for key in ("shape", "expected_shape"):
         fill[key + "_"] = f" {tuple(details[key])}" if key in details else ""
     template = _EXPLAIN.get(code, CODES.get(code, code.replace("_", " ")))
-    return f"{subject} {template.format_map(fill)} {tag(code)}"
+    return f"{subject} {t_map(template, fill)} {tag(code)}"
 
 
 def _shape_facts(block: str, what: str, details: dict) -> str | None:
@@ -115,10 +117,11 @@ def _shape_facts(block: str, what: str, details: dict) -> str | None:
         return None
     swapped = _swapped_shapes(sa, se, details)
     if swapped:
-        return _say(subject, swapped, "swapped")
+        return f"{subject} {swapped} {tag('swapped')}"  # already in the student's language
     if len(sa) == 2 and sa == se[::-1]:
-        return _say(subject, f"has shape {sa}, the transpose of the expected {se}: check the "
-                    "order of the factors and which one is transposed", "transposed")
+        return _say(subject, "has shape {actual}, the transpose of the expected {expected}: "
+                    "check the order of the factors and which one is transposed", "transposed",
+                    actual=sa, expected=se)
     a = _as_float_array(details.get("actual"))
     d = _as_float_array(details.get("dout"))
     if a is not None and d is not None and a.shape == sa and d.ndim >= 2:
@@ -126,25 +129,28 @@ def _shape_facts(block: str, what: str, details: dict) -> str | None:
         right = [ax for ax, v in sums.items() if v.shape == se]
         for ax, v in sums.items():
             if v.shape == sa and right and rel_error(a, v) <= MATCH_RTOL:
-                return _say(subject, f"has shape {sa} instead of {se}: it was summed over axis "
-                            f"{ax}; sum over axis {right[0]}", "wrong_axis")
+                return _say(subject, "has shape {actual} instead of {expected}: it was summed "
+                            "over axis {axis}; sum over {hint}", "wrong_axis", actual=sa,
+                            expected=se, axis=ax, hint=t("axis {axis}", axis=right[0]))
     for ax in range(len(sa)):
         if sa[ax] > 1 and sa[:ax] + sa[ax + 1:] == se and sa[ax] not in se:
-            which = "axis 0, the batch" if ax == 0 else f"axis {ax}"
-            return _say(subject, f"has shape {sa} instead of {se}: it still has the axis that "
-                        f"must be summed; sum it over {which}", "batch_not_summed")
+            which = t("axis 0, the batch") if ax == 0 else t("axis {axis}", axis=ax)
+            return _say(subject, "has shape {actual} instead of {expected}: it still has the "
+                        "axis that must be summed; sum it over {which}", "batch_not_summed",
+                        actual=sa, expected=se, which=which)
     try:
         broadcast = np.broadcast_shapes(sa, se) == sa and math.prod(sa) > math.prod(se)
     except ValueError:
         broadcast = False
     if broadcast:
-        return _say(subject, f"has shape {sa} instead of {se}: an operation between arrays of "
-                    "shapes like (N,) and (N, 1) broadcast into a bigger array; check the shape "
-                    "of every intermediate array", "broadcast_shape")
+        return _say(subject, "has shape {actual} instead of {expected}: an operation between "
+                    "arrays of shapes like (N,) and (N, 1) broadcast into a bigger array; check "
+                    "the shape of every intermediate array", "broadcast_shape", actual=sa,
+                    expected=se)
     if math.prod(sa) == math.prod(se):
-        return _say(subject, f"has shape {sa} instead of {se}: the same number of entries, so "
-                    "an axis was dropped or added (ravel, squeeze, keepdims, reshape)",
-                    "wrong_shape")
+        return _say(subject, "has shape {actual} instead of {expected}: the same number of "
+                    "entries, so an axis was dropped or added (ravel, squeeze, keepdims, "
+                    "reshape)", "wrong_shape", actual=sa, expected=se)
     return None
 
 
@@ -158,10 +164,12 @@ def _swapped_shapes(sa: tuple, se: tuple, details: dict) -> str | None:
     names = details.get("names")
     for j, other in enumerate(expected):
         if j != index and j < len(actual) and other == sa and actual[j] == se and other != se:
-            other_name = names[j] if names and j < len(names) else f"input {j + 1}'s gradient"
-            order = ", ".join(names) if names else "one gradient per input"
-            return (f"has the shape of {other_name} ({sa}) and {other_name} has its shape: "
-                    f"return the gradients in input order ({order})")
+            other_name = (names[j] if names and j < len(names)
+                          else t("input {k}'s gradient", k=j + 1))
+            order = ", ".join(names) if names else t("one gradient per input")
+            return t("has the shape of {other} ({shape}) and {other} has its shape: "
+                     "return the gradients in input order ({order})", other=other_name,
+                     shape=sa, order=order)
     return None
 
 

@@ -8,8 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from bplab_checks.diagnose.common import MATCH_RTOL, _as_float_array, _fits, _say
+from bplab_checks.diagnose.common import MATCH_RTOL, _as_float_array, _fits, _say, tag
 from bplab_checks.gradcheck import rel_error
+from bplab_checks.i18n import N_, tn
+from bplab_checks.i18n import t as tr
 
 
 def diagnose_optimizer(
@@ -67,25 +69,28 @@ def _diagnose_optimizer(actual_params, expected_params, *, optimizer, start, gra
         return None
     subject = f"{optimizer}.step"
     n = len(grads)
-    steps = f"after {n} step{'s' if n != 1 else ''}"
+    steps = tn("after {n} step", "after {n} steps", n)
     if not np.all(np.isfinite(a)):
-        return _say(subject, f"produced nan or inf parameters {steps}", "nan_or_inf")
+        return _say(subject, "produced nan or inf parameters {steps}", "nan_or_inf",
+                    steps=steps)
     da, de = a - s, e - s
     if float(np.linalg.norm(de)) == 0.0 or rel_error(a, e) <= MATCH_RTOL:
         return None
     if _fits(da, -de, de):
-        return _say(subject, f"moves the parameters the wrong way {steps}: a step subtracts "
-                    "lr times the update (theta -= ...)", "optimizer_wrong_sign")
+        return _say(subject, "moves the parameters the wrong way {steps}: a step subtracts "
+                    "lr times the update (theta -= ...)", "optimizer_wrong_sign", steps=steps)
     variants = _optimizer_variants(optimizer, start, grads, hyper, reference_cls, keys)
     for code, text, params in variants:
         # Compare updates, not parameters: a wrong update is small next to the parameters.
         cand = _flat(params, keys) if params is not None else None
         if cand is not None and _fits(da, cand - s, de):
-            return _say(subject, f"{text} ({steps})", code)
+            return f"{subject} {tr(text)} ({steps}) {tag(code)}"
     c = float(np.sum(da * de)) / float(np.sum(de * de))
     if c != 0.0 and _fits(da, c * de, de):
-        return _say(subject, f"makes updates {c:.4g} times the expected ones {steps}: check "
-                    "where the learning rate enters (once, as lr * ...)", "optimizer_step_scale")
+        factor = f"{c:.4g}"
+        return _say(subject, "makes updates {factor} times the expected ones {steps}: check "
+                    "where the learning rate enters (once, as lr * ...)", "optimizer_step_scale",
+                    factor=factor, steps=steps)
     return None
 
 
@@ -101,8 +106,8 @@ def _optimizer_variants(optimizer, start, grads, hyper, reference_cls, keys):
         p = _copy_params(start)
         for g in grads:
             reference_cls(**hyper).step(p, _copy_params(g))
-        out.append(("state_reset", "forgets its state between steps: create the state "
-                    "once (e.g. in __init__ or on the first step) and update it in place", p))
+        out.append(("state_reset", N_("forgets its state between steps: create the state "
+                    "once (e.g. in __init__ or on the first step) and update it in place"), p))
         # t advanced per key: one instance, stepped on one key at a time.
         p = _copy_params(start)
         opt = reference_cls(**hyper)
@@ -111,8 +116,8 @@ def _optimizer_variants(optimizer, start, grads, hyper, reference_cls, keys):
                 sub = {k: p[k]}
                 opt.step(sub, {k: np.array(g[k], dtype=np.float64)})
                 p[k] = sub[k]
-        out.append(("step_count_per_key", "advances its step counter once per parameter: "
-                    "count steps once per call of step", p))
+        out.append(("step_count_per_key", N_("advances its step counter once per parameter: "
+                    "count steps once per call of step"), p))
         # One state for all parameters: every key stepped under the same name.
         p = _copy_params(start)
         opt = reference_cls(**hyper)
@@ -129,21 +134,24 @@ def _optimizer_variants(optimizer, start, grads, hyper, reference_cls, keys):
             if not shared_ok:
                 break
         if shared_ok:
-            out.append(("state_shared", "shares one state between all parameters: keep one "
-                        "state array per parameter key", p))
+            out.append(("state_shared", N_("shares one state between all parameters: keep "
+                        "one state array per parameter key"), p))
     if optimizer == "Adam":
         for variant, code, text in (
             ({"correct_m": False, "correct_v": False}, "no_bias_correction",
-             "skips the bias correction: divide m by (1 - beta1 ** t) and v by "
-             "(1 - beta2 ** t), with t counted from 1"),
-            ({"correct_v": False}, "partial_bias_correction", "corrects only the first moment "
-             "m: divide v by (1 - beta2 ** t) as well"),
-            ({"correct_m": False}, "partial_bias_correction", "corrects only the second moment "
-             "v: divide m by (1 - beta1 ** t) as well"),
-            ({"reset": True}, "state_reset", "starts m and v from zero at every step: create "
-             "them once per parameter and keep them between steps"),
-            ({"t_offset": 1}, "adam_t_off_by_one", "counts its steps from 2, not 1: t must be 1 "
-             "in the bias correction of the first step (start at 0, add 1 before using it)"),
+             N_("skips the bias correction: divide m by (1 - beta1 ** t) and v by "
+                "(1 - beta2 ** t), with t counted from 1")),
+            ({"correct_v": False}, "partial_bias_correction",
+             N_("corrects only the first moment m: divide v by (1 - beta2 ** t) as well")),
+            ({"correct_m": False}, "partial_bias_correction",
+             N_("corrects only the second moment v: divide m by (1 - beta1 ** t) as well")),
+            ({"reset": True}, "state_reset", N_("starts m and v from zero at every step: create "
+                                                "them once per parameter and keep them between "
+                                                "steps")),
+            ({"t_offset": 1}, "adam_t_off_by_one", N_("counts its steps from 2, not 1: t must "
+                                                      "be 1 in the bias correction of the first "
+                                                      "step (start at 0, add 1 before using "
+                                                      "it)")),
         ):
             out.append((code, text, _adam_variant(start, grads, hyper, **variant)))
     return out

@@ -16,9 +16,13 @@ import numpy as np
 from bplab_checks.diagnose.common import (
     ALL_ZEROS_TEXT,
     DIFFER_RTOL,
+    INTEGER_TEXT,
     LOW_PRECISION_RTOL,
     MATCH_RTOL,
     MISSING_ONE_MINUS_TEXT,
+    NAN_TEXT,
+    UPSTREAM_TEXT,
+    WRONG_SIGN_TEXT,
     _as_float_array,
     _counts,
     _factor_sentence,
@@ -29,6 +33,7 @@ from bplab_checks.diagnose.common import (
     tag,
 )
 from bplab_checks.gradcheck import rel_error
+from bplab_checks.i18n import t
 
 
 def diagnose(
@@ -89,20 +94,20 @@ def _diagnose(actual, expected, *, block, what, inputs, dout, reference, local, 
     raw = None if actual is None else _raw_array(actual)
     if raw is None:
         kind = "None" if actual is None else type(actual).__name__
-        return _say(subject, f"is {kind}, not an array or number: return the value "
-                    f"(shape {e.shape}) from every code path", "wrong_type")
+        return _say(subject, "is {kind}, not an array or number: return the value "
+                    "(shape {shape}) from every code path", "wrong_type", kind=kind,
+                    shape=e.shape)
     if raw.dtype.kind == "c":
-        return _say(subject, f"has complex dtype {raw.dtype}: the result must be real float64",
-                    "wrong_dtype")
+        return _say(subject, "has complex dtype {dtype}: the result must be real float64",
+                    "wrong_dtype", dtype=raw.dtype)
     a = raw.astype(np.float64)
     if not np.all(np.isfinite(a)):
         n_bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-        return _say(subject, f"contains nan or inf ({n_bad} of {a.size} entries): look for "
-                    "exp of large numbers, log of 0, or 0/0", "nan_or_inf")
+        return _say(subject, NAN_TEXT, "nan_or_inf", bad=n_bad, size=a.size)
 
     swapped = _swapped(a, e, actual_all, expected_all, index, names, what)
     if swapped:
-        return _say(subject, swapped, "swapped")
+        return f"{subject} {swapped} {tag('swapped')}"  # already in the student's language
     if a.shape != e.shape:
         return _shape_diagnosis(subject, a, e, dout)
 
@@ -114,8 +119,7 @@ def _diagnose(actual, expected, *, block, what, inputs, dout, reference, local, 
     if raw.dtype in (np.float32, np.float16) and rel_error(a, e) <= LOW_PRECISION_RTOL:
         return _dtype_diagnosis(subject, raw, a, e)
     if raw.dtype.kind in "biu" and raw.ndim > 0 and not np.all(e == np.round(e)):
-        return _say(subject, f"has integer dtype {raw.dtype}: compute in float64 "
-                    "(integer arrays truncate)", "wrong_dtype")
+        return _say(subject, INTEGER_TEXT, "wrong_dtype", dtype=raw.dtype)
 
     for finder in (_transposed, _sign, _relu_zero, _upstream, _from_reference, _factor):
         found = finder(a, e, subject=subject, block=block, what=what, inputs=inputs, dout=dout,
@@ -124,8 +128,7 @@ def _diagnose(actual, expected, *, block, what, inputs, dout, reference, local, 
         if found:
             return found
     if raw.dtype.kind in "biu":
-        return _say(subject, f"has integer dtype {raw.dtype}: compute in float64 "
-                    "(integer arrays truncate)", "wrong_dtype")
+        return _say(subject, INTEGER_TEXT, "wrong_dtype", dtype=raw.dtype)
     return None
 
 
@@ -141,11 +144,13 @@ def _raw_array(x) -> np.ndarray | None:
 
 def _dtype_diagnosis(subject: str, raw: np.ndarray, a: np.ndarray, e: np.ndarray) -> str | None:
     if raw.dtype in (np.float32, np.float16):
-        return _say(subject, f"is computed in {raw.dtype}, which keeps only "
-                    f"{int(np.finfo(raw.dtype).precision)} significant digits: create arrays "
-                    "and constants as float64 (np.float64)", "low_precision")
+        return _say(subject, "is computed in {dtype}, which keeps only "
+                    "{digits} significant digits: create arrays "
+                    "and constants as float64 (np.float64)", "low_precision", dtype=raw.dtype,
+                    digits=int(np.finfo(raw.dtype).precision))
     if raw.dtype.kind in "biu" and raw.ndim > 0:
-        return _say(subject, f"has dtype {raw.dtype}: return a float64 array", "wrong_dtype")
+        return _say(subject, "has dtype {dtype}: return a float64 array", "wrong_dtype",
+                    dtype=raw.dtype)
     return None
 
 
@@ -165,45 +170,52 @@ def _swapped(a, e, actual_all, expected_all, index, names, what) -> str | None:
         if rel_error(a, other) <= MATCH_RTOL and (
             not same_shape_as_own or rel_error(other, e) > DIFFER_RTOL
         ):
-            other_name = names[j] if names and j < len(names) else f"input {j + 1}'s gradient"
-            order = ", ".join(names) if names else "one gradient per input"
-            return (f"holds what {other_name} should be: return the gradients in input "
-                    f"order ({order})")
+            other_name = (names[j] if names and j < len(names)
+                          else t("input {k}'s gradient", k=j + 1))
+            order = ", ".join(names) if names else t("one gradient per input")
+            return t("holds what {other} should be: return the gradients in input "
+                     "order ({order})", other=other_name, order=order)
     return None
 
 
 def _shape_diagnosis(subject: str, a: np.ndarray, e: np.ndarray, dout) -> str:
     sa, se = a.shape, e.shape
     if a.ndim == 2 and sa == se[::-1] and rel_error(a.T, e) <= MATCH_RTOL:
-        return _say(subject, f"has shape {sa} and is the transpose of the expected {se} result: "
-                    "check the order of the factors and which one is transposed", "transposed")
+        return _say(subject, "has shape {actual} and is the transpose of the expected "
+                    "{expected} result: check the order of the factors and which one is "
+                    "transposed", "transposed", actual=sa, expected=se)
     for ax in range(a.ndim):
         reduced = sa[:ax] + sa[ax + 1:] == se and sa[ax] > 1
         if reduced and rel_error(a.sum(axis=ax), e) <= MATCH_RTOL:
-            which = "axis 0, the batch" if ax == 0 else f"axis {ax}"
-            return _say(subject, f"has shape {sa} instead of {se}: it still has the axis that "
-                        f"must be summed; sum it over {which}", "batch_not_summed")
+            which = t("axis 0, the batch") if ax == 0 else t("axis {axis}", axis=ax)
+            return _say(subject, "has shape {actual} instead of {expected}: it still has the "
+                        "axis that must be summed; sum it over {which}", "batch_not_summed",
+                        actual=sa, expected=se, which=which)
     d = _as_float_array(dout)
     if d is not None and d.ndim >= 1:
         for ax in range(d.ndim):
             s = d.sum(axis=ax)
             if s.shape == sa and s.shape != se and rel_error(a, s) <= MATCH_RTOL:
                 right = [k for k in range(d.ndim) if d.sum(axis=k).shape == se]
-                hint = f"axis {right[0]}" if right else "the batch axis"
-                return _say(subject, f"has shape {sa} instead of {se}: it was summed over axis "
-                            f"{ax}; sum over {hint}", "wrong_axis")
+                hint = t("axis {axis}", axis=right[0]) if right else t("the batch axis")
+                return _say(subject, "has shape {actual} instead of {expected}: it was summed "
+                            "over axis {axis}; sum over {hint}", "wrong_axis", actual=sa,
+                            expected=se, axis=ax, hint=hint)
     if a.size == e.size and rel_error(a.reshape(se), e) <= MATCH_RTOL:
-        return _say(subject, f"has the right values but shape {sa} instead of {se}: drop the "
-                    "extra axes (keepdims, reshape or an (N, 1) array)", "wrong_shape")
+        return _say(subject, "has the right values but shape {actual} instead of {expected}: "
+                    "drop the extra axes (keepdims, reshape or an (N, 1) array)", "wrong_shape",
+                    actual=sa, expected=se)
     try:
         broadcast = np.broadcast_shapes(sa, se) == sa and a.size > e.size
     except ValueError:
         broadcast = False
     if broadcast:
-        return _say(subject, f"has shape {sa} instead of {se}: an operation between arrays of "
-                    "shapes like (N,) and (N, 1) broadcast into a bigger array; check the shape "
-                    "of every intermediate array", "broadcast_shape")
-    return _say(subject, f"has shape {sa}, expected {se}", "wrong_shape")
+        return _say(subject, "has shape {actual} instead of {expected}: an operation between "
+                    "arrays of shapes like (N,) and (N, 1) broadcast into a bigger array; check "
+                    "the shape of every intermediate array", "broadcast_shape", actual=sa,
+                    expected=se)
+    return _say(subject, "has shape {actual}, expected {expected}", "wrong_shape", actual=sa,
+                expected=se)
 
 
 def _transposed(a, e, *, subject, **_) -> str | None:
@@ -215,8 +227,7 @@ def _transposed(a, e, *, subject, **_) -> str | None:
 
 def _sign(a, e, *, subject, **_) -> str | None:
     if _fits(a, -e, e):
-        return _say(subject, "has the wrong sign everywhere: check every minus sign "
-                    "on the way to it", "wrong_sign")
+        return _say(subject, WRONG_SIGN_TEXT, "wrong_sign")
     return None
 
 
@@ -233,9 +244,9 @@ def _relu_zero(a, e, *, subject, inputs, **_) -> str | None:
         if xa is None or xa.shape != a.shape:
             continue
         if np.all(xa[differ] == 0):
-            return _say(subject, f"is wrong only where the input is exactly 0 "
-                        f"({int(differ.sum())} entries): X == 0 goes with X < 0 "
-                        "(use X > 0, not X >= 0)", "relu_at_zero")
+            return _say(subject, "is wrong only where the input is exactly 0 "
+                        "({count} entries): X == 0 goes with X < 0 "
+                        "(use X > 0, not X >= 0)", "relu_at_zero", count=int(differ.sum()))
     return None
 
 
@@ -245,8 +256,7 @@ def _upstream(a, e, *, subject, dout, local, **_) -> str | None:
         return None  # with dout = 1 the local derivative is the right answer
     loc = _as_float_array(local)
     if loc is not None and _fits(a, loc, e):
-        return _say(subject, "equals the local derivative alone, as if dout were all ones: "
-                    "multiply by the upstream gradient dout (chain rule)", "upstream_ignored")
+        return _say(subject, UPSTREAM_TEXT, "upstream_ignored")
     return None
 
 
@@ -267,8 +277,7 @@ def _from_reference(a, e, *, subject, block, inputs, dout, reference, index, **_
     ones_grads = _grads_tuple(reference.backward(np.ones_like(d), cache))
     loc = ones_grads[k] if k < len(ones_grads) else None
     if loc is not None and not np.allclose(d, 1.0) and _fits(a, loc, e):
-        return _say(subject, "equals the local derivative alone, as if dout were all ones: "
-                    "multiply by the upstream gradient dout (chain rule)", "upstream_ignored")
+        return _say(subject, UPSTREAM_TEXT, "upstream_ignored")
     if len(xs) != 1 or np.shape(out) != xs[0].shape:
         return None
     # Elementwise one-input blocks (Sigmoid, Tanh, ...): the derivative evaluated at the output
@@ -277,9 +286,9 @@ def _from_reference(a, e, *, subject, block, inputs, dout, reference, index, **_
     _, cache_at_out = reference.forward(out.copy())
     at_out = _grads_tuple(reference.backward(d.copy(), cache_at_out))[0]
     if _fits(a, at_out, e):
-        return _say(subject, f"matches the derivative evaluated at the forward output instead of "
-                    f"the input: what backward gets is already {block}(X), so don't apply "
-                    f"{block} to it again", "applied_twice")
+        return _say(subject, "matches the derivative evaluated at the forward output instead of "
+                    "the input: what backward gets is already {block}(X), so don't apply "
+                    "{block} to it again", "applied_twice", block=block)
     if loc is not None and _fits(a, d * loc * loc, e):
         return _say(subject, "multiplies dout by the local derivative twice: apply it once",
                     "applied_twice")

@@ -3,7 +3,7 @@
 Under bubblewrap the worker gets new pid, network, ipc, uts and mount namespaces; a root made
 of read-only binds of only what Python and numpy need (``/usr``, the interpreter, the venv
 with its site directories holding the runtime packages only: ``runtime``) plus the worker's
-own three files; not the repository, the solutions or the test files. Every writable mount
+own four files; not the repository, the solutions or the test files. Every writable mount
 is a tmpfs with a size (``/tmp``, also the working directory, and ``/dev/shm``); ``/dev`` is a
 sized tmpfs of a few device nodes. The seccomp filter (``seccomp``) is loaded by bubblewrap
 just before it executes the worker, so before any student code.
@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent.parent  # bplab/grade
 WORKER_FILES = {  # path inside the sandbox (under /opt/bplab) -> source file
     "worker.py": HERE / "worker.py",
     "codec.py": HERE / "codec.py",
+    "mutation.py": HERE / "mutation.py",
     "stubs/otter/__init__.py": HERE / "stubs" / "otter" / "__init__.py",
 }
 SANDBOX_DIR = "/opt/bplab"
