@@ -16,7 +16,8 @@ SIZE_REASON = re.compile(r"^Size: \S.{20,}", re.MULTILINE)
 # Modules over the limit today, with who is on it; the test insists that each is still long,
 # so an entry is removed once its module is split (or its docstring says why).
 KNOWN_LONG = {
-    "bplab/grade/worker.py": "branch roundtrip is shrinking it",
+    "bplab/grade/codec.py": "grew with roundtrip's merge (480 lines); grade/ owners",
+    "bplab_checks/graph.py": "grew with gettext's merge (416 lines)",
     "bplab_checks/blocks.py": "not split yet (issue 9)",
     "bplab_checks/functions.py": "not split yet (issue 9)",
     "bplab_checks/feedback.py": "not split yet (issue 9)",
