@@ -18,6 +18,7 @@ def _register() -> None:
     from bplab.examples import examples_command; main.add_command(examples_command)  # noqa: E501, E702, I001
     from bplab.report.command import report; main.add_command(report)  # noqa: E702, I001
     from bplab.grade.command import grade; main.add_command(grade)  # noqa: E702, I001
+    from bplab.grade.merge import merge; main.add_command(merge)  # noqa: E702, I001
     from bplab.i18n import i18n_command; main.add_command(i18n_command)  # noqa: E702, I001
     from bplab.similarity.command import similarity; main.add_command(similarity)  # noqa: E501, E702, I001
 

@@ -129,6 +129,7 @@ class GradingDir:
         DIR/report.html              the class report (``--report`` or ``bplab report DIR``)
         DIR/grades_with_roster.csv   the roster join (``--roster``)
         DIR/export/                  ``bplab export``: files for the LMS
+        DIR/shard.json               which share of a download it holds (``--shard I/N``)
     """
 
     root: Path
@@ -164,6 +165,11 @@ class GradingDir:
 
     def feedback_html(self, stem: str) -> Path:
         return self.feedback_dir / f"{stem}.html"
+
+    @property
+    def shard_json(self) -> Path:
+        """``bplab grade --shard I/N``'s manifest (``bplab.grade.shard.Manifest``)."""
+        return self.root / "shard.json"
 
     @property
     def export_dir(self) -> Path:

@@ -86,8 +86,10 @@ def read(lang: str) -> Catalog:
 
 def po_bytes(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
+    # Locations name the file but not the line: an edit that only moves a message must not
+    # make every catalogue stale (nor conflict on every merge).
     write_po(buffer, catalog, width=100, omit_header=False, ignore_obsolete=True,
-             include_previous=False, sort_output=False)
+             include_previous=False, sort_output=False, include_lineno=False)
     return buffer.getvalue()
 
 

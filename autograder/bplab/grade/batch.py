@@ -1,5 +1,5 @@
 """Grade many submissions in parallel: ``jobs`` trusted grader processes, each driving one
-sandboxed worker at a time (one sandbox per submission).
+sandboxed worker at a time (a fork of the slot's zygote, or a sandbox per submission: ``sandbox``).
 
 Records are handed to ``on_done(index, record)`` as each submission finishes and are not kept
 here, and each notebook is read (``Submission.read``) by the process that grades it, when its

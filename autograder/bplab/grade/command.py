@@ -8,6 +8,10 @@ Contract:
 - Every submission found gets exactly one record, written as soon as it is graded
   (``bplab.grade.store``); grading into an existing ``--out`` is a merge.
 - ``--regrade STEM...`` grades those records again from the sources they were read from.
+- ``--shard I/N`` grades the share ``I`` (0-based) of ``N`` of the submissions found and writes
+  ``DIR/shard.json`` (``bplab.grade.shard``); ``bplab merge`` joins the shard folders. A shard
+  folder takes only its own shard again (a retry), and a shard goes only into a fresh folder or
+  its own: anything else is a usage error.
 """
 
 from __future__ import annotations
@@ -25,9 +29,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from bplab import REPO_ROOT
 from bplab.grade.batch import Setup, default_jobs, grade_all
-from bplab.grade.intake import IntakeError, Submission, Unusable, find_submissions, from_folder
+from bplab.grade.intake import (
+    IntakeError,
+    Submission,
+    Unusable,
+    find_submissions,
+    from_folder,
+    open_zips,
+)
 from bplab.grade.outputs import print_summary
 from bplab.grade.record import Config, FaultCause, Record, Status
+from bplab.grade.shard import (
+    Manifest,
+    Shard,
+    ShardParam,
+    build_fingerprint,
+    config_dict,
+    download_digest,
+    same_grading,
+    select,
+)
 from bplab.grade.store import Store, submission_from_results
 from bplab.grade.suite import Suite, load_suite
 from bplab.layout import Assignment, GradingDir
@@ -82,13 +103,14 @@ def check_assignment(subs: list[Submission], assignment: str) -> None:
     stop the class's grading).
     """
     named: dict[str, int] = {}
-    for sub in subs:
-        try:
-            name = _named_assignment(sub.read(assignment))
-        except Unusable:
-            continue
-        if name:
-            named[name] = named.get(name, 0) + 1
+    with open_zips() as zips:  # a download's directory parsed once, not once per notebook
+        for sub in subs:
+            try:
+                name = _named_assignment(sub.read(assignment, zips))
+            except Unusable:
+                continue
+            if name:
+                named[name] = named.get(name, 0) + 1
     other = {k: v for k, v in named.items() if k != assignment}
     if other and sum(other.values()) * 2 >= sum(named.values()):
         top = max(other, key=other.__getitem__)
@@ -114,18 +136,59 @@ def _regrade_subs(out: Path, stems: list[str]) -> list[Submission]:
     return subs
 
 
+def _plan_shard(out: Path, shard: Shard | None, regrade: bool, subs: list[Submission],
+                setup: Setup, suite: Suite) -> tuple[Manifest | None, list[tuple[int, Submission]]]:
+    """This run's manifest and its submissions with their positions in the download; refuses
+    (``UsageProblem``) a shard into a folder that is not fresh or not its own, and a plain run
+    into a shard folder."""
+    folder = GradingDir(out)
+    try:
+        existing = Manifest.read(folder)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
+    planned = list(enumerate(subs))
+    if shard is None:
+        if existing is not None and not regrade:
+            raise UsageProblem(f"{out} holds shard {existing.shard} (shard.json): grade into it "
+                               f"with --shard {existing.shard}, or join it with bplab merge")
+        if existing is None:
+            return None, planned
+    if existing is None and folder.results_stems():
+        raise UsageProblem(f"{out} holds records of an unsharded run; grade shard {shard} "
+                           "into a folder of its own")
+    share = shard or (existing.shard if existing is not None else None)
+    assert share is not None  # (no shard and no manifest returned above)
+    manifest = Manifest(
+        index=share.index, count=share.count, assignment=setup.assignment,
+        build=build_fingerprint(setup.tests_dir, setup.reference, setup.data_dir, setup.order),
+        config=config_dict(setup.config, setup.use_bwrap), download=download_digest(subs),
+        total=len(subs), questions=suite.max_scores)
+    if existing is not None:
+        if shard is not None and existing.shard != shard:
+            raise UsageProblem(f"{out} holds shard {existing.shard}, not {shard}: give each "
+                               "shard a folder of its own")
+        differs = [d for d in same_grading(existing, manifest) if d != "download"]
+        if differs:
+            raise UsageProblem(f"{out}: shard {manifest.shard} was graded with another "
+                               f"{', '.join(differs)}; grade it again into a fresh folder")
+        if regrade:  # the stems re-graded keep their places
+            existing.build, existing.config = manifest.build, manifest.config
+            return existing, planned
+    return manifest, select(subs, manifest.shard)
+
+
 def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None = None,
               tests_dir: Path | None = None, reference: Path | None = None,
               config: Config | None = None, single: bool = False,
               data_dir: Path | None = None, use_bwrap: bool | None = None,
               console: Console | None = None, quiet: bool = False, force: bool = False,
               regrade: list[str] | None = None, keep_records: bool = True,
-              order: list[str] | None = None) -> list:
+              order: list[str] | None = None, shard: Shard | None = None) -> list:
     """Grade ``paths`` (or the ``regrade`` stems) into ``out``.
 
     Returns one entry per submission, in input order: its ``Record`` when ``keep_records``, else
     an ``Outcome`` (the CLI: no record is held once written). Raises ``UsageProblem`` before
-    writing anything.
+    writing anything. With ``shard``, only that share of the submissions found is graded.
     """
     console = console or Console(stderr=True)
     assignment = canonical_assignment(assignment, tests_dir)
@@ -152,7 +215,9 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
     except IntakeError as exc:
         raise UsageProblem(str(exc)) from exc
     if not (force or regrade or single):  # --single is one student (Gradescope): never refused
-        check_assignment(subs, assignment)
+        check_assignment(subs, assignment)  # on the whole download: every shard decides alike
+    manifest, planned = _plan_shard(out, shard, bool(regrade), subs, setup, suite)
+    subs = [s for _, s in planned]
     store = Store(out, suite)
     if store.assignments - {assignment}:
         raise UsageProblem(f"{out} holds records of {', '.join(sorted(store.assignments))}; "
@@ -160,6 +225,10 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
     store.place(subs)
     out.mkdir(parents=True, exist_ok=True)
     store.finish()  # grades.csv describes every record already in results/ from the start
+    if manifest is not None and not regrade:
+        manifest.positions = {s.stem: i for i, s in planned}
+    if manifest is not None:  # before grading: a shard that dies still says what it owed
+        manifest.write(GradingDir(out))
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                         disable=quiet or len(subs) < 2, transient=True)
@@ -182,10 +251,16 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
         else:
             grade_all(subs, setup, jobs or default_jobs(), on_done=done)
     store.finish()
+    if manifest is not None:
+        manifest.isolation = isolation[0] or manifest.isolation
+        manifest.write(GradingDir(out))
     if broken:
         console.print(f"[red]error: the test files could not be loaded: {broken}[/red]")
     if not quiet:
         print_summary(store.dict_rows(), suite, console, isolation[0])
+        if manifest is not None:
+            console.print(f"shard {manifest.shard}: {len(manifest.positions)} of "
+                          f"{manifest.total} submissions (join the shards with bplab merge)")
         folder = GradingDir(out)
         console.print(f"wrote {folder.grades_csv}, {folder.results_dir}/, {folder.feedback_dir}/")
     return [kept[i] for i in sorted(kept)]
@@ -222,11 +297,14 @@ def run_grade(assignment: str, paths: list[Path], out: Path, *, jobs: int | None
 @click.option("--lang", "language", type=click.Choice(LANGUAGES), default=None,
               help="Language of the feedback for every submission (default: the language "
                    "each notebook's release names, else English).")
+@click.option("--shard", type=ShardParam(), default=None,
+              help="Grade only share I of N (0-based: 0 <= I < N), e.g. "
+                   "$JOB_COMPLETION_INDEX/8; join the shard folders with `bplab merge`.")
 def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int | None,
           tests_dir: Path | None, cell_timeout: float, call_timeout: float,
           submission_timeout: float, single: bool, no_bwrap: bool, force: bool,
           regrade: tuple[str, ...], with_report: bool, roster: Path | None,
-          roster_id: str | None, language: str | None) -> None:
+          roster_id: str | None, language: str | None, shard: Shard | None) -> None:
     """Grade submissions (notebooks, folders, LMS downloads) in a sandbox into OUT.
 
     PATH is a notebook, a folder of them, a Canvas/Moodle/Gradescope download (zip or
@@ -242,6 +320,12 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
         raise click.UsageError("missing option --assignment / -a")
     if roster_id and roster is None:
         raise click.UsageError("--roster-id needs --roster FILE")
+    if shard is not None and (regrade or single):
+        raise click.UsageError("--shard splits a download; it does not go with "
+                               "--regrade or --single")
+    if shard is not None and roster is not None:  # a share would match a share of the roster
+        raise click.UsageError("--roster joins the whole class: give it to bplab merge, "
+                               "not to --shard")
     if roster is not None:
         from bplab.roster import read_roster
 
@@ -252,8 +336,13 @@ def grade(assignment: str | None, out: Path, paths: tuple[Path, ...], jobs: int 
     config = Config(cell_timeout, call_timeout, submission_timeout, language=language)
     outcomes = run_grade(assignment, list(paths), out, jobs=jobs, tests_dir=tests_dir,
                          config=config, single=single, use_bwrap=False if no_bwrap else None,
-                         force=force, regrade=list(regrade), keep_records=False)
+                         force=force, regrade=list(regrade), keep_records=False, shard=shard)
     if not outcomes:
+        manifest = Manifest.read(GradingDir(out)) if shard is not None else None
+        if manifest is not None and manifest.total:  # an empty share of a class: still a shard
+            click.echo(f"shard {shard}: none of the {manifest.total} submissions is in it",
+                       err=True)
+            sys.exit(0)
         click.echo("no submissions found", err=True)
         sys.exit(1)
     code = 0

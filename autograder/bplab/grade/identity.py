@@ -162,19 +162,23 @@ def assign_stems(wanted: list[tuple[str, str]], taken: set[str]) -> list[tuple[s
 
     ``taken`` holds stems of records that stay (compared case-insensitively: macOS and Windows
     fold case). A wanted stem used more than once, or already taken, is given to none of the
-    newcomers: each gets ``<stem>-<source tag>`` and a flag naming the clash.
+    newcomers: each gets ``<stem>-<source tag>`` and a flag naming the clash. A tag never takes
+    a stem another newcomer asked for plainly (it gets ``-2``, ``-3``...): every stem is unique.
     """
     folded = {t.casefold() for t in taken}
     counts: dict[str, int] = {}
     for stem, _ in wanted:
         counts[stem.casefold()] = counts.get(stem.casefold(), 0) + 1
+    plain = {k for k, n in counts.items() if n == 1 and k not in folded}
+    # Every plain stem is reserved before any tag is made, so no tag can take one whatever the
+    # order: a student who uploads "bob-<tag of another bob>" keeps that stem, the other bob's
+    # tag gets a counter, and both records are written (before, the second overwrote the first).
+    used = folded | plain
     out = []
-    used = set(folded)
     for stem, source in wanted:
         key = stem.casefold()
-        if counts[key] == 1 and key not in folded:
+        if key in plain:
             out.append((stem, ""))
-            used.add(key)
             continue
         why = "already in the output folder" if key in folded else "shared by several submissions"
         new, n = f"{stem}-{source_tag(source)}", 1

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -40,6 +42,21 @@ MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 20_000
 _JUNK = ("__MACOSX", ".ipynb_checkpoints")
 GRADESCOPE_METADATA = "submission_metadata.yml"
+
+
+OpenZips = dict[str, zipfile.ZipFile]  # named archives kept open by path (``open_zips``)
+
+
+@contextmanager
+def open_zips() -> Iterator[OpenZips]:
+    """Archives opened by the reads inside the block stay open until it ends. For one process
+    reading many members in turn (never across a fork: a shared file offset would race)."""
+    zips: OpenZips = {}
+    try:
+        yield zips
+    finally:
+        for zf in zips.values():
+            zf.close()
 
 
 class IntakeError(ValueError):
@@ -64,12 +81,20 @@ class Locator:
     def __str__(self) -> str:
         return ":".join((self.path, *self.members))
 
-    def read(self) -> bytes:
-        """The bytes, at most ``MAX_MEMBER_BYTES``; raises ``OSError``/``ValueError``."""
+    def read(self, zips: OpenZips | None = None) -> bytes:
+        """The bytes, at most ``MAX_MEMBER_BYTES``; raises ``OSError``/``ValueError``.
+
+        ``zips`` keeps the named archives open between reads (``open_zips``), so reading every
+        notebook of a download of n members parses its directory once, not n times."""
         if not self.members:
             return _read_file(Path(self.path))
-        with zipfile.ZipFile(self.path) as zf:
-            data = _read_member(zf, self.members[0])
+        if zips is not None:
+            if self.path not in zips:
+                zips[self.path] = zipfile.ZipFile(self.path)
+            data = _read_member(zips[self.path], self.members[0])
+        else:
+            with zipfile.ZipFile(self.path) as zf:
+                data = _read_member(zf, self.members[0])
         for member in self.members[1:]:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 data = _read_member(zf, member)
@@ -96,20 +121,20 @@ class Submission:
     def origin(self) -> str:
         return self.identity.source
 
-    def read(self, assignment: str) -> bytes:
+    def read(self, assignment: str, zips: OpenZips | None = None) -> bytes:
         """The notebook's bytes; raises ``Unusable`` when there is nothing to grade."""
         if self.status != "ok":
             raise Unusable(self.status, self.reason)
         try:
             if self.archive is not None and not self.notebooks:
-                data = self.archive.read()
+                data = self.archive.read(zips)
                 names = _zip_notebooks(data)
                 if names is None:
                     raise Unusable("invalid_archive", "not a readable zip")
                 chosen = choose({n: self.archive.child(n) for n in names}, assignment)
             else:
                 chosen = choose(self.notebooks, assignment)
-            return chosen.read()
+            return chosen.read(zips)
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             raise Unusable("invalid_archive", f"cannot read the notebook: {exc}") from exc
 

@@ -108,6 +108,14 @@ def _fence(text: str) -> str:
     return f"{ticks}\n{text}\n{ticks}"
 
 
+def feedback_title(assignment: str, stem: str, name: str = "", language: str = "en") -> str:
+    """The first line of ``feedback/<stem>.md`` in ``language`` (a merge that renames a record
+    rewrites it)."""
+    who = f"{name} ({stem})" if name and name != stem else stem
+    with i18n.use(language):
+        return t("# {assignment} feedback: {who}", assignment=assignment, who=who)
+
+
 def feedback_markdown(record: Record, suite: Suite, name: str = "") -> str:
     """What the student reads (Markdown); ``name`` is the display name, when the LMS gave one.
     Its labels are in the record's language (the messages already are)."""
@@ -117,8 +125,7 @@ def feedback_markdown(record: Record, suite: Suite, name: str = "") -> str:
 
 def _feedback_markdown(record: Record, suite: Suite, name: str) -> str:
     total = sum(suite.max_scores.values())
-    who = f"{name} ({record.stem})" if name and name != record.stem else record.stem
-    out = [t("# {assignment} feedback: {who}", assignment=suite.assignment, who=who), "",
+    out = [feedback_title(suite.assignment, record.stem, name, record.language), "",
            t("**Score: {score} / {total}** (status: {status})", score=_fmt(record.score),
              total=_fmt(total), status=record.status), ""]
     if record.reason:

@@ -5,7 +5,9 @@ wait, for a reply and for room in the pipe to the worker alike, is bounded by th
 timeout and by the submission's absolute deadline; when either passes, or the worker dies or
 sends a malformed message, the worker is killed and ``WorkerLost`` is raised. A worker that
 stops reading its requests is therefore that call's timeout, never a hang of the grader.
-``restart()`` gives a fresh worker (the caller replays the notebook cells).
+``restart()`` gives a fresh worker (the caller replays the notebook cells); under a zygote that
+is a fork. A worker lost because its sandbox failed (the slot's zygote died) is a
+``GraderFault``, never the student's crash.
 
 Every string the worker sends is cleaned as it is decoded (``text.clean``: printable UTF-8, no
 diagnosis tag), and the messages passed on (cell errors, exceptions, warnings) are capped per
@@ -36,7 +38,7 @@ from bplab.grade.proxy import (
     apply_writeback,
     student_exception,
 )
-from bplab.grade.sandbox import Sandbox, WorkerProcess
+from bplab.grade.sandbox import Sandbox, Worker
 
 READY_TIMEOUT = 60.0
 _WARNINGS = {
@@ -68,7 +70,7 @@ class Session:
         self.deadline = deadline if deadline is not None else float("inf")
         self.generation = 0
         self.restarts = 0
-        self.worker: WorkerProcess | None = None
+        self.worker: Worker | None = None
         self._callbacks: dict[int, Any] = {}
         self._callback_ids: dict[int, int] = {}  # id(grader object) -> its callback id
         self._stand_ins = 0  # trusted objects handed to student code (names in the worker)
@@ -354,7 +356,10 @@ class Session:
             code = proc.wait(timeout=0.2)
         except Exception:  # noqa: BLE001 - still running: it closed its channel
             code = None
+        fault = self.worker.grader_fault()
         self.close()
+        if fault is not None:  # e.g. the slot's zygote died: not the student's doing
+            raise GraderFault(fault)
         # A signal shows as a negative code, or as 128 + signal through bubblewrap.
         signum = -code if code is not None and code < 0 else (
             code - 128 if code is not None and code > 128 else 0)

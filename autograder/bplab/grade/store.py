@@ -11,6 +11,8 @@ Contract:
   ``feedback/<stem>.html`` atomically (temp file + rename) as soon as the record exists, and
   keeps ``grades.csv`` in step (a row appended, or the file rewritten when a row is replaced).
   Only the CSV rows (a few hundred bytes each) stay in memory; records do not.
+- ``Store.adopt`` writes a record graded in another folder (``bplab merge``: shards), placed
+  by the same rules, so a merge is a re-grade too: it replaces only the same submission.
 - A crash loses nothing already written: the next run (or ``Store.finish``) rebuilds the CSV.
 """
 
@@ -31,6 +33,7 @@ from bplab.grade.outputs import (
     csv_header,
     feedback_html,
     feedback_markdown,
+    feedback_title,
     results_json,
 )
 from bplab.grade.record import STATUSES, Record
@@ -189,15 +192,33 @@ class Store:
         """Write one record's files atomically and its grades.csv row."""
         from bplab.grade.outputs import csv_row
 
-        self.folder.make_dirs()
-        stem = record.stem
         data = results_json(record, self.suite, sub.identity, sub.flags, _locators(sub))
-        atomic_write(self.folder.results(stem), json.dumps(data, indent=1, ensure_ascii=False))
         md = feedback_markdown(record, self.suite, sub.identity.name)
+        self._put(record.stem, data, md, csv_row(record, self.suite, sub.identity, sub.flags))
+
+    def adopt(self, sub: Submission, data: dict, markdown: str, was: str) -> None:
+        """Write a record graded elsewhere (``bplab merge``): its results ``data`` and feedback
+        ``markdown``, written under the stem ``place`` gave ``sub`` (its stem was ``was``).
+
+        A record that keeps its stem and flags is written as it came; a new stem (a clash with
+        a record already here) is put in the feedback's title and the flag in its results."""
+        stem = sub.stem
+        data["extra_data"]["bplab"]["flags"] = sub.flags
+        if stem != was:
+            language = data["extra_data"]["bplab"].get("language", "en")
+            title = feedback_title(self.suite.assignment, was, sub.identity.name, language)
+            head, _, rest = markdown.partition("\n")
+            if head == title:
+                markdown = feedback_title(self.suite.assignment, stem, sub.identity.name,
+                                          language) + "\n" + rest
+        self._put(stem, data, markdown, row_from_results(stem, data, self.suite))
+
+    def _put(self, stem: str, data: dict, md: str, row: list[str]) -> None:
+        self.folder.make_dirs()
+        atomic_write(self.folder.results(stem), json.dumps(data, indent=1, ensure_ascii=False))
         atomic_write(self.folder.feedback(stem), md)
         atomic_write(self.folder.feedback_html(stem),
                      feedback_html(md, f"{self.suite.assignment} feedback: {stem}"))
-        row = csv_row(record, self.suite, sub.identity, sub.flags)
         replacing = stem in self.rows
         self.rows[stem] = row
         if replacing or not self.csv_path.is_file():

@@ -30,7 +30,14 @@ WORKER_FILES = {  # path inside the sandbox (under /opt/bplab) -> source file
     "mutation.py": HERE / "mutation.py",
     "stubs/otter/__init__.py": HERE / "stubs" / "otter" / "__init__.py",
 }
+# The zygote's program and the two grader modules it reuses (standard library only).
+ZYGOTE_FILES = {
+    "zygote_main.py": HERE / "zygote_main.py",
+    "limits.py": HERE / "sandbox" / "limits.py",
+    "seccomp.py": HERE / "sandbox" / "seccomp.py",
+}
 SANDBOX_DIR = "/opt/bplab"
+ZYGOTE_DATA = "/opt/bplab-data"  # where a zygote sees the data folder; each child binds it on
 DEVICES = ("null", "zero", "full", "random", "urandom")
 PROBE = "import sys; sys.path[:0] = sys.argv[1:]; import numpy"
 
@@ -44,6 +51,7 @@ class Isolation:
     note: str = ""
     layers: tuple[str, ...] = field(default=())
     seccomp: bool = False
+    zygote: bool = False  # one sandbox per slot, a forked child per submission (``zygote``)
 
     def describe(self) -> str:
         text = ", ".join(self.layers)
@@ -64,14 +72,21 @@ def python_dirs() -> list[str]:
     return out
 
 
-def bwrap_args(limits: Limits, data_dir: Path | None, seccomp_fd: int | None = None) -> list[str]:
+def bwrap_args(limits: Limits, data_dir: Path | None, seccomp_fd: int | None = None,
+               zygote: bool = False) -> list[str]:
+    """The command line for one worker, or (``zygote``) for a slot's zygote.
+
+    A zygote keeps CAP_SYS_ADMIN to make each child's namespaces and mounts; every child gives
+    it up with root (``zygote_main``) and loads the seccomp filter itself.
+    """
     args = ["bwrap"]
+    caps = "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID" if zygote else "CAP_SETUID,CAP_SETGID"
     if as_root():
         # No user namespace: the worker drops to a real unprivileged uid, so RLIMIT_NPROC holds.
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                 "--unshare-cgroup-try", "--cap-add", "CAP_SETUID,CAP_SETGID"]
+                 "--unshare-cgroup-try", "--cap-add", caps]
     else:
-        args += ["--unshare-all"]
+        args += ["--unshare-all"] + (["--cap-add", caps] if zygote else [])
     args += ["--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -90,7 +105,8 @@ def bwrap_args(limits: Limits, data_dir: Path | None, seccomp_fd: int | None = N
     args += ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     made: set[str] = {"/", "/usr", "/tmp", "/opt"}
     binds = [(d, d) for d in python_dirs()]
-    binds += [(str(src), f"{SANDBOX_DIR}/{dst}") for dst, src in WORKER_FILES.items()]
+    files = {**WORKER_FILES, **ZYGOTE_FILES} if zygote else WORKER_FILES
+    binds += [(str(src), f"{SANDBOX_DIR}/{dst}") for dst, src in files.items()]
     for _, dst in binds:
         parts = Path(dst).parent.parts
         for i in range(2, len(parts) + 1):
@@ -102,7 +118,7 @@ def bwrap_args(limits: Limits, data_dir: Path | None, seccomp_fd: int | None = N
         args += ["--ro-bind", src, dst]
     args += _runtime_only()
     if data_dir is not None and data_dir.is_dir():
-        args += ["--ro-bind", str(data_dir), "/tmp/data"]
+        args += ["--ro-bind", str(data_dir), ZYGOTE_DATA if zygote else "/tmp/data"]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     args += ["--chdir", "/tmp"]
@@ -123,9 +139,15 @@ def _runtime_only() -> list[str]:
     return args
 
 
+@functools.lru_cache(maxsize=1)
+def _site() -> tuple[str, ...]:
+    return tuple(runtime.site_dirs())
+
+
 def worker_site() -> list[str]:
-    """The site directories the worker puts on ``sys.path`` inside bubblewrap."""
-    return runtime.site_dirs()
+    """The site directories the worker puts on ``sys.path`` inside bubblewrap (computed once:
+    ``sysconfig`` is not free, and a grader spawns hundreds of workers)."""
+    return list(_site())
 
 
 def fallback(reason: str) -> Isolation:
@@ -133,6 +155,21 @@ def fallback(reason: str) -> Isolation:
     if as_root():
         layers.append("own uid")
     return Isolation(False, as_root(), f"no namespaces: {reason}", tuple(layers))
+
+
+def zygote_isolation(limits: Limits, own_uid: bool, with_seccomp: bool, note: str) -> Isolation:
+    """What a slot's zygote gives each child (``zygote_main``): the same layers as bubblewrap
+    per submission, made fresh for every submission inside the slot's one sandbox."""
+    layers = ["bwrap zygote (a forked child per submission)",
+              "fresh pid+net+ipc+uts+mount namespaces per submission"]
+    if with_seccomp:
+        layers.append("seccomp")
+    layers += ["sized tmpfs", f"rlimits ({limits.describe()})"]
+    if runtime.runtime_entries() is not None:
+        layers.append("runtime packages only")
+    if own_uid:
+        layers.append("own uid")
+    return Isolation(True, own_uid, note, tuple(layers), seccomp=with_seccomp, zygote=True)
 
 
 @functools.lru_cache(maxsize=4)
@@ -151,7 +188,7 @@ def probe(limits: Limits, own_uid: bool) -> Isolation:
             why_not, error = f"no seccomp filter: bwrap refused it ({error})", None
     if error:
         return fallback(f"bwrap failed: {error}")
-    layers = ["bwrap", "pid+net+ipc+uts+mount namespaces"]
+    layers = ["bwrap per submission", "pid+net+ipc+uts+mount namespaces"]
     if not why_not:
         layers.append("seccomp")
     layers += ["sized tmpfs", f"rlimits ({limits.describe()})"]

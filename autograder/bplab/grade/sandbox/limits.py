@@ -61,11 +61,14 @@ def env(home: str) -> dict[str, str]:
     }
 
 
-def apply_limits(limits: Limits, uid: int | None) -> None:
-    """Runs in the child between fork and exec.
+def apply_limits(limits: Limits, uid: int | None, die_with_parent: bool = True) -> None:
+    """Runs in the child between fork and exec (or, in a zygote's child, before the worker).
 
     RLIMIT_NPROC counts every process of the real uid, so it is set only when the worker ends
     up with a uid of its own (a root-run grader); root itself is exempt until the drop.
+    A zygote's child passes ``die_with_parent=False``: its parent is a middle process that
+    exits at once (the child is the init of its own pid namespace, killed with the zygote's).
+    This module is also bound into the sandbox for the zygote: standard library only.
     """
     nproc = [(resource.RLIMIT_NPROC, limits.processes)] if as_root() else []
     for res, value in (
@@ -90,6 +93,8 @@ def apply_limits(limits: Limits, uid: int | None) -> None:
         os.setresuid(uid, uid, uid)
     # Die with the grader (after the uid drop, which would clear it): a worker whose grader was
     # killed must not run on unsupervised, past every wall-clock deadline.
+    if not die_with_parent:
+        return
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
