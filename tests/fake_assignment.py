@@ -54,7 +54,7 @@ def make_fake_repo(root: Path, with_data: bool = False) -> Assignment:
     (root / "assignments" / "hw1").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "assignments" / "hw1" / "hw1.ipynb", root / "assignments" / "hw1")
     (root / "examples" / "hw1").mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "examples" / "hw1" / "bugs.py", root / "examples" / "hw1")
+    shutil.copy(REPO_ROOT / "examples" / "hw1" / "variants.py", root / "examples" / "hw1")
     tests = root / "autograder" / "hw1"
     tests.mkdir(parents=True)
     (tests / "MatMul.py").write_text(FAKE_MATMUL_TEST)

@@ -13,6 +13,8 @@ the issue names, so those are required here even where Gradescope has them optio
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 STATUSES = {"passed", "failed"}
@@ -28,7 +30,7 @@ REQUIRED_TEST = {"name": str, "score": NUMBER, "max_score": NUMBER, "status": st
                  "output": str, "visibility": str, "extra_data": dict}
 
 
-def _number(value) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     """A JSON number: not a bool, not NaN."""
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 

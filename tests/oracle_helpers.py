@@ -79,7 +79,11 @@ def torch_vjp(fn: Callable, inputs: Sequence[np.ndarray], dout) -> tuple[np.ndar
     ts = [torch.tensor(np.asarray(x), dtype=torch.float64, requires_grad=True) for x in inputs]
     out = fn(*ts)
     out.backward(torch.as_tensor(np.asarray(dout), dtype=torch.float64))
-    return out.detach().numpy(), [t.grad.numpy() for t in ts]
+    grads = []
+    for t in ts:
+        assert t.grad is not None, "torch gave no gradient"
+        grads.append(t.grad.numpy())
+    return out.detach().numpy(), grads
 
 
 def check_block_against_torch(block, torch_fn: Callable, inputs, rng: np.random.Generator) -> None:

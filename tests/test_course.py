@@ -4,6 +4,7 @@ and notebooks that render cleanly to HTML (docs/course.md maps the documents to 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -13,8 +14,7 @@ from bplab.layout import Assignment
 from bplab.notebook import cell_role, render
 from bplab_checks.fanout import fan_out_diagnosis, fan_out_inputs
 from bplab_checks.quiz import Item, check_quiz_form, check_quiz_item, choice, number
-from bugs import environment, run_question
-from checks_env import ROOT, make_env
+from checks_env import ROOT, failures, make_env, run_question
 from nbconvert import HTMLExporter
 
 from solutions import hw1, hw2, hw3
@@ -23,18 +23,7 @@ HWS = ("hw1", "hw2", "hw3")
 KEYS = {"hw1": hw1.quiz_answers, "hw2": hw2.quiz_answers, "hw3": hw3.quiz_answers}
 
 
-def _failures(test_file) -> list[str]:
-    return [r.message for r in test_file.test_case_results if not r.passed]
-
-
-# ---- fan_out -------------------------------------------------------------------------------
-
-
-@pytest.mark.hw1
-def test_fan_out_reference_full_marks_and_stub_zero():
-    assert run_question("hw1", "fan_out", environment("hw1")).grade == 1.0
-    blank = run_question("hw1", "fan_out", make_env("hw1", "stub"))
-    assert blank.score == 0
+# ---- fan_out (the reference and the stub: tests/test_question_files.py) --------------------
 
 
 @pytest.mark.hw1
@@ -63,7 +52,7 @@ def test_fan_out_grad_reference_adds_both_paths():
 
 
 def _items(hw: str) -> dict[str, Item]:
-    module = {}
+    module: dict[str, Any] = {}
     exec(compile((ROOT / "autograder" / hw / "quiz.py").read_text(), "quiz", "exec"), module)
     return module
 
@@ -97,7 +86,7 @@ def test_quiz_partial_credit_per_item_and_blank_zero(hw):
             else -1.0 - 2 * float(KEYS[hw][item_id])
     graded = run_question(hw, "quiz", make_env(hw, quiz_answers=wrong))
     assert graded.score == graded.possible - 2
-    messages = _failures(graded)
+    messages = failures(graded)
     assert len(messages) == 2
     for message, item_id in zip(messages, ("q1", "q2"), strict=True):
         assert item_id in message and items[item_id].section in message

@@ -478,7 +478,7 @@ def test_shape_facts_wrong_axis_needs_values():
 
 
 def test_docs_list_every_code():
-    from bugs import ROOT
+    from checks_env import ROOT
 
     text = (ROOT / "docs" / "diagnoses.md").read_text()
     for code in dg.CODES:

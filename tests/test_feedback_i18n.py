@@ -22,19 +22,17 @@ from bplab.build import build
 from bplab.cli import main
 from bplab.grade.cells import notebook_language
 from bplab.layout import Assignment
+from bplab.variants import Variant, variants
 from bplab_checks import i18n
 from bplab_checks.tag import codes_in
-from bugs import ROOT, Bug, environment, run_question
-from bugs.hw1 import BUGS as HW1_BUGS
-from bugs.hw2 import BUGS as HW2_BUGS
-from bugs.hw3 import BUGS as HW3_BUGS
+from checks_env import ROOT, run_question, variant_env
 from click.testing import CliRunner
 from nbclient import NotebookClient
 
 
-def bank_bugs() -> list[Bug]:
-    """The bug bank, every homework (one place to re-point when the bank changes format)."""
-    return HW1_BUGS + HW2_BUGS + HW3_BUGS
+def bank_bugs() -> list[Variant]:
+    """The bank's planted bugs, every homework (bplab.variants)."""
+    return variants(correct=False)
 
 
 @pytest.fixture(scope="module")
@@ -171,10 +169,9 @@ def _student_text(message: str) -> str:
                      if line and not line.startswith(("❌", "Error at line", " ")))
 
 
-def _failures(planted: Bug, lang: str) -> list[str]:
+def _failures(planted: Variant, lang: str) -> list[str]:
     with i18n.use(lang):
-        test_file = run_question(planted.hw, planted.question,
-                                 environment(planted.hw, planted.source))
+        test_file = run_question(planted.hw, planted.question, variant_env(planted))
     return [r.message for r in test_file.test_case_results if not r.passed]
 
 
@@ -293,7 +290,7 @@ def test_grader_check_in_the_bulgarian_release_speaks_bulgarian(tmp_path):
     release = build(Assignment.named("hw1"), tmp_path / "dist")
     bg_nb = nbformat.read(tmp_path / "dist" / "student-bg" / "hw1.ipynb", as_version=4)
     assert bg_nb.metadata["bplab"]["language"] == "bg"
-    bug = next(b for b in HW1_BUGS if b.id == "hw1/MatMul/dB transposed")
+    bug = next(b for b in bank_bugs() if b.id == "hw1/MatMul/dB transposed")
     setup = next(c for c in bg_nb.cells if c.cell_type == "code")
     bg_nb.cells = [setup, nbformat.v4.new_code_cell("import numpy as np\n" + bug.source),
                    nbformat.v4.new_code_cell('grader.check("MatMul")')]

@@ -82,7 +82,7 @@ def _mutate(node, how: int) -> None:  # noqa: C901 - one case per kind of change
         elif how == 5 and node.ndim:
             node.shape = (-1,)  # reshaped in place
         elif how == 6 and node.dtype == np.float64:
-            node.dtype = np.int64  # the same bytes seen as another dtype
+            node.dtype = np.int64  # type: ignore[misc]  # the same bytes seen as another dtype
     elif type(node) is list:
         if how == 0 and node:
             node[0] = copy.copy(node[0])  # an equal value, another object

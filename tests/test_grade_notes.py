@@ -11,8 +11,8 @@ from bplab.grade.outputs import feedback_markdown, results_json
 from bplab.grade.record import Record
 from bplab.grade.runner import _run_question
 from bplab.grade.suite import Suite
-from bugs import ROOT, environment
-from bugs.correct import CORRECT
+from bplab.variants import variants
+from checks_env import make_env, question_file
 from otter.test_files import ExceptionTestFile
 
 PLACEMENT = "eps inside the square root"
@@ -20,8 +20,8 @@ PLACEMENT = "eps inside the square root"
 
 def _graded(question: str, source: str | None) -> tuple[float, float, str, str]:
     """Score, max, feedback markdown and results.json text of ``question`` alone."""
-    tf = ExceptionTestFile.from_file(str(ROOT / "autograder" / "hw2" / f"{question}.py"))
-    result = _run_question(tf, environment("hw2", source))
+    tf = ExceptionTestFile.from_file(str(question_file("hw2", question)))
+    result = _run_question(tf, make_env("hw2", sources=[source] if source else []))
     record = Record("s", "s.ipynb", "graded", questions=[result])
     suite = Suite("hw2", [tf])
     return (result.score, result.max_score, feedback_markdown(record, suite),
@@ -31,7 +31,8 @@ def _graded(question: str, source: str | None) -> tuple[float, float, str, str]:
 @pytest.mark.hw2
 @pytest.mark.parametrize("question", ["RMSprop", "Adam"])
 def test_eps_inside_the_root_gets_full_marks_and_a_note_naming_the_placement(question):
-    (variant,) = [v for v in CORRECT if v.question == question and v.name == PLACEMENT]
+    (variant,) = [v for v in variants("hw2", correct=True)
+                  if v.question == question and v.name == PLACEMENT]
     score, possible, markdown, results = _graded(question, variant.source)
     assert score == possible
     assert f"{question} puts eps inside the square root" in markdown

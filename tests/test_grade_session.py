@@ -10,7 +10,7 @@ import pytest
 from bplab.grade.proxy import StudentError, StudentObject, WorkerLost
 from bplab.grade.sandbox import Sandbox
 from bplab.grade.session import Session
-from bugs.hw1 import BUGS as HW1_BUGS
+from bplab.variants import variants
 
 STUDENT = '''
 import numpy as np
@@ -274,7 +274,7 @@ def _alive(pid: int) -> bool:
 
 # The real student ReLU of the bug bank: backward turns the X kept in its cache into a 0/1 mask.
 MASKING_RELU = "import numpy as np\n\n" + next(
-    b.source for b in HW1_BUGS if b.name == "backward turns the cached X into a mask")
+    b.source for b in variants("hw1") if b.name == "backward turns the cached X into a mask")
 
 
 def test_a_cache_that_keeps_an_input_is_the_callers_array():

@@ -1,6 +1,6 @@
-"""hw3 end to end beyond the bank: a planted bug costs points on its own question only, the
-Graph checks see visit order and call counts through both graders, and a grader block class
-handed to student code stays callable across calls, and only through its static methods."""
+"""hw3 end to end beyond the bank (tests/test_bug_bank.py): every planted bug fails a public
+case, the Graph checks see visit order and call counts through both graders, and a grader block
+class handed to student code stays callable across calls, and only through its static methods."""
 
 from __future__ import annotations
 
@@ -10,28 +10,19 @@ from bplab.grade.proxy import StudentError
 from bplab.grade.sandbox import Sandbox
 from bplab.grade.session import Session
 from bplab.layout import Assignment
+from bplab.variants import variants
 from bplab_checks.graph import Sin, check_visits, diamond_spec, traced
-from bugs import ROOT, environment, run_question
-from bugs.hw3 import BUGS
+from checks_env import ROOT, make_env, run_question, variant_env
 
 pytestmark = pytest.mark.hw3
 
-QUESTIONS = [p.stem for p in Assignment.named("hw3", ROOT).test_files()]
-
-
-@pytest.mark.parametrize("planted", [pytest.param(b, id=b.id) for b in BUGS])
-def test_a_bug_costs_points_on_its_own_question_only(planted):
-    env = environment("hw3", planted.source)
-    for question in QUESTIONS:
-        if question != planted.question:
-            test_file = run_question("hw3", question, env)
-            assert test_file.grade == 1.0, f"{planted.id} also cost points on {question}"
+BUGS = variants("hw3", correct=False)
 
 
 @pytest.mark.parametrize("planted", [pytest.param(b, id=b.id) for b in BUGS])
 def test_every_planted_bug_fails_a_public_case(planted):
     """The contract's promise: public checks state every rule, so no bank bug passes them all."""
-    test_file = run_question("hw3", planted.question, environment("hw3", planted.source))
+    test_file = run_question("hw3", planted.question, variant_env(planted))
     assert any(not r.passed for r in test_file.test_case_results if not r.test_case.hidden)
 
 
@@ -154,7 +145,7 @@ def suggest_lr(lrs, losses):
 
 @pytest.mark.parametrize("question", sorted(JUNK))
 def test_junk_answers_score_zero(question):
-    test_file = run_question("hw3", question, environment("hw3", JUNK[question]))
+    test_file = run_question("hw3", question, make_env("hw3", sources=[JUNK[question]]))
     assert test_file.score == 0, [r.test_case.name for r in test_file.test_case_results
                                   if r.passed]
 
@@ -162,21 +153,18 @@ def test_junk_answers_score_zero(question):
 def test_the_sandboxed_grader_scores_the_variants_as_the_bank_does(tmp_path):
     """Every correct variant and the Graph bugs through `bplab grade` (grader blocks crossing
     into the sandbox): the same per-question score as the in-process bank run."""
-    import re
-
     from bplab import notebook
     from bplab.grade.command import run_grade
-    from bugs.hw3 import CORRECT
 
     hw3 = Assignment.named("hw3", ROOT)
     full = notebook.render(notebook.read(hw3.notebook), hw3, "reference")
-    chosen = CORRECT + [b for b in BUGS if b.question == "Graph"]
+    chosen = variants("hw3", correct=True) + [b for b in BUGS if b.question == "Graph"]
     expected = {}
     for k, variant in enumerate(chosen):
-        define = re.match(r"(?:class|def) (\w+)", variant.source).group(1)
         path = tmp_path / f"v{k:02d}.ipynb"
-        path.write_text(notebook.dumps(notebook.replace_definition(full, define, variant.source)))
-        in_process = run_question("hw3", variant.question, environment("hw3", variant.source))
+        cell = notebook.replace_definition(full, variant.define, variant.source)
+        path.write_text(notebook.dumps(cell))
+        in_process = run_question("hw3", variant.question, variant_env(variant))
         expected[path.stem] = (variant.id, variant.question, in_process.score)
     records = run_grade("hw3", sorted(tmp_path.glob("*.ipynb")), tmp_path / "out", jobs=2,
                         quiet=True)

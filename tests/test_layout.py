@@ -26,7 +26,7 @@ def test_example_notebooks_and_question_files(tmp_path):
     hw = Assignment.named("hw1", tmp_path)
     assert hw.example_notebooks() == [] and hw.test_files() == []
     b, a = _touch(hw.examples_dir / "b.ipynb"), _touch(hw.examples_dir / "a.ipynb")
-    _touch(hw.examples_dir / "bugs.py")
+    _touch(hw.variants)
     assert hw.example_notebooks() == [a, b]
     keep = [_touch(hw.tests_dir / "Sum.py"), _touch(hw.tests_dir / "MatMul.py")]
     _touch(hw.tests_dir / "_helpers.py")

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from bplab import notebook
 from bplab.definitions import FenceError, load_definitions, parse_definitions
-from bplab.examples import load_bugs, render_examples, stale_examples
+from bplab.examples import example_variants, render_examples, stale_examples
 from bplab.layout import Assignment
 from bplab.notebook import NotebookError
 
 HW1 = Assignment.named("hw1")
-ASSIGNMENTS = [a for a in (HW1, Assignment.named("hw2")) if a.notebook.is_file()]
+ASSIGNMENTS = Assignment.all()
 
 SOURCE = textwrap.dedent('''
     import numpy as np
@@ -222,13 +222,13 @@ def test_examples_are_current(assignment):
 def test_each_bug_example_changes_exactly_one_cell():
     texts = render_examples(HW1)
     full = nbformat.reads(texts["full.ipynb"], as_version=4)
-    bugs = load_bugs(HW1)
+    bugs = example_variants(HW1)
     assert len(bugs) >= 3
-    for bug in bugs:
-        buggy = nbformat.reads(texts[f"{bug.name}.ipynb"], as_version=4)
+    for stem, bug in bugs.items():
+        buggy = nbformat.reads(texts[f"{stem}.ipynb"], as_version=4)
         changed = [
             notebook.cell_role(a).get("define")
             for a, b in zip(full.cells, buggy.cells, strict=True)
             if a.source != b.source
         ]
-        assert changed == [bug.define], bug.name
+        assert changed == [bug.define], stem

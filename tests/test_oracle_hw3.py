@@ -6,6 +6,8 @@ same stopping rule) and suggest_lr; plus planted bugs that these oracles catch."
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -43,8 +45,10 @@ def test_multiply_matches_torch_and_numerical():
 # ---------------------------------------------------------------- Graph
 
 # Blocks the random graphs draw from, with their torch twins (one or two inputs, same shapes).
-UNARY = [(hw2.Tanh, torch.tanh), (hw1.Sigmoid, torch.sigmoid), (hw1.Square, lambda x: x**2)]
-BINARY = [(hw3.Multiply, lambda a, b: a * b), (hw1.Subtract, lambda a, b: a - b)]
+UNARY: list[tuple[Any, Callable[..., Any]]] = [
+    (hw2.Tanh, torch.tanh), (hw1.Sigmoid, torch.sigmoid), (hw1.Square, lambda x: x**2)]
+BINARY: list[tuple[Any, Callable[..., Any]]] = [
+    (hw3.Multiply, lambda a, b: a * b), (hw1.Subtract, lambda a, b: a - b)]
 
 
 def _random_dag(seed: int, n_inputs: int, n_nodes: int):
@@ -58,7 +62,7 @@ def _random_dag(seed: int, n_inputs: int, n_nodes: int):
     for _ in range(n_nodes):
         if rng.random() < 0.5:
             k = int(rng.integers(len(UNARY)))
-            parents = (int(rng.integers(len(nodes))),)
+            parents: tuple[int, ...] = (int(rng.integers(len(nodes))),)
             block, twin = UNARY[k]
         else:
             k = int(rng.integers(len(BINARY)))

@@ -13,8 +13,8 @@ import zipfile
 import pytest
 from bplab import demo
 from bplab.build import build
-from bplab.examples import BLANK, FULL, load_bugs, render_examples
-from bplab.grade.record import QuestionResult, Record
+from bplab.examples import BLANK, FULL, example_variants, render_examples
+from bplab.grade.record import QuestionResult, Record, Status
 from bplab.layout import Assignment
 from bplab.otter_run import question_scores
 from fake_assignment import make_fake_repo
@@ -32,7 +32,7 @@ def test_example_scores_as_designed(otter_results, hw, example):
     result = otter_results[(hw, example)]
     assert set(result.scores) == questions, result.log[-3000:]
     assert all(possible > 0 for _, possible in result.scores.values())
-    bugs = {bug.name: bug for bug in load_bugs(assignment)}
+    bugs = example_variants(assignment)
     if example == FULL:
         assert result.losing() == set(), result.results
     elif example == BLANK:
@@ -66,7 +66,8 @@ def test_gradescope_entry_point_grades_a_submission(tmp_path):
     assert question_scores(results) == {"MatMul": (1.0, 2.0)}
 
 
-def _fake_record(name: str, scores: dict[str, tuple[float, float]], status: str = "graded"):
+def _fake_record(name: str, scores: dict[str, tuple[float, float]],
+                 status: Status = "graded") -> Record:
     questions = [QuestionResult(q, got, top, "passed" if got >= top else "failed")
                  for q, (got, top) in scores.items()]
     return Record(name, f"{name}.ipynb", status, questions=questions)
@@ -74,14 +75,14 @@ def _fake_record(name: str, scores: dict[str, tuple[float, float]], status: str 
 
 def test_demo_flags_an_example_that_scores_wrongly():
     hw1 = Assignment.named("hw1")
-    bug = load_bugs(hw1)[0]
+    stem, bug = next(iter(example_variants(hw1).items()))
     questions = sorted({bug.question, *bug.affects, "other"})
     full = {q: (2.0, 2.0) for q in questions}
     right = {q: ((0.5, 2.0) if q in bug.losing else (2.0, 2.0)) for q in questions}
     wrong = {q: (2.0, 2.0) for q in questions}  # the bug went unnoticed
-    fine = [_fake_record(FULL, full), _fake_record(bug.name, right)]
+    fine = [_fake_record(FULL, full), _fake_record(stem, right)]
     assert demo.surprises(hw1, fine, questions) == []
-    assert len(demo.surprises(hw1, [_fake_record(bug.name, wrong)], questions)) == 1
+    assert len(demo.surprises(hw1, [_fake_record(stem, wrong)], questions)) == 1
     blank_graded_fully = _fake_record(BLANK, full)
     assert len(demo.surprises(hw1, [blank_graded_fully], questions)) == 1
     crashed = _fake_record(FULL, {}, status="grader_error")

@@ -8,16 +8,16 @@ import re
 
 import numpy as np
 import pytest
+from bplab.variants import variants
 from bplab_checks import check_block_consistency, check_numerical_gradient
 from bplab_checks.tolerances import N_DIRECTIONS
-from bugs import environment, run_question
-from bugs.hw1 import BUGS as HW1_BUGS
-from bugs.hw2 import BUGS as HW2_BUGS
+from checks_env import run_question, variant_env
 
 from solutions import hw1
 
 TAG = re.compile(r"\(diagnosis: ([a-z0-9_]+)\)")
-BANK = {b.id: b for b in HW1_BUGS + HW2_BUGS}
+HW12_BUGS = variants("hw1", correct=False) + variants("hw2", correct=False)
+BANK = {b.id: b for b in HW12_BUGS}
 
 # Wrong gradients (and derivatives) that the public case of their question must fail by
 # itself, with the diagnosis the bank names.
@@ -60,7 +60,7 @@ PUBLIC_CATCHES_UNNAMED = [
 
 
 def _public_failures(bug) -> list[str]:
-    test_file = run_question(bug.hw, bug.question, environment(bug.hw, bug.source))
+    test_file = run_question(bug.hw, bug.question, variant_env(bug))
     return [r.message for r in test_file.test_case_results
             if not r.test_case.hidden and not r.passed]
 
@@ -166,7 +166,7 @@ def test_check_library_network_is_the_reference_network(seed, n):
 # cache; relu'(0) = 0; mean vs sum; a forward that does not overflow for |x| up to 1000.
 STATED_RULES = {"mutates_input", "mutates_dout", "mutates_cache", "relu_at_zero", "overflow",
                 "sum_instead_of_mean", "mean_instead_of_sum"}
-STATED_RULE_BUGS = [b for b in HW1_BUGS + HW2_BUGS if b.code in STATED_RULES]
+STATED_RULE_BUGS = [b for b in HW12_BUGS if b.code in STATED_RULES]
 
 
 def test_the_bank_plants_every_stated_rule():
@@ -194,7 +194,7 @@ def test_every_stated_rule_bug_fails_a_public_case(bug):
 ])
 def test_a_dependent_names_the_failing_callee_first(bug_id, dependent, callee):
     bug = BANK[bug_id]
-    test_file = run_question(bug.hw, dependent, environment(bug.hw, bug.source))
+    test_file = run_question(bug.hw, dependent, variant_env(bug))
     public = [r for r in test_file.test_case_results if not r.test_case.hidden]
     failed = [r.message for r in public if not r.passed]
     assert failed, f"{bug_id}: the public cases of {dependent} passed"
@@ -210,7 +210,7 @@ def test_a_squeeze_bug_in_two_layer_loss_fails_the_one_row_case_alone():
     # A one-row batch is a stated rule, so its case is public: the squeezed dz1 is right for
     # every batch of 2 or more rows (all the hidden cases), so that case alone catches it.
     bug = BANK["hw2/two_layer_loss/dz1 squeezed before db1 (only a one-row batch shows it)"]
-    test_file = run_question(bug.hw, bug.question, environment(bug.hw, bug.source))
+    test_file = run_question(bug.hw, bug.question, variant_env(bug))
     failed = [r.test_case.name for r in test_file.test_case_results if not r.passed]
     assert failed == ["two_layer_loss: one-row batch"]
     assert test_file.score < test_file.possible

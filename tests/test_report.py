@@ -14,6 +14,7 @@ import re
 from contextlib import contextmanager
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bplab.cli import main
@@ -45,8 +46,8 @@ GRADED_TOTALS = [8, 3, 6, 0, 5]  # alice, bob, carol, dave, HOSTILE
 
 
 def _results_json(status, scores, diagnoses, reason, *, with_diagnoses_key=True) -> dict:
-    tests = [{"name": "Public Tests", "visibility": "visible", "output": "...",
-              "status": "passed"}]
+    tests: list[dict[str, Any]] = [
+        {"name": "Public Tests", "visibility": "visible", "output": "...", "status": "passed"}]
     for q, top in QUESTIONS.items():
         if scores is None:
             continue

@@ -21,7 +21,7 @@ from bplab.similarity import compare as compare_module
 from bplab.similarity import fingerprint as fp
 from bplab.similarity.extract import MAX_CELL_CHARS, extract, load_template, written_lines
 from bplab.similarity.store import CSV_COLUMNS, store_path
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 from oracle_helpers import FAST
@@ -38,7 +38,7 @@ from similarity_class import (
 pytestmark = pytest.mark.hw1
 
 
-def run(*args: str) -> object:
+def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, ["similarity", *map(str, args)], catch_exceptions=False)
 
 

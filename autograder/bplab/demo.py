@@ -5,7 +5,8 @@ For every assignment whose notebook exists (``Assignment.all()``, in number orde
 ``demo-out/hwN/`` (grades.csv, results/, feedback/, report.html), prints the score table, one
 student's feedback file, and whether each example scored as it should: the full solution gets
 every point, the blank notebook none, and a single-bug notebook loses points exactly on the
-questions its bug touches (``examples/hwN/bugs.py``). Exits 1 when an example did not.
+questions its bug touches (its bank variant's ``losing``, ``examples/hwN/variants.py``). Exits
+1 when an example did not.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.markdown import Markdown
 
 from bplab import REPO_ROOT
 from bplab.build import build
-from bplab.examples import BLANK, FULL, load_bugs
+from bplab.examples import BLANK, FULL, example_variants
 from bplab.grade.command import run_grade
 from bplab.layout import Assignment, GradingDir
 from bplab.report import write_report
@@ -32,7 +33,7 @@ def expected_losing(assignment: Assignment, example: str, questions: list[str]) 
         return set()
     if example == BLANK:
         return set(questions)
-    bugs = {bug.name: bug for bug in load_bugs(assignment)}
+    bugs = example_variants(assignment)
     return set(bugs[example].losing) if example in bugs else None
 
 

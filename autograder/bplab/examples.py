@@ -1,55 +1,27 @@
 """``bplab examples hwN``: the bundled example submissions, generated from the sources.
 
 ``examples/hwN/`` gets ``full.ipynb`` (the reference), ``blank.ipynb`` (the student stubs) and
-one notebook per single-bug variant declared in ``examples/hwN/bugs.py`` (see that file).
+one notebook per bank variant with an ``example`` name (``examples/hwN/variants.py``, read by
+``bplab.variants``): the reference notebook with that variant's definition in its cell.
 """
 
 from __future__ import annotations
 
-import runpy
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from bplab import notebook
-from bplab.definitions import load_definitions
 from bplab.layout import Assignment
+from bplab.variants import Variant, load_variants
 
 FULL = "full"
 BLANK = "blank"
 
 
-@dataclass(frozen=True)
-class Bug:
-    """One planted bug: which definition changes, how, and which questions must lose points."""
-
-    name: str
-    question: str
-    define: str
-    old: str
-    new: str
-    affects: tuple[str, ...]
-    why: str
-
-    @property
-    def losing(self) -> frozenset[str]:
-        """Every question that must score below its maximum."""
-        return frozenset({self.question, *self.affects})
-
-
-def load_bugs(assignment: Assignment) -> list[Bug]:
-    """The bugs declared in ``examples/hwN/bugs.py`` (none when the file is absent)."""
-    path = assignment.examples_dir / "bugs.py"
-    if not path.is_file():
-        return []
-    declared = runpy.run_path(str(path))["BUGS"]
-    bugs = []
-    for name, spec in declared.items():
-        old, new = spec["replace"]
-        bugs.append(Bug(name, spec["question"], spec["define"], old, new,
-                        tuple(spec.get("affects", ())), spec.get("why", "")))
-    return bugs
+def example_variants(assignment: Assignment) -> dict[str, Variant]:
+    """Example notebook stem -> the bank variant it is made of, in bank order."""
+    return {v.example: v for v in load_variants(assignment) if v.example is not None}
 
 
 def render_examples(assignment: Assignment) -> dict[str, str]:
@@ -60,16 +32,9 @@ def render_examples(assignment: Assignment) -> dict[str, str]:
         f"{FULL}.ipynb": notebook.dumps(full),
         f"{BLANK}.ipynb": notebook.dumps(notebook.render(committed, assignment, "stub")),
     }
-    definitions = load_definitions(assignment.solution)
-    for bug in load_bugs(assignment):
-        reference = definitions[bug.define].reference
-        if reference.count(bug.old) != 1:
-            raise ValueError(
-                f"{bug.name}: {bug.old!r} must occur exactly once in the reference of {bug.define}"
-            )
-        source = reference.replace(bug.old, bug.new)
-        texts[f"{bug.name}.ipynb"] = notebook.dumps(
-            notebook.replace_definition(full, bug.define, source)
+    for stem, variant in example_variants(assignment).items():
+        texts[f"{stem}.ipynb"] = notebook.dumps(
+            notebook.replace_definition(full, variant.define, variant.source)
         )
     return texts
 

@@ -79,6 +79,12 @@ class Assignment:
     def examples_dir(self) -> Path:
         return self.root / "examples" / self.name
 
+    @property
+    def variants(self) -> Path:
+        """The bank of planted bugs and correct variants (``bplab.variants``); the single-bug
+        examples are drawn from it."""
+        return self.examples_dir / "variants.py"
+
     def example_notebooks(self) -> list[Path]:
         """The bundled example submissions (``examples/hwN/*.ipynb``), sorted by name."""
         return sorted(self.examples_dir.glob("*.ipynb")) if self.examples_dir.is_dir() else []

@@ -1,29 +1,15 @@
-"""Planted hw3 mistakes and the diagnosis each must get, and correct hw3 variants that must get
-full marks (see tests/bugs/__init__.py).
+"""hw3's bank of variants: planted bugs (each with the diagnosis it must get) and correct
+solutions written another way (full marks, no diagnosis). Format: ``bplab.variants``.
 
-Most bugs are ``(old, new)`` edits of the reference definition (``_edit``), so they follow the
-reference when it changes; the correct variants are whole definitions written another way.
+Read by path (``bplab.variants.load_variants``); `bplab examples hw3` writes one notebook per
+entry with an ``example`` name. No hw3 question calls another graded definition, so every bug
+loses points on its own question only (``affects`` is empty throughout).
 """
 
-from bplab.definitions import load_definitions
+from bplab.variants import correct, planted
 
-from bugs import ROOT, Bug, bug
-
-_REFERENCE = load_definitions(ROOT / "solutions" / "hw3.py")
-
-
-def _edit(question: str, name: str, code: str | None, define: str,
-          *replacements: tuple[str, str]) -> Bug:
-    """A bug made by replacing text in the reference of ``define`` (each ``old`` exactly once)."""
-    source = _REFERENCE[define].reference
-    for old, new in replacements:
-        assert source.count(old) == 1, f"{name}: {old!r} must occur once in {define}"
-        source = source.replace(old, new)
-    return bug("hw3", question, name, code, source)
-
-
-# The reference Graph up to its backward method: a variant replaces backward only.
-_GRAPH_HEAD = _REFERENCE["Graph"].reference.split("    def backward(self):")[0]
+# A new Graph.backward in place of the reference's (renamed out of the way, so the rest of the
+# class follows the reference), with the helper every such backward ends with.
 _INPUTS = '''
     def _inputs(self, grads):
         return {self.names[n]: np.asarray(grads.get(n, np.zeros_like(self.values[n])), float)
@@ -31,17 +17,20 @@ _INPUTS = '''
 '''
 
 
-def _graph(backward: str) -> str:
-    """The reference Graph with ``backward`` (a method, indented) in place of its own."""
-    return _GRAPH_HEAD + backward.strip("\n") + "\n" + _INPUTS
+def _backward(method: str) -> tuple[str, str]:
+    """The edit that puts ``method`` (indented as a method) before the reference backward."""
+    return ("    def backward(self):",
+            method.strip("\n") + "\n" + _INPUTS + "\n    def _reference_backward(self):")
 
 
-BUGS = [
+VARIANTS = [
     # ---- Graph ----------------------------------------------------------------------------
-    _edit("Graph", "gradient overwritten at fan-out (the last path wins)", "fanout_overwritten",
-          "Graph", ("grads[parent] = grads[parent] + g if parent in grads else g",
-                    "grads[parent] = g")),
-    bug("hw3", "Graph", "breadth-first walk from the output", "visit_order", _graph('''
+    planted("Graph", "gradient overwritten at fan-out (the last path wins)", "fanout_overwritten",
+            replace=[("grads[parent] = grads[parent] + g if parent in grads else g",
+                      "grads[parent] = g")],
+            example="bug_graph_fanout_overwritten",
+            why="Graph.backward overwrites a node's gradient at fan-out: the last path wins"),
+    planted("Graph", "breadth-first walk from the output", "visit_order", replace=[_backward('''
     def backward(self):
         from collections import deque
         output = len(self.blocks) - 1
@@ -59,9 +48,9 @@ BUGS = [
                     seen.add(parent)
                     queue.append(parent)
         return self._inputs(grads)
-''')),
-    bug("hw3", "Graph", "one backward call per path (each use propagated on its own)",
-        "backward_twice", _graph('''
+''')]),
+    planted("Graph", "one backward call per path (each use propagated on its own)",
+            "backward_twice", replace=[_backward('''
     def backward(self):
         grads = {}
 
@@ -77,72 +66,78 @@ BUGS = [
 
         push(len(self.blocks) - 1, 1.0)
         return self._inputs(grads)
-''')),
-    _edit("Graph", "forward pops the fed arrays out of the caller's dict", "mutates_input",
-          "Graph", ("value, cache = feed[self.names[node]], None",
-                    "value, cache = feed.pop(self.names[node]), None")),
-    _edit("Graph", "backward walks the nodes in creation order, not reversed", "visit_order",
-          "Graph", ("for node in reversed(order):", "for node in order:"),
-          ("grads = {output: 1.0}", "grads = {n: 0.0 for n in range(len(self.blocks))}\n"
-           "        grads[output] = 1.0")),
-    _edit("Graph", "gradients kept from the previous backward call", "stale_state", "Graph",
-          ("grads = {output: 1.0}",
-           "grads = getattr(self, '_grads', {})\n        self._grads = grads\n"
-           "        grads[output] = 1.0")),
-    _edit("Graph", "forward runs only the first time (stale values)", "stale_state", "Graph",
-          ("self.values, self.caches = [], []",
-           "if self.values:\n            return self.values[-1]\n"
-           "        self.values, self.caches = [], []")),
-    _edit("Graph", "the output's gradient starts at 0, not 1", "all_zeros", "Graph",
-          ("grads = {output: 1.0}", "grads = {output: 0.0}")),
+''')]),
+    planted("Graph", "forward pops the fed arrays out of the caller's dict", "mutates_input",
+            replace=[("value, cache = feed[self.names[node]], None",
+                      "value, cache = feed.pop(self.names[node]), None")]),
+    planted("Graph", "backward walks the nodes in creation order, not reversed", "visit_order",
+            replace=[("for node in reversed(order):", "for node in order:"),
+                     ("grads = {output: 1.0}",
+                      "grads = {n: 0.0 for n in range(len(self.blocks))}\n"
+                      "        grads[output] = 1.0")]),
+    planted("Graph", "gradients kept from the previous backward call", "stale_state",
+            replace=[("grads = {output: 1.0}",
+                      "grads = getattr(self, '_grads', {})\n        self._grads = grads\n"
+                      "        grads[output] = 1.0")]),
+    planted("Graph", "forward runs only the first time (stale values)", "stale_state",
+            replace=[("self.values, self.caches = [], []",
+                      "if self.values:\n            return self.values[-1]\n"
+                      "        self.values, self.caches = [], []")]),
+    planted("Graph", "the output's gradient starts at 0, not 1", "all_zeros",
+            replace=[("grads = {output: 1.0}", "grads = {output: 0.0}")]),
     # ---- mlp_loss -------------------------------------------------------------------------
-    _edit("mlp_loss", "db averaged over the batch instead of summed", "mean_instead_of_sum",
-          "mlp_loss", ('dh, grads[f"b{l}"] = Add.backward(dz, c_add)',
-                       'dh, _ = Add.backward(dz, c_add)\n'
-                       '        grads[f"b{l}"] = dz.mean(axis=0)')),
-    _edit("mlp_loss", "the hidden activation on the last layer too", None, "mlp_loss",
-          ("(act if l < L else Sigmoid).forward(z)", "act.forward(z)"),
-          ("act if l < L else Sigmoid))", "act))")),
-    _edit("mlp_loss", "activation argument ignored (always ReLU)", None, "mlp_loss",
-          ('[activation]', '["relu"]')),
-    _edit("mlp_loss", "init with Xavier's sqrt(1 / fan_in), not He's", "constant_factor",
-          "mlp_init", ("np.sqrt(2 / fan_in)", "np.sqrt(1 / fan_in)")),
-    _edit("mlp_loss", "init draws W_l with its shape transposed", "transposed", "mlp_init",
-          ("rng.standard_normal((fan_in, sizes[l]))", "rng.standard_normal((sizes[l], fan_in))")),
-    _edit("mlp_loss", "init draws every bias at random", None, "mlp_init",
-          ('params[f"b{l}"] = np.zeros(sizes[l])',
-           'params[f"b{l}"] = rng.standard_normal(sizes[l]) * 0.01')),
+    planted("mlp_loss", "db averaged over the batch instead of summed", "mean_instead_of_sum",
+            replace=[('dh, grads[f"b{l}"] = Add.backward(dz, c_add)',
+                      'dh, _ = Add.backward(dz, c_add)\n'
+                      '        grads[f"b{l}"] = dz.mean(axis=0)')],
+            example="bug_mlp_db_mean_not_sum",
+            why="mlp_loss averages dz over the batch for every db instead of summing"),
+    planted("mlp_loss", "the hidden activation on the last layer too", None,
+            replace=[("(act if l < L else Sigmoid).forward(z)", "act.forward(z)"),
+                     ("act if l < L else Sigmoid))", "act))")]),
+    planted("mlp_loss", "activation argument ignored (always ReLU)", None,
+            replace=[("[activation]", '["relu"]')]),
+    planted("mlp_loss", "init with Xavier's sqrt(1 / fan_in), not He's", "constant_factor",
+            define="mlp_init", replace=[("np.sqrt(2 / fan_in)", "np.sqrt(1 / fan_in)")]),
+    planted("mlp_loss", "init draws W_l with its shape transposed", "transposed",
+            define="mlp_init", replace=[("rng.standard_normal((fan_in, sizes[l]))",
+                                         "rng.standard_normal((sizes[l], fan_in))")]),
+    planted("mlp_loss", "init draws every bias at random", None, define="mlp_init",
+            replace=[('params[f"b{l}"] = np.zeros(sizes[l])',
+                      'params[f"b{l}"] = rng.standard_normal(sizes[l]) * 0.01')]),
     # ---- gradient_norms -------------------------------------------------------------------
-    _edit("gradient_norms", "norms listed last layer first", None, "gradient_norms",
-          ("return norms[::-1]", "return norms")),
-    _edit("gradient_norms", "loss summed over the batch, not averaged", "sum_instead_of_mean",
-          "gradient_norms", ("da = np.ones_like(a) / N", "da = np.ones_like(a)")),
-    _edit("gradient_norms", "weights drawn before the data", None, "gradient_norms",
-          ("X = rng.standard_normal((N, width))\n"
-           "    Ws = [rng.standard_normal((width, width)) * scale / np.sqrt(width) "
-           "for _ in range(depth)]",
-           "Ws = [rng.standard_normal((width, width)) * scale / np.sqrt(width) "
-           "for _ in range(depth)]\n    X = rng.standard_normal((N, width))")),
+    planted("gradient_norms", "norms listed last layer first", None,
+            replace=[("return norms[::-1]", "return norms")]),
+    planted("gradient_norms", "loss summed over the batch, not averaged", "sum_instead_of_mean",
+            replace=[("da = np.ones_like(a) / N", "da = np.ones_like(a)")],
+            example="bug_norms_loss_summed",
+            why="gradient_norms sums the loss over the batch instead of averaging it"),
+    planted("gradient_norms", "weights drawn before the data", None,
+            replace=[("X = rng.standard_normal((N, width))\n"
+                      "    Ws = [rng.standard_normal((width, width)) * scale / np.sqrt(width) "
+                      "for _ in range(depth)]",
+                      "Ws = [rng.standard_normal((width, width)) * scale / np.sqrt(width) "
+                      "for _ in range(depth)]\n    X = rng.standard_normal((N, width))")]),
     # ---- lr_range_test --------------------------------------------------------------------
-    _edit("lr_range_test", "stops against the first loss, not the best", None, "lr_range_test",
-          ("or loss > diverge * best:", "or loss > diverge * losses[0]:")),
-    _edit("lr_range_test", "a shallow copy, then steps in place", "mutates_input",
-          "lr_range_test",
-          ("params = {key: np.array(value, dtype=np.float64) for key, value in params.items()}",
-           "params = dict(params)"),
-          ("params = {key: params[key] - lr * grads[key] for key in params}",
-           "for key in params:\n            params[key] -= lr * grads[key]")),
-    _edit("lr_range_test", "suggest_lr returns the rate after the steepest step", None,
-          "suggest_lr", ("lrs[int(np.argmin(slopes))]", "lrs[int(np.argmin(slopes)) + 1]")),
-    _edit("lr_range_test", "suggest_lr picks the steepest rise", None, "suggest_lr",
-          ("slopes[~np.isfinite(slopes)] = np.inf\n    return float(lrs[int(np.argmin(slopes))])",
-           "slopes[~np.isfinite(slopes)] = -np.inf\n"
-           "    return float(lrs[int(np.argmax(slopes))])")),
-]
-
-
-CORRECT = [
-    bug("hw3", "Graph", "recursive topological sort, dict bookkeeping", None, _graph('''
+    planted("lr_range_test", "stops against the first loss, not the best", None,
+            replace=[("or loss > diverge * best:", "or loss > diverge * losses[0]:")],
+            example="bug_lr_range_first_loss",
+            why="lr_range_test stops against the first loss instead of the best one"),
+    planted("lr_range_test", "a shallow copy, then steps in place", "mutates_input",
+            replace=[("params = {key: np.array(value, dtype=np.float64) "
+                      "for key, value in params.items()}", "params = dict(params)"),
+                     ("params = {key: params[key] - lr * grads[key] for key in params}",
+                      "for key in params:\n            params[key] -= lr * grads[key]")]),
+    planted("lr_range_test", "suggest_lr returns the rate after the steepest step", None,
+            define="suggest_lr",
+            replace=[("lrs[int(np.argmin(slopes))]", "lrs[int(np.argmin(slopes)) + 1]")]),
+    planted("lr_range_test", "suggest_lr picks the steepest rise", None, define="suggest_lr",
+            replace=[("slopes[~np.isfinite(slopes)] = np.inf\n"
+                      "    return float(lrs[int(np.argmin(slopes))])",
+                      "slopes[~np.isfinite(slopes)] = -np.inf\n"
+                      "    return float(lrs[int(np.argmax(slopes))])")]),
+    # ==== correct variants: full marks, no diagnosis ========================================
+    correct("Graph", "recursive topological sort, dict bookkeeping", replace=[_backward('''
     def backward(self):
         order, seen = [], set()
 
@@ -165,8 +160,8 @@ CORRECT = [
             for p, g in zip(self.parents[node], local):
                 grads[p] = grads.get(p, 0) + g
         return self._inputs(grads)
-''')),
-    bug("hw3", "Graph", "reverse creation order, list of zero gradients", None, _graph('''
+''')]),
+    correct("Graph", "reverse creation order, list of zero gradients", replace=[_backward('''
     def backward(self):
         grads = [np.zeros_like(np.asarray(v, dtype=float)) for v in self.values]
         grads[-1] = np.ones_like(grads[-1])
@@ -180,9 +175,9 @@ CORRECT = [
                 grads[p] = grads[p] + g
         return {self.names[n]: grads[n] for n in range(len(self.blocks))
                 if self.blocks[n] is None}
-''')),
-    bug("hw3", "Graph", "Kahn's algorithm: a node runs once all its consumers have", None,
-        _graph('''
+''')]),
+    correct("Graph", "Kahn's algorithm: a node runs once all its consumers have",
+            replace=[_backward('''
     def backward(self):
         output = len(self.blocks) - 1
         waiting = [0] * len(self.blocks)
@@ -203,8 +198,8 @@ CORRECT = [
                     if waiting[p] == 0:
                         ready.append(p)
         return self._inputs(grads)
-''')),
-    bug("hw3", "Graph", "nodes as dicts, np.add accumulation into fresh arrays", None, '''
+''')]),
+    correct("Graph", "nodes as dicts, np.add accumulation into fresh arrays", source='''
 class Graph:
     def __init__(self):
         self.nodes = []
@@ -241,7 +236,7 @@ class Graph:
         return {n["name"]: (n["grad"] if n["grad"] is not None else np.zeros_like(n["value"]))
                 for n in self.nodes if n["block"] is None}
 '''),
-    bug("hw3", "mlp_loss", "plain numpy loops, no blocks", None, '''
+    correct("mlp_loss", "plain numpy loops, no blocks", source='''
 def mlp_loss(params, X, y, activation="relu"):
     L = len([k for k in params if k[0] == "W"])
     acts = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
@@ -266,7 +261,7 @@ def mlp_loss(params, X, y, activation="relu"):
         da = dz @ params["W%d" % l].T
     return loss, grads
 '''),
-    bug("hw3", "mlp_loss", "einsum and np.add.at for the bias", None, '''
+    correct("mlp_loss", "einsum and np.add.at for the bias", source='''
 def mlp_loss(params, X, y, activation="relu"):
     act = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}[activation]
     L = max(int(k[1:]) for k in params if k.startswith("W"))
@@ -290,7 +285,7 @@ def mlp_loss(params, X, y, activation="relu"):
         da = dz @ params[f"W{l}"].T
     return np.float64(loss), grads
 '''),
-    bug("hw3", "mlp_loss", "init with a list of shapes and explicit loop", None, '''
+    correct("mlp_loss", "init with a list of shapes and explicit loop", source='''
 def mlp_init(sizes, seed=0):
     rng = np.random.default_rng(seed)
     shapes = list(zip(sizes[:-1], sizes[1:]))
@@ -300,7 +295,7 @@ def mlp_init(sizes, seed=0):
         params["b" + str(l)] = np.zeros((n_out,))
     return params
 '''),
-    bug("hw3", "gradient_norms", "explicit numpy derivatives, norms as sqrt of sums", None, '''
+    correct("gradient_norms", "explicit numpy derivatives, norms as sqrt of sums", source='''
 def gradient_norms(depth, width, activation, scale, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((64, width))
@@ -326,7 +321,7 @@ def gradient_norms(depth, width, activation, scale, seed=0):
         g = dz @ Ws[l].T
     return out
 '''),
-    bug("hw3", "lr_range_test", "lr as lr_min * factor ** k, for-loop copy", None, '''
+    correct("lr_range_test", "lr as lr_min * factor ** k, for-loop copy", source='''
 def lr_range_test(loss_and_grad, params, lr_min=1e-6, lr_max=10.0, factor=1.1, diverge=4.0):
     current = {}
     for key in params:
@@ -345,7 +340,7 @@ def lr_range_test(loss_and_grad, params, lr_min=1e-6, lr_max=10.0, factor=1.1, d
         k += 1
     return lrs, losses
 '''),
-    bug("hw3", "lr_range_test", "suggest_lr with an explicit loop", None, '''
+    correct("lr_range_test", "suggest_lr with an explicit loop", source='''
 def suggest_lr(lrs, losses):
     import math
     best_k, best_slope = 0, math.inf
