@@ -8,9 +8,11 @@ is skipped with the reason the sandbox gives (and the fallback keeps its tests e
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -169,6 +171,7 @@ def test_planted_no_seccomp_lets_a_call_through(planted):
 
 OPEN_FDS = """
 import os
+import shutil
 out = {}
 for fd in os.listdir('/proc/self/fd'):
     try:
@@ -221,6 +224,7 @@ out = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
 """
 LOOK = """
 import os
+import shutil
 out = (os.path.exists('/tmp/left'), os.path.exists('/dev/shm/left'),
        sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
 """
@@ -418,6 +422,7 @@ def test_limits_are_those_of_the_child_not_the_zygote(sandbox):
 
 DATA = """
 import os
+import shutil
 text = open('/tmp/data/points.csv').read()
 try:
     open('/tmp/data/new', 'w')
@@ -438,3 +443,39 @@ def test_the_data_folder_is_bound_read_only_into_each_fresh_tmp(sandbox, tmp_pat
         assert _run(box, DATA)[0] == "1,2\n"  # the next child's fresh /tmp has it too
     finally:
         box.close()
+
+
+KEPT = """
+import sys
+sys.path.insert(0, {kept!r})
+import kept_module
+try:
+    open({kept!r} + "/new.txt", "w")
+    wrote = 0
+except OSError as exc:
+    wrote = exc.errno
+out = (kept_module.VALUE, wrote)
+"""
+
+
+def test_interpreter_dirs_under_tmp_are_bound_again_on_each_fresh_tmp(monkeypatch):
+    """A venv that lives under /tmp (a CI clone) stays visible, read-only, in every child,
+    though each child mounts a fresh /tmp (found by a notebook importing matplotlib, which the
+    zygote had not preloaded, in a clone under /tmp)."""
+    from bplab.grade.sandbox import bwrap
+
+    kept = tempfile.mkdtemp(prefix="bplab-venv-", dir="/tmp")
+    os.chmod(kept, 0o755)
+    with open(os.path.join(kept, "kept_module.py"), "w") as f:
+        f.write("VALUE = 42\n")
+    real = bwrap.python_dirs
+    monkeypatch.setattr(bwrap, "python_dirs", lambda: [*real(), kept])
+    monkeypatch.setattr(zygote_mod, "python_dirs", bwrap.python_dirs)
+    box = Sandbox(0, prestart=False)
+    try:
+        assert box.isolation.zygote
+        assert _run(box, KEPT.format(kept=kept)) == (42, 30)  # EROFS
+        assert _run(box, KEPT.format(kept=kept)) == (42, 30)  # and in the next child's
+    finally:
+        box.close()
+        shutil.rmtree(kept, ignore_errors=True)

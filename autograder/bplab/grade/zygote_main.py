@@ -75,6 +75,7 @@ class Zygote:
         self.program = bytes.fromhex(config["seccomp"]) if config["seccomp"] else None
         self.data = config["data"]
         self.omit = set(config.get("omit", ()))
+        self.keep = list(config.get("keep", ()))
         self.children: dict[int, int] = {}  # seq -> pid (in this pid namespace)
         sys.path[:0] = [os.path.join(HERE, "stubs"), HERE, *self.site]
         # What the worker imports, imported once here (the point of the zygote).
@@ -178,7 +179,15 @@ class Zygote:
         _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount reaches the zygote
         if "tmpfs" not in self.omit:
             flags = MS_NOSUID | MS_NODEV
+            # The interpreter's directories under /tmp (a venv in a CI clone), held open so
+            # that they can be bound again on top of the fresh /tmp (still read-only).
+            held = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in self.keep]
             _mount("tmpfs", "/tmp", "tmpfs", flags, f"size={lim['tmp_bytes']},mode=1777")
+            for d, fd in held:
+                os.makedirs(d, 0o755, exist_ok=True)
+                _mount(f"/proc/self/fd/{fd}", d, None, MS_BIND | MS_REC)
+                _mount(None, d, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+                os.close(fd)
             _mount("tmpfs", "/dev/shm", "tmpfs", flags, f"size={lim['dev_bytes']},mode=1777")
             if self.data:
                 os.mkdir("/tmp/data", 0o755)

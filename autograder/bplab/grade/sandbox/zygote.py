@@ -28,7 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bplab.grade.sandbox.bwrap import SANDBOX_DIR, ZYGOTE_DATA, bwrap_args, worker_site
+from bplab.grade.sandbox.bwrap import (
+    SANDBOX_DIR,
+    ZYGOTE_DATA,
+    bwrap_args,
+    python_dirs,
+    worker_site,
+)
 from bplab.grade.sandbox.limits import Limits, env
 
 START_TIMEOUT = 60.0  # bubblewrap, the interpreter and numpy, once per slot
@@ -137,7 +143,10 @@ class Zygote:
             theirs.close()
         config = {"limits": {k: getattr(limits, k) for k in limits.__dataclass_fields__},
                   "site": worker_site(), "seccomp": program.hex() if program else None,
-                  "data": ZYGOTE_DATA if has_data else None, "omit": sorted(omit)}
+                  "data": ZYGOTE_DATA if has_data else None, "omit": sorted(omit),
+                  # The interpreter's directories that each child's fresh /tmp would hide (a
+                  # venv in a CI clone under /tmp): bound again on top of it.
+                  "keep": [d for d in python_dirs() if d == "/tmp" or d.startswith("/tmp/")]}
         try:
             self._send(b"C", config)
             tag, body, _ = self._receive(time.monotonic() + START_TIMEOUT)
