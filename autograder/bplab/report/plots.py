@@ -1,7 +1,8 @@
 """The report's two charts, as base64 PNG strings ready for an ``<img src="data:...">``.
 
 Figures are built with matplotlib's object API on the Agg canvas: no pyplot global state, no
-display needed.
+display needed. Axis labels and the legend are translated (``bplab_checks.i18n.t``) into the
+current language; question names and numbers are data.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import base64
 import io
 
 import numpy as np
+from bplab_checks.i18n import t
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -46,8 +48,8 @@ def score_histogram(scores: list[float], max_score: float | None) -> str:
     ax.hist(np.clip(scores, 0, top), bins=list(bins), color="#1565c0", edgecolor="white")
     ax.set_xlim(bins[0], bins[-1])
     _integer_ticks(ax.xaxis)
-    ax.set_xlabel(f"total score (out of {top:g})")
-    ax.set_ylabel("submissions")
+    ax.set_xlabel(t("total score (out of {top})", top=f"{top:g}"))
+    ax.set_ylabel(t("submissions"))
     _integer_ticks(ax.yaxis)
     ax.spines[["top", "right"]].set_visible(False)
     return _png_base64(fig)
@@ -62,17 +64,18 @@ def question_chart(stats: list[QuestionStats]) -> str:
     full = np.array([s.full_share for s in rows]) * 100
     failed = np.array([s.failed_share for s in rows]) * 100
     partial = 100 - full - failed
-    ax.barh(y, full, color=_FULL, label="full marks")
-    ax.barh(y, partial, left=full, color=_PARTIAL, label="partial")
-    ax.barh(y, failed, left=full + partial, color=_FAILED, label="zero")
+    ax.barh(y, full, color=_FULL, label=t("full marks"))
+    ax.barh(y, partial, left=full, color=_PARTIAL, label=t("partial"))
+    ax.barh(y, failed, left=full + partial, color=_FAILED, label=t("zero"))
     for yi, s in zip(y, rows, strict=True):
         m = s.mean or 0.0  # rows have n > 0, so a mean
-        mean = f"mean {100 * m / s.max_score:.0f}%" if s.max_score else f"mean {m:g}"
+        mean = t("mean {value}", value=f"{100 * m / s.max_score:.0f}%" if s.max_score
+                 else f"{m:g}")
         ax.text(101, yi, mean, va="center", fontsize=8)
     ax.set_yticks(y, [s.question for s in rows])
     ax.set_xlim(0, 118)
     ax.set_xticks([0, 25, 50, 75, 100])
-    ax.set_xlabel("% of graded submissions")
+    ax.set_xlabel(t("% of graded submissions"))
     ax.legend(ncols=3, loc="lower center", bbox_to_anchor=(0.43, 1.0), frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png_base64(fig)

@@ -4,6 +4,11 @@ Every string that came from a submission (stems, statuses, reasons) is escaped w
 :func:`html.escape`, row anchors are numbered rather than named after students, and a
 Content-Security-Policy allows only this page's own script and style (by hash), images from data
 URIs and nothing from the network, so a slip in escaping still cannot run a student's script.
+
+Labels (headings, column headers, buttons, sentences) are English templates translated with
+``bplab_checks.i18n.t``/``tn`` into the current language (``write_report`` wraps the rendering
+in ``i18n.use(lang)``); the data (stems, statuses, codes, question names, numbers, ``data-*``
+attributes) never goes through a translation, so it is the same in every language.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import base64
 import hashlib
 from html import escape
 from urllib.parse import quote
+
+from bplab_checks.i18n import current, t, tn
 
 from bplab.report import plots
 from bplab.report.labels import label_for
@@ -113,23 +120,29 @@ def _student_link(index: dict[str, int], stem: str) -> str:
 def _attention_section(results: ClassResults, index: dict[str, int]) -> str:
     flagged = [s for s in results.submissions if needs_attention(s)]
     total = len(results.submissions)
+    heading = '<h2 id="attention">' + t("Did not grade normally") + '</h2>'
     if not flagged:
-        return (f'<h2 id="attention">Did not grade normally</h2>'
-                f'<p class="ok">All {total} submissions graded normally.</p>')
-    no_reason = '<span class="muted">no reason given</span>'
+        # Translators: English keeps one form ("All 1 submissions"), as the report always did.
+        return heading + '<p class="ok">' + tn("All {n} submissions graded normally.",
+                                               "All {n} submissions graded normally.",
+                                               total) + "</p>"
+    no_reason = '<span class="muted">' + t("no reason given") + '</span>'
     rows = "".join(
         f'<tr><td>{_student_link(index, s.stem)}</td><td class="bad">{escape(s.status)}</td>'
         f"<td>{escape(s.reason) or no_reason}</td></tr>"
         for s in sorted(flagged, key=lambda s: (s.graded, s.status, s.stem))
     )
     not_graded = sum(not s.graded for s in flagged)
+    more = len(flagged) - not_graded
     return (
-        f'<h2 id="attention">Did not grade normally</h2>'
-        f"<p>{not_graded} of {total} submissions did not grade normally"
-        + (f" ({len(flagged) - not_graded} more graded with a problem)"
-           if len(flagged) > not_graded else "")
-        + ". They are not in the statistics below.</p>"
-        f"<table><thead><tr><th>submission</th><th>status</th><th>reason</th></tr></thead>"
+        heading + "<p>"
+        + tn("{not_graded} of {n} submissions did not grade normally",
+             "{not_graded} of {n} submissions did not grade normally", total,
+             not_graded=not_graded)
+        + (t(" ({more} more graded with a problem)", more=more) if more else "")
+        + t(". They are not in the statistics below.") + "</p>"
+        "<table><thead><tr><th>" + t('submission') + "</th><th>" + t('status') + "</th>"
+        "<th>" + t('reason') + f"</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
 
@@ -137,9 +150,11 @@ def _attention_section(results: ClassResults, index: dict[str, int]) -> str:
 def _roster_section(issues: list[RosterIssue] | None) -> str:
     if issues is None:
         return ""
+    heading = '<h2 id="roster">' + t("Roster") + '</h2>'
     if not issues:
-        return ('<h2 id="roster">Roster</h2><p class="ok">Every roster student has exactly one '
-                "submission and every submission matched a student.</p>")
+        return heading + '<p class="ok">' + t(
+            "Every roster student has exactly one submission and every submission matched a "
+            "student.") + "</p>"
     rows = "".join(
         f"<tr><td class=\"bad\">{escape(i.kind)}</td><td>{escape(i.who)}</td>"
         f"<td>{escape(i.detail)}</td></tr>"
@@ -147,29 +162,33 @@ def _roster_section(issues: list[RosterIssue] | None) -> str:
     )
     counts = {k: sum(i.kind == k for i in issues)
               for k in ("poor match", "missing", "ambiguous", "unmatched")}
-    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-    return (f'<h2 id="roster">Roster</h2><p>{summary} (see grades_with_roster.csv).</p>'
-            f"<table><thead><tr><th>issue</th><th>who</th><th>detail</th></tr></thead>"
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)  # kinds are data
+    return (heading + "<p>" + t("{summary} (see {csv}).", summary=summary,
+                                csv="grades_with_roster.csv") + "</p>"
+            "<table><thead><tr><th>" + t('issue') + "</th><th>" + t('who') + "</th>"
+            "<th>" + t('detail') + f"</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
 
 def _scores_section(summary: Summary, scores: list[float]) -> str:
+    heading = '<h2 id="scores">' + t("Scores") + '</h2>'
     if not summary.n:
-        return '<h2 id="scores">Scores</h2><p class="muted">No submission graded normally.</p>'
+        return heading + '<p class="muted">' + t("No submission graded normally.") + '</p>'
     img = plots.score_histogram(scores, summary.max_score)
     cells = [
-        ("graded normally", str(summary.n)),
-        ("max score", _num(summary.max_score)),
-        ("mean", _num(summary.mean)),
-        ("median", _num(summary.median)),
-        ("standard deviation", _num(summary.std)),
-        ("min", _num(summary.minimum)),
-        ("max", _num(summary.maximum)),
-        ("full marks", f"{summary.full_marks} ({_pct(summary.full_marks / summary.n)})"),
+        (t("graded normally"), str(summary.n)),
+        (t("max score"), _num(summary.max_score)),
+        (t("mean"), _num(summary.mean)),
+        (t("median"), _num(summary.median)),
+        (t("standard deviation"), _num(summary.std)),
+        (t("min"), _num(summary.minimum)),
+        (t("max"), _num(summary.maximum)),
+        (t("full marks"), f"{summary.full_marks} ({_pct(summary.full_marks / summary.n)})"),
     ]
     table = "".join(f'<tr><th>{k}</th><td class="num">{v}</td></tr>' for k, v in cells)
-    return (f'<h2 id="scores">Scores</h2>'
-            f'<img alt="histogram of total scores" src="data:image/png;base64,{img}">'
+    return (heading
+            + '<img alt="' + escape(t("histogram of total scores")) + f'" '
+            f'src="data:image/png;base64,{img}">'
             f'<table id="summary">{table}</table>')
 
 
@@ -184,11 +203,12 @@ def _questions_section(stats: list[QuestionStats]) -> str:
         for s in stats
     )
     return (
-        '<h2 id="questions">Questions</h2>'
-        f'<img alt="per question: share with full marks, partial and zero" '
+        '<h2 id="questions">' + t("Questions") + '</h2>'
+        '<img alt="' + escape(t("per question: share with full marks, partial and zero")) + f'" '
         f'src="data:image/png;base64,{img}">'
-        '<table id="question-table"><thead><tr><th>question</th><th class="num">points</th>'
-        '<th class="num">mean</th><th class="num">full marks</th><th class="num">zero</th>'
+        f'<table id="question-table"><thead><tr><th>' + t("question") + '</th>'
+        '<th class="num">' + t("points") + '</th><th class="num">' + t("mean") + '</th>'
+        '<th class="num">' + t("full marks") + '</th><th class="num">' + t("zero") + f'</th>'
         f"</tr></thead><tbody>{rows}</tbody></table>"
     )
 
@@ -197,14 +217,21 @@ _INLINE_LINKS = 8  # more students than this under one diagnosis fold into a <de
 
 
 def _folded(links: str, n: int) -> str:
-    return f"<details><summary>{n} students</summary>{links}</details>"
+    # Translators: English keeps one form, as the report always did.
+    return ("<details><summary>" + tn("{n} students", "{n} students", n) + "</summary>"
+            + links + "</details>")
 
 
 def _diagnoses_section(counts: list[DiagnosisCount], n_graded: int,
                        index: dict[str, int]) -> str:
-    head = '<h2 id="diagnoses">What the class got wrong</h2>'
+    head = '<h2 id="diagnoses">' + t("What the class got wrong") + '</h2>'
     if not counts:
-        return head + '<p class="muted">No diagnoses were given.</p>'
+        return head + '<p class="muted">' + t("No diagnoses were given.") + '</p>'
+    # Translators: English keeps one form, as the report always did.
+    intro = tn("Share of the {n} normally graded submissions given each diagnosis (a submission "
+               "counts once per diagnosis).",
+               "Share of the {n} normally graded submissions given each diagnosis (a submission "
+               "counts once per diagnosis).", n_graded)
     items = []
     for d in counts:
         links = ", ".join(_student_link(index, stem) for stem in sorted(d.stems))
@@ -218,10 +245,10 @@ def _diagnoses_section(counts: list[DiagnosisCount], n_graded: int,
             "</td></tr>"
         )
     return (
-        head + f"<p>Share of the {n_graded} normally graded submissions given each diagnosis "
-        "(a submission counts once per diagnosis).</p>"
-        '<table id="diagnosis-table"><thead><tr><th class="num">share</th>'
-        '<th class="num">count</th><th>diagnosis</th><th>questions</th><th>students</th></tr>'
+        head + "<p>" + intro + "</p>"
+        '<table id="diagnosis-table"><thead><tr><th class="num">' + t("share") + '</th>'
+        '<th class="num">' + t("count") + '</th><th>' + t("diagnosis") + '</th>'
+        '<th>' + t("questions") + '</th><th>' + t("students") + f'</th></tr>'
         f"</thead><tbody>{''.join(items)}</tbody></table>"
     )
 
@@ -238,13 +265,14 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
     def row(position: int, s: Submission) -> str:
         name = escape(s.stem)
         if s.feedback:
-            name += f' <a class="muted" href="{escape(quote(s.feedback))}">feedback</a>'
+            name += (f' <a class="muted" href="{escape(quote(s.feedback))}">'
+                     f'' + t("feedback") + '</a>')
         if s.name and s.name != s.stem:
             name += f'<br><span class="muted">{escape(s.name)}</span>'
         if s.late:
-            name += ' <span class="tag">late</span>'
+            name += ' <span class="tag">' + t("late") + '</span>'
         if s.flags:
-            name += f' <span class="tag" title="{escape(s.flags)}">flagged</span>'
+            name += f' <span class="tag" title="{escape(s.flags)}">' + t("flagged") + '</span>'
         codes = sorted({c for cs in s.diagnoses.values() for c in cs})
         diag = ", ".join(escape(label_for(c)) for c in codes)
         status_class = "" if s.graded else " bad"
@@ -259,13 +287,14 @@ def _students_section(results: ClassResults, index: dict[str, int]) -> str:
     order = sorted(enumerate(results.submissions), key=lambda p: p[1].stem)
     body = "".join(row(position, s) for position, s in order)
     return (
-        '<h2 id="students">Students</h2><p class="muted">Click a column header to sort.</p>'
+        '<h2 id="students">' + t("Students") + '</h2>'
+        '<p class="muted">' + t("Click a column header to sort.") + '</p>'
         '<div class="scroll"><table id="student-table" class="sortable"><thead><tr>'
-        '<th><button type="button">submission</button></th>'
-        '<th><button type="button">status</button></th>'
-        '<th class="num"><button type="button">score</button></th>'
-        '<th class="num"><button type="button">max</button></th>'
-        f'{head}<th><button type="button">diagnoses</button></th></tr></thead>'
+        '<th><button type="button">' + t("submission") + '</button></th>'
+        '<th><button type="button">' + t("status") + '</button></th>'
+        '<th class="num"><button type="button">' + t("score") + '</button></th>'
+        '<th class="num"><button type="button">' + t("max") + f'</button></th>'
+        f'{head}<th><button type="button">' + t("diagnoses") + f'</button></th></tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
     )
 
@@ -283,16 +312,21 @@ def render_html(results: ClassResults, title: str,
     csp = (f"default-src 'none'; img-src data:; style-src {_csp_hash(_STYLE)}; "
            f"script-src {_csp_hash(_SCRIPT)}; base-uri 'none'; form-action 'none'")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<!DOCTYPE html>\n<html lang="{current()}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f"<p>{len(results.submissions)} submissions, {summary.n} graded normally. "
-        '<a href="#attention">not graded</a> · <a href="#scores">scores</a> · '
-        '<a href="#questions">questions</a> · <a href="#diagnoses">diagnoses</a> · '
-        '<a href="#students">students</a>'
-        + (' · <a href="#similarity">similarity</a>' if similarity else "") + "</p>"
+        # Translators: English keeps one form, as the report always did.
+        "<p>" + tn("{n} submissions, {graded} graded normally.",
+                   "{n} submissions, {graded} graded normally.",
+                   len(results.submissions), graded=summary.n) + " "
+        '<a href="#attention">' + t("not graded") + '</a> · '
+        '<a href="#scores">' + t("scores") + '</a> · '
+        '<a href="#questions">' + t("questions") + '</a> · '
+        '<a href="#diagnoses">' + t("diagnoses") + '</a> · '
+        '<a href="#students">' + t("students") + '</a>'
+        + (' · <a href="#similarity">' + t("similarity") + '</a>' if similarity else "") + "</p>"
         + _attention_section(results, index)
         + _roster_section(roster_issues)
         + _scores_section(summary, scores)
