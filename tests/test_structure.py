@@ -19,9 +19,6 @@ KNOWN_LONG = {
     "bplab/grade/codec.py": "grew with roundtrip's merge (480 lines); grade/ owners",
     "bplab/grade/intake.py": "grew with shards' merge (412 lines); grade/ owners",
     "bplab_checks/graph.py": "grew with gettext's merge (416 lines)",
-    "bplab_checks/blocks.py": "not split yet (issue 9)",
-    "bplab_checks/functions.py": "not split yet (issue 9)",
-    "bplab_checks/feedback.py": "not split yet (issue 9)",
 }
 
 

@@ -8,162 +8,69 @@ expected value in a message (``reveal=False``); public ones may show one expecte
 
 Student objects may be grader proxies (see docs/architecture.md): only attribute access,
 calls and ``np.asarray`` are used on them.
+
+Where the rest lives (every name is importable from here too): the words of feedback
+(``fail``, ``explanation``, ``diagnosis``, ``describe``, ``shapes_text``) in
+``feedback_text``, calling student code (``call``, ``get_attr``, ``StudentRaised``,
+``NotImplementedYet``) in ``student_calls``, and the no-mutation rule (``snapshot``,
+``unchanged``, ``check_untouched``) in ``untouched``; the comparisons of values are here.
 """
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from bplab_checks import diagnose
+from bplab_checks.feedback_text import (
+    describe,
+    diagnosis,
+    directional_diagnosis,
+    explanation,
+    fail,
+    shapes_text,
+)
 from bplab_checks.gradcheck import Directional, rel_error, worst_element
 from bplab_checks.i18n import t
+from bplab_checks.student_calls import (
+    NotImplementedYet,
+    StudentRaised,
+    call,
+    get_attr,
+    student_line,
+)
+from bplab_checks.untouched import (
+    check_untouched,
+    snapshot,
+    unchanged,
+)
 
-
-class NotImplementedYet(AssertionError):
-    """The student's code still raises NotImplementedError (the blank stub)."""
-
-
-class StudentRaised(AssertionError):
-    """The student's code raised ``exc`` (feedback already in the message)."""
-
-    def __init__(self, message: str, exc: BaseException):
-        super().__init__(message)
-        self.exc = exc
-
-
-def student_line(exc: BaseException) -> str:
-    """" at line N: <code>" of the innermost frame of student code in ``exc``'s traceback, or
-    "" (frames of numpy, of the checks and of the grader are skipped; under ``bplab grade`` the
-    worker has already put the line into the message)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not any(part in f.filename for part in
-                         ("bplab_checks", "site-packages", "/bplab/", "/numpy/", "/otter/"))]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return t(" at line {line}", line=f.lineno) + (f": {f.line.strip()[:160]}" if f.line else "")
-
-
-def _sentence(find: Callable[..., Any], *args, **details) -> str | None:
-    """What a diagnose entry point says, or None: a diagnosis is a bonus, never a crash."""
-    try:
-        sentence = find(*args, **details)
-    except Exception:  # noqa: BLE001
-        return None
-    return sentence if isinstance(sentence, str) and sentence else None
-
-
-def diagnosis(actual, expected, **details) -> str | None:
-    """The diagnosis sentence for a value mismatch, or None (never raises)."""
-    return _sentence(diagnose.diagnose, actual, expected, **details)
-
-
-def directional_diagnosis(actual, check: Directional, **details) -> str | None:
-    """The diagnosis sentence for a failed directional check, or None (never raises)."""
-    return _sentence(diagnose.diagnose_directional, actual, check, **details)
-
-
-def explanation(code: str, *, block: str, what: str = "", fallback: str, **details) -> str:
-    """The sentence explaining a behavioural finding ``code``; ``fallback`` if none is available.
-
-    The fallback always ends with the same ``(diagnosis: <code>)`` tag, so reports can count
-    the finding either way.
-    """
-    sentence = _sentence(diagnose.explain, code, block=block, what=what, **details)
-    return sentence or f"{fallback} {diagnose.tag(code)}"
-
-
-def fail(*lines: str | None) -> NoReturn:
-    """Raise the feedback made of the non-empty ``lines``."""
-    raise AssertionError("\n".join(line for line in lines if line))
-
-
-def describe(value) -> str:
-    """Short description of a value for messages: its shape, never its contents."""
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, tuple | list):
-        return "(" + ", ".join(describe(v) for v in value) + ")"
-    if isinstance(value, bool | int | float):
-        return type(value).__name__
-    try:
-        arr = np.asarray(value)
-    except Exception:  # noqa: BLE001
-        return type(value).__name__
-    if arr.dtype == object:
-        return type(value).__name__
-    return f"array {arr.shape} {arr.dtype}" if arr.ndim else f"0-d {arr.dtype}"
-
-
-def shapes_text(named: Mapping[str, Any]) -> str:
-    """``"A (3, 4), B (4, 5), lr=0.1"``: arrays by shape, numbers by value, dicts by keys."""
-    parts = []
-    for name, value in named.items():
-        if isinstance(value, Mapping):
-            parts.append(f"{name} {{{shapes_text(value)}}}")
-        elif isinstance(value, bool | int | float | np.integer | np.floating):
-            parts.append(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}")
-        elif callable(value):
-            parts.append(f"{name} (a function)")
-        else:
-            arr = np.asarray(value)
-            parts.append(f"{name} {tuple(arr.shape)}" if arr.ndim else f"{name} scalar")
-    return ", ".join(parts)
-
-
-def call(label: str, fn, *args, **kwargs):
-    """Call student code ``fn`` and turn every exception into feedback.
-
-    NotImplementedError becomes "not implemented yet"; FloatingPointError (raised under the
-    checks' ``np.errstate``) an overflow finding; anything else names the exception.
-    """
-    if fn is None:
-        fail(t("{label} is not defined: run the cell that defines it (and keep the name from "
-               "the assignment).", label=label))
-    try:
-        return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        raise NotImplementedYet(
-            explanation(
-                "not_implemented",
-                block=label.split(".")[0],
-                what=label,
-                fallback=t("{label} is not implemented yet (it raised NotImplementedError).",
-                           label=label),
-            )
-        ) from exc
-    except FloatingPointError as exc:
-        fail(
-            explanation(
-                "overflow",
-                block=label.split(".")[0],
-                what=label,
-                warning=str(exc).replace("encountered in", "in"),
-                fallback=t("{label} overflowed or divided by zero ({error}) on large inputs; "
-                           "use a numerically stable formula.", label=label, error=exc),
-            ),
-        )
-    except AssertionError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any student error is feedback, not a crash
-        raise StudentRaised(t("{label} raised {error}{where}: {message}", label=label,
-                              error=type(exc).__name__, where=student_line(exc), message=exc),
-                            exc) from None
-
-
-def get_attr(obj, name: str, label: str):
-    """``getattr`` on a student object with feedback when the attribute is missing."""
-    if obj is None:
-        fail(t("{label} is not defined: run the cell that defines it.", label=label))
-    try:
-        return getattr(obj, name)
-    except Exception as exc:  # noqa: BLE001
-        fail(t("{label} has no attribute {name} ({error}).", label=label, name=repr(name),
-               error=type(exc).__name__))
+__all__ = [
+    "NotImplementedYet",
+    "StudentRaised",
+    "as_float64",
+    "assert_close",
+    "assert_directional",
+    "call",
+    "check_shape",
+    "check_untouched",
+    "checked_line",
+    "compare_value",
+    "describe",
+    "diagnosis",
+    "directional_diagnosis",
+    "element_text",
+    "explanation",
+    "fail",
+    "get_attr",
+    "normalize_grads",
+    "shapes_text",
+    "snapshot",
+    "student_line",
+    "unchanged",
+    "unpack_pair",
+]
 
 
 def as_float64(value, what: str, *, block: str, scalar: bool = False) -> np.ndarray:
@@ -443,60 +350,3 @@ def compare_value(
         reveal=reveal,
         diagnose_details=diagnose_details,
     )
-
-
-def snapshot(value):
-    """A deep copy of arrays inside dicts/tuples/lists, for no-mutation checks."""
-    if isinstance(value, Mapping):
-        return {k: snapshot(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return type(value)(snapshot(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    return value
-
-
-def unchanged(before, after) -> bool:
-    """Whether ``after`` still equals the ``snapshot`` ``before`` (exactly, nan-aware)."""
-    if isinstance(before, Mapping):
-        return (
-            isinstance(after, Mapping)
-            and set(before) == set(after)
-            and all(unchanged(before[k], after[k]) for k in before)
-        )
-    if isinstance(before, tuple | list):
-        return (
-            isinstance(after, tuple | list)
-            and len(before) == len(after)
-            and all(unchanged(b, a) for b, a in zip(before, after, strict=True))
-        )
-    if isinstance(before, np.ndarray):
-        after_arr = np.asarray(after)
-        return after_arr.shape == before.shape and bool(
-            np.array_equal(after_arr, before, equal_nan=True)
-        )
-    return before == after
-
-
-def check_untouched(
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
-    *,
-    block: str,
-    during: str,
-    code: str = "mutates_input",
-) -> None:
-    """Feedback naming the first argument that ``during`` modified in place."""
-    for name in before:
-        if not unchanged(before[name], after[name]):
-            fail(
-                explanation(
-                    code,
-                    block=block,
-                    what=name,
-                    fallback=t("{during} modified its argument {name} in place; work on a "
-                               "copy (e.g. x = x.copy() or x = x * 1.0) instead.",
-                               during=during, name=name),
-                )
-            )
-

@@ -27,9 +27,9 @@ import numpy as np
 
 from bplab_checks.callees import trusted_argument, trusted_callees
 from bplab_checks.feedback import as_float64, call, check_shape, check_untouched, fail, snapshot
-from bplab_checks.functions import bce, two_layer_probabilities
 from bplab_checks.i18n import t
 from bplab_checks.tag import tag
+from bplab_checks.two_layer_checks import bce, two_layer_probabilities
 
 __all__ = [
     "RECIPE",
