@@ -171,7 +171,6 @@ def test_planted_no_seccomp_lets_a_call_through(planted):
 
 OPEN_FDS = """
 import os
-import shutil
 out = {}
 for fd in os.listdir('/proc/self/fd'):
     try:
@@ -224,7 +223,6 @@ out = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
 """
 LOOK = """
 import os
-import shutil
 out = (os.path.exists('/tmp/left'), os.path.exists('/dev/shm/left'),
        sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
 """
@@ -422,7 +420,6 @@ def test_limits_are_those_of_the_child_not_the_zygote(sandbox):
 
 DATA = """
 import os
-import shutil
 text = open('/tmp/data/points.csv').read()
 try:
     open('/tmp/data/new', 'w')
@@ -443,7 +440,6 @@ def test_the_data_folder_is_bound_read_only_into_each_fresh_tmp(sandbox, tmp_pat
         assert _run(box, DATA)[0] == "1,2\n"  # the next child's fresh /tmp has it too
     finally:
         box.close()
-
 
 KEPT = """
 import sys
