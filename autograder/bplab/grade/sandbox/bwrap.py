@@ -160,16 +160,22 @@ def fallback(reason: str) -> Isolation:
 def zygote_isolation(limits: Limits, own_uid: bool, with_seccomp: bool, note: str) -> Isolation:
     """What a slot's zygote gives each child (``zygote_main``): the same layers as bubblewrap
     per submission, made fresh for every submission inside the slot's one sandbox."""
-    layers = ["bwrap zygote (a forked child per submission)",
-              "fresh pid+net+ipc+uts+mount namespaces per submission"]
-    if with_seccomp:
-        layers.append("seccomp")
-    layers += ["sized tmpfs", f"rlimits ({limits.describe()})"]
+    layers = _layers(["bwrap zygote (a forked child per submission)",
+                      "fresh pid+net+ipc+uts+mount namespaces per submission"],
+                     limits, with_seccomp, own_uid)
+    return Isolation(True, own_uid, note, layers, seccomp=with_seccomp, zygote=True)
+
+
+def _layers(first: list[str], limits: Limits, with_seccomp: bool,
+            own_uid: bool) -> tuple[str, ...]:
+    """The isolation string's layers after ``first`` (the same for both bubblewrap modes)."""
+    layers = [*first, *(["seccomp"] if with_seccomp else []), "sized tmpfs",
+              f"rlimits ({limits.describe()})"]
     if runtime.runtime_entries() is not None:
         layers.append("runtime packages only")
     if own_uid:
         layers.append("own uid")
-    return Isolation(True, own_uid, note, tuple(layers), seccomp=with_seccomp, zygote=True)
+    return tuple(layers)
 
 
 @functools.lru_cache(maxsize=4)
@@ -188,15 +194,9 @@ def probe(limits: Limits, own_uid: bool) -> Isolation:
             why_not, error = f"no seccomp filter: bwrap refused it ({error})", None
     if error:
         return fallback(f"bwrap failed: {error}")
-    layers = ["bwrap per submission", "pid+net+ipc+uts+mount namespaces"]
-    if not why_not:
-        layers.append("seccomp")
-    layers += ["sized tmpfs", f"rlimits ({limits.describe()})"]
-    if runtime.runtime_entries() is not None:
-        layers.append("runtime packages only")
-    if own_uid:
-        layers.append("own uid")
-    return Isolation(True, own_uid, why_not, tuple(layers), seccomp=not why_not)
+    layers = _layers(["bwrap per submission", "pid+net+ipc+uts+mount namespaces"], limits,
+                     not why_not, own_uid)
+    return Isolation(True, own_uid, why_not, layers, seccomp=not why_not)
 
 
 def _try(limits: Limits, with_seccomp: bool) -> str | None:
